@@ -1,0 +1,515 @@
+import type { Frame } from '../capture/frame.js';
+import { Reassembler } from './reassembly.js';
+import { Segment, TFO_REQUEST } from './segment.js';
+
+/** What a frame turned out to be. */
+export const DECODED_TCP = 0;
+/** A TCP header quoted inside an ICMP/ICMPv6 error (matches Wireshark's `tcp` filter, but is no segment). */
+export const DECODED_QUOTED_TCP = 1;
+export const NOT_TCP = 2;
+
+/** Why a frame is not a TCP segment. Counted, not errors. Index = reason code. */
+export const REASONS = [
+  'non-ip', // the link layer carries something else (ARP, LLDP, STP, PPP control, …)
+  'unsupported-link-type',
+  'udp',
+  'icmp',
+  'icmp-quoting-tcp',
+  'other-ip-protocol',
+  'ip-fragment', // a fragment that does not (yet) complete its datagram
+  'truncated', // a link or IP header cut by the snap length
+  'malformed', // a link or IP header with impossible values
+] as const;
+export type Reason = (typeof REASONS)[number];
+const R_NON_IP = 0, R_LINKTYPE = 1, R_UDP = 2, R_ICMP = 3, R_ICMP_TCP = 4, R_OTHER = 5, R_FRAG = 6, R_TRUNC = 7, R_MALFORMED = 8;
+
+const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD1 = 0x9100, ETH_QINQ_OLD2 = 0x9200;
+const ETH_MPLS = 0x8847, ETH_MPLS_MC = 0x8848, ETH_PPPOE_SESSION = 0x8864, ETH_PPP = 0x880b, ETH_TEB = 0x6558;
+const IP_ICMP = 1, IP_IPIP = 4, IP_TCP = 6, IP_UDP = 17, IP_IPV6 = 41, IP_GRE = 47, IP_ICMPV6 = 58;
+const VXLAN_PORT = 4789;
+/** Tunnels nested deeper than this are not followed (protects against crafted loops). */
+const MAX_DEPTH = 8;
+
+/** LINKTYPE_ values this decoder understands (https://www.tcpdump.org/linktypes.html). */
+export const LINKTYPE_NAMES: Record<number, string> = {
+  0: 'BSD loopback (NULL)', 1: 'Ethernet', 9: 'PPP', 12: 'raw IP', 14: 'raw IP', 50: 'PPP in HDLC framing',
+  101: 'raw IP', 104: 'Cisco HDLC', 105: 'IEEE 802.11', 108: 'OpenBSD loopback (LOOP)', 113: 'Linux cooked (SLL)',
+  127: 'IEEE 802.11 radiotap', 228: 'raw IPv4', 229: 'raw IPv6', 276: 'Linux cooked v2 (SLL2)',
+};
+const SUPPORTED_LINKTYPES = new Set([0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 228, 229, 276]);
+
+export function linktypeName(lt: number): string {
+  return LINKTYPE_NAMES[lt] ?? 'unknown';
+}
+
+export interface DecoderOptions {
+  /** Verify TCP checksums (off by default: offloaded checksums are wrong in captures). */
+  verifyChecksums?: boolean;
+}
+
+/**
+ * Link → IP → TCP decoding into one reused {@link Segment}. No allocation on the normal path;
+ * fragments and unknown link types (rare) allocate.
+ */
+export class Decoder {
+  readonly seg = new Segment();
+  /** Reason code (index into REASONS) when decode() returned NOT_TCP. */
+  reason = 0;
+  /** Link type of the last unsupported-link-type frame. */
+  linktype = 0;
+  /** A problem with this frame worth a warning (garbage header, cut TCP header), or null. */
+  warning: string | null = null;
+  readonly verifyChecksums: boolean;
+  private readonly frags = new Reassembler();
+
+  // the buffer being decoded: the frame's bytes, or a reassembled datagram
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  /** End of the captured bytes in dv. */
+  private capEnd = 0;
+  /** Bytes missing after capEnd in the original packet (snaplen cut). */
+  private missing = 0;
+
+  constructor(opts: DecoderOptions = {}) {
+    this.verifyChecksums = opts.verifyChecksums ?? false;
+  }
+
+  decode(f: Frame): number {
+    const s = this.seg;
+    s.reset();
+    s.frame = f.number;
+    s.tsSec = f.tsSec;
+    s.tsNsec = f.tsNsec;
+    s.frameLen = f.origlen;
+    s.fileOffset = f.fileOffset;
+    this.warning = null;
+    this.dv = f.dv;
+    this.capEnd = f.dataOffset + f.caplen;
+    this.missing = f.origlen > f.caplen ? f.origlen - f.caplen : 0;
+    const off = f.dataOffset;
+    switch (f.linktype) {
+      case 1: return this.ethernet(off);
+      case 101: case 12: case 14: return this.rawIp(off);
+      case 113: return this.sll(off);
+      case 276: return this.sll2(off);
+      case 0: return this.loopback(off, false);
+      case 108: return this.loopback(off, true);
+      case 228: return this.ipv4(off);
+      case 229: return this.ipv6(off);
+      case 9: case 50: return this.ppp(off);
+      case 104: return this.avail(off) < 4 ? this.trunc('Cisco HDLC') : this.ethertype(this.dv.getUint16(off + 2), off + 4);
+      default:
+        this.linktype = f.linktype;
+        return this.no(R_LINKTYPE);
+    }
+  }
+
+  get supportedLinktypes(): ReadonlySet<number> {
+    return SUPPORTED_LINKTYPES;
+  }
+
+  private avail(off: number): number {
+    return this.capEnd - off;
+  }
+
+  private no(reason: number): number {
+    this.reason = reason;
+    return NOT_TCP;
+  }
+
+  private trunc(what: string): number {
+    this.warning = `${what} header cut short by the snap length`;
+    return this.no(R_TRUNC);
+  }
+
+  private bad(message: string): number {
+    this.warning = message;
+    return this.no(R_MALFORMED);
+  }
+
+  // ---------------------------------------------------------------- link layer
+
+  private ethernet(off: number): number {
+    if (this.avail(off) < 14) return this.trunc('Ethernet');
+    return this.ethertype(this.dv.getUint16(off + 12), off + 14);
+  }
+
+  /** Dispatch on an EtherType, walking VLAN tags, LLC/SNAP, MPLS and PPPoE. */
+  private ethertype(type: number, off: number): number {
+    const dv = this.dv;
+    for (;;) {
+      if (type === ETH_IPV4) return this.ipv4(off);
+      if (type === ETH_IPV6) return this.ipv6(off);
+      if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD1 || type === ETH_QINQ_OLD2) {
+        if (this.avail(off) < 4) return this.trunc('802.1Q');
+        type = dv.getUint16(off + 2);
+        off += 4;
+        continue;
+      }
+      if (type <= 1500) {
+        // IEEE 802.3 length field: LLC; only SNAP with an EtherType leads on
+        if (this.avail(off) < 8) return this.no(R_NON_IP);
+        if (dv.getUint8(off) !== 0xaa || dv.getUint8(off + 1) !== 0xaa || dv.getUint8(off + 2) !== 0x03) return this.no(R_NON_IP);
+        type = dv.getUint16(off + 6);
+        off += 8;
+        continue;
+      }
+      if (type === ETH_MPLS || type === ETH_MPLS_MC) return this.mpls(off);
+      if (type === ETH_PPPOE_SESSION) {
+        if (this.avail(off) < 6) return this.trunc('PPPoE');
+        return this.ppp(off + 6);
+      }
+      if (type === ETH_PPP) return this.ppp(off);
+      if (type === ETH_TEB) return this.ethernet(off);
+      return this.no(R_NON_IP);
+    }
+  }
+
+  private mpls(off: number): number {
+    const dv = this.dv;
+    for (;;) {
+      if (this.avail(off) < 4) return this.trunc('MPLS');
+      const bottom = dv.getUint8(off + 2) & 1;
+      off += 4;
+      if (bottom) break;
+    }
+    if (this.avail(off) < 1) return this.trunc('MPLS payload');
+    const nibble = dv.getUint8(off) >> 4;
+    if (nibble === 4) return this.ipv4(off);
+    if (nibble === 6) return this.ipv6(off);
+    if (nibble === 0) return this.ethernet(off + 4); // pseudowire control word, then Ethernet
+    return this.no(R_NON_IP);
+  }
+
+  /** PPP: optional HDLC address/control (ff 03), then a 1- or 2-byte protocol. */
+  private ppp(off: number): number {
+    const dv = this.dv;
+    if (this.avail(off) < 2) return this.trunc('PPP');
+    if (dv.getUint8(off) === 0xff && dv.getUint8(off + 1) === 0x03) off += 2;
+    if (this.avail(off) < 1) return this.trunc('PPP');
+    let proto = dv.getUint8(off);
+    if (proto & 1) {
+      off += 1; // protocol field compression
+    } else {
+      if (this.avail(off) < 2) return this.trunc('PPP');
+      proto = dv.getUint16(off);
+      off += 2;
+    }
+    if (proto === 0x21) return this.ipv4(off);
+    if (proto === 0x57) return this.ipv6(off);
+    return this.no(R_NON_IP);
+  }
+
+  private rawIp(off: number): number {
+    if (this.avail(off) < 1) return this.trunc('IP');
+    const v = this.dv.getUint8(off) >> 4;
+    if (v === 4) return this.ipv4(off);
+    if (v === 6) return this.ipv6(off);
+    return this.bad(`raw IP frame with IP version ${v}`);
+  }
+
+  private sll(off: number): number {
+    if (this.avail(off) < 16) return this.trunc('Linux cooked (SLL)');
+    const hatype = this.dv.getUint16(off + 2);
+    if (hatype === 824) return this.no(R_NON_IP); // netlink
+    const proto = this.dv.getUint16(off + 14);
+    if (proto === 0x0004 || proto === 0x0001) return this.no(R_NON_IP); // 802.2 LLC / Novell 802.3
+    return this.ethertype(proto, off + 16);
+  }
+
+  private sll2(off: number): number {
+    if (this.avail(off) < 20) return this.trunc('Linux cooked v2 (SLL2)');
+    const hatype = this.dv.getUint16(off + 8);
+    if (hatype === 824) return this.no(R_NON_IP);
+    const proto = this.dv.getUint16(off);
+    if (proto === 0x0004 || proto === 0x0001) return this.no(R_NON_IP);
+    return this.ethertype(proto, off + 20);
+  }
+
+  /** BSD NULL (address family in the capturing host's byte order) and OpenBSD LOOP (network order). */
+  private loopback(off: number, networkOrder: boolean): number {
+    if (this.avail(off) < 4) return this.trunc('loopback');
+    let af = this.dv.getUint32(off, !networkOrder);
+    if (!networkOrder && af > 0xffff) af = this.dv.getUint32(off, false); // written big-endian
+    if (af === 2) return this.ipv4(off + 4);
+    if (af === 10 || af === 24 || af === 28 || af === 30) return this.ipv6(off + 4);
+    return this.no(R_NON_IP);
+  }
+
+  // ---------------------------------------------------------------- IP
+
+  private ipv4(off: number): number {
+    const dv = this.dv;
+    const s = this.seg;
+    const avail = this.avail(off);
+    if (avail < 20) return this.trunc('IPv4');
+    const b0 = dv.getUint8(off);
+    if (b0 >> 4 !== 4) return this.bad(`IPv4 header has version ${b0 >> 4}`);
+    const ihl = (b0 & 15) * 4;
+    if (ihl < 20) return this.bad(`IPv4 header length ${ihl} is less than 20`);
+    if (avail < ihl) return this.trunc('IPv4');
+    const reported = avail + this.missing;
+    let total = dv.getUint16(off + 2);
+    if (total === 0) total = reported; // TSO: the stack left the length for the NIC to fill
+    if (total < ihl) return this.bad(`IPv4 total length ${total} is less than its header length ${ihl}`);
+    if (total > reported) {
+      this.warning = `IPv4 total length ${total} exceeds the ${reported} bytes left in the frame`;
+      total = reported;
+    }
+    // the datagram ends here: anything after it (Ethernet trailer, padding) is ignored
+    if (this.capEnd > off + total) this.capEnd = off + total;
+    this.missing = off + total - this.capEnd;
+    if (++s.ipDepth > MAX_DEPTH) return this.no(R_OTHER);
+    s.ipVersion = 4;
+    s.src[0] = dv.getUint32(off + 12); s.src[1] = 0; s.src[2] = 0; s.src[3] = 0;
+    s.dst[0] = dv.getUint32(off + 16); s.dst[1] = 0; s.dst[2] = 0; s.dst[3] = 0;
+    const proto = dv.getUint8(off + 9);
+    const frag = dv.getUint16(off + 6);
+    if ((frag & 0x3fff) !== 0) {
+      const fragOff = (frag & 0x1fff) * 8;
+      const more = (frag & 0x2000) !== 0;
+      const key = `4 ${s.src[0]} ${s.dst[0]} ${dv.getUint16(off + 4)} ${proto}`;
+      return this.fragment(key, fragOff, off + ihl, total - ihl, more, proto);
+    }
+    return this.transport(proto, off + ihl, total - ihl);
+  }
+
+  private ipv6(off: number): number {
+    const dv = this.dv;
+    const s = this.seg;
+    const avail = this.avail(off);
+    if (avail < 40) return this.trunc('IPv6');
+    const v = dv.getUint8(off) >> 4;
+    if (v !== 6) return this.bad(`IPv6 header has version ${v}`);
+    const reported = avail + this.missing - 40;
+    let plen = dv.getUint16(off + 4);
+    if (plen === 0) plen = reported; // jumbogram or TSO
+    if (plen > reported) {
+      this.warning = `IPv6 payload length ${plen} exceeds the ${reported} bytes left in the frame`;
+      plen = reported;
+    }
+    const end = off + 40 + plen;
+    if (this.capEnd > end) this.capEnd = end;
+    this.missing = end - this.capEnd;
+    if (++s.ipDepth > MAX_DEPTH) return this.no(R_OTHER);
+    s.ipVersion = 6;
+    for (let i = 0; i < 4; i++) {
+      s.src[i] = dv.getUint32(off + 8 + 4 * i);
+      s.dst[i] = dv.getUint32(off + 24 + 4 * i);
+    }
+    let nh = dv.getUint8(off + 6);
+    let p = off + 40;
+    // extension header chain (RFC 8200 §4)
+    for (;;) {
+      if (nh === 0 || nh === 43 || nh === 60 || nh === 135 || nh === 139 || nh === 140) {
+        if (this.avail(p) < 2) return this.trunc('IPv6 extension');
+        const hlen = (dv.getUint8(p + 1) + 1) * 8;
+        nh = dv.getUint8(p);
+        p += hlen;
+      } else if (nh === 51) {
+        if (this.avail(p) < 2) return this.trunc('IPv6 authentication');
+        const hlen = (dv.getUint8(p + 1) + 2) * 4;
+        nh = dv.getUint8(p);
+        p += hlen;
+      } else if (nh === 44) {
+        if (this.avail(p) < 8) return this.trunc('IPv6 fragment');
+        const fo = dv.getUint16(p + 2);
+        const fragOff = fo & 0xfff8;
+        const more = (fo & 1) !== 0;
+        const next = dv.getUint8(p);
+        if (fragOff === 0 && !more) { nh = next; p += 8; continue; } // atomic fragment
+        const id = dv.getUint32(p + 4);
+        const key = `6 ${s.src[0]} ${s.src[1]} ${s.src[2]} ${s.src[3]} ${s.dst[0]} ${s.dst[1]} ${s.dst[2]} ${s.dst[3]} ${id}`;
+        p += 8;
+        if (p > end) return this.bad('IPv6 extension headers run past the payload length');
+        return this.fragment(key, fragOff, p, end - p, more, fragOff === 0 ? next : -1);
+      } else {
+        break;
+      }
+      if (p > end) return this.bad('IPv6 extension headers run past the payload length');
+    }
+    return this.transport(nh, p, end - p);
+  }
+
+  /** A fragment: store it; if it completes the datagram, decode the reassembled payload here. */
+  private fragment(key: string, fragOff: number, off: number, len: number, more: boolean, proto: number): number {
+    const captured = this.avail(off) >= len;
+    const bytes = new Uint8Array(this.dv.buffer, this.dv.byteOffset + off, captured ? len : Math.max(0, this.avail(off)));
+    const whole = this.frags.add(key, fragOff, bytes, more, proto, captured);
+    if (whole === null) return this.no(R_FRAG);
+    this.seg.reassembled = true;
+    this.dv = new DataView(whole.buffer, whole.byteOffset, whole.byteLength);
+    this.capEnd = whole.length;
+    this.missing = 0;
+    return this.transport(this.frags.proto, 0, whole.length);
+  }
+
+  private transport(proto: number, off: number, len: number): number {
+    switch (proto) {
+      case IP_TCP: return this.tcp(off, len);
+      case IP_UDP: return this.udp(off, len);
+      case IP_ICMP: return this.icmp(off, false);
+      case IP_ICMPV6: return this.icmp(off, true);
+      case IP_GRE: return this.gre(off);
+      case IP_IPIP: return this.ipv4(off);
+      case IP_IPV6: return this.ipv6(off);
+      default: return this.no(R_OTHER);
+    }
+  }
+
+  private udp(off: number, len: number): number {
+    // VXLAN (RFC 7348) on its IANA port: 8-byte UDP + 8-byte VXLAN header, then Ethernet
+    if (len >= 16 && this.avail(off) >= 16 && this.dv.getUint16(off + 2) === VXLAN_PORT && (this.dv.getUint8(off + 8) & 0x08) !== 0) {
+      return this.ethernet(off + 16);
+    }
+    return this.no(R_UDP);
+  }
+
+  /** GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
+  private gre(off: number): number {
+    const dv = this.dv;
+    if (this.avail(off) < 4) return this.trunc('GRE');
+    const fv = dv.getUint16(off);
+    const proto = dv.getUint16(off + 2);
+    const version = fv & 7;
+    if (version > 1 || (fv & 0x4000) !== 0) return this.no(R_NON_IP); // unknown version, source routing
+    let p = off + 4;
+    if (fv & 0x8000) p += 4; // checksum + reserved
+    if (fv & 0x2000) p += 4; // key (PPTP: payload length + call id)
+    if (fv & 0x1000) p += 4; // sequence number
+    if (version === 1 && (fv & 0x0080)) p += 4; // acknowledgment number
+    return this.ethertype(proto, p);
+  }
+
+  /** ICMP/ICMPv6 errors quote the offending IP header and at least 8 bytes after it. */
+  private icmp(off: number, v6: boolean): number {
+    const dv = this.dv;
+    if (this.avail(off) < 8) return this.no(R_ICMP);
+    const type = dv.getUint8(off);
+    const isError = v6 ? type >= 1 && type <= 4 : type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+    if (!isError) return this.no(R_ICMP);
+    const q = off + 8;
+    let tcpOff = -1;
+    if (!v6) {
+      if (this.avail(q) < 20 || dv.getUint8(q) >> 4 !== 4) return this.no(R_ICMP);
+      const ihl = (dv.getUint8(q) & 15) * 4;
+      if (dv.getUint8(q + 9) !== IP_TCP || ihl < 20) return this.no(R_ICMP);
+      tcpOff = q + ihl;
+    } else {
+      if (this.avail(q) < 40 || dv.getUint8(q) >> 4 !== 6 || dv.getUint8(q + 6) !== IP_TCP) return this.no(R_ICMP);
+      tcpOff = q + 40;
+    }
+    const s = this.seg;
+    s.quoted = true;
+    const n = this.avail(tcpOff);
+    s.resetTcp();
+    s.captured = n > 0 ? n : 0;
+    if (n >= 4) { s.srcPort = dv.getUint16(tcpOff); s.dstPort = dv.getUint16(tcpOff + 2); }
+    if (n >= 8) s.seq = dv.getUint32(tcpOff + 4);
+    if (n >= 12) s.ack = dv.getUint32(tcpOff + 8);
+    if (n >= 14) s.flags = dv.getUint16(tcpOff + 12) & 0x1ff;
+    if (n >= 16) s.window = dv.getUint16(tcpOff + 14);
+    this.reason = R_ICMP_TCP;
+    return DECODED_QUOTED_TCP;
+  }
+
+  // ---------------------------------------------------------------- TCP
+
+  /** `len` = TCP bytes according to IP (header + payload), whatever was captured. */
+  private tcp(off: number, len: number): number {
+    const dv = this.dv;
+    const s = this.seg;
+    const n = Math.min(this.avail(off), len);
+    s.captured = n > 0 ? n : 0;
+    if (n >= 4) { s.srcPort = dv.getUint16(off); s.dstPort = dv.getUint16(off + 2); }
+    if (n >= 8) s.seq = dv.getUint32(off + 4);
+    if (n >= 12) s.ack = dv.getUint32(off + 8);
+    if (n >= 14) {
+      const w = dv.getUint16(off + 12);
+      s.flags = w & 0x1ff;
+      s.headerLength = (w >> 12) * 4;
+    }
+    if (n >= 16) s.window = dv.getUint16(off + 14);
+    if (n >= 20) s.urgent = dv.getUint16(off + 18);
+    if (n < 14) {
+      this.warning = `TCP header cut short by the snap length (${n} of at least 20 bytes captured)`;
+      return DECODED_TCP;
+    }
+    const hl = s.headerLength;
+    if (hl < 20) {
+      this.warning = `TCP header length ${hl} is less than 20 (bogus data offset)`;
+      return DECODED_TCP;
+    }
+    if (hl > len) {
+      this.warning = `TCP header length ${hl} exceeds the ${len}-byte segment`;
+      return DECODED_TCP;
+    }
+    s.headerValid = true;
+    s.payloadLength = len - hl;
+    if (n < hl) {
+      this.warning = `TCP header cut short by the snap length (${n} of ${hl} bytes captured)`;
+      s.optionsCut = n > 20;
+    }
+    if (hl > 20 && n > 20) this.options(off + 20, off + Math.min(hl, n), off + hl);
+    if (this.verifyChecksums && n === len) s.checksum = this.checksumOk(off, len) ? 1 : 2;
+    return DECODED_TCP;
+  }
+
+  /** Parse options in [p, capEnd); `hdrEnd` is where the header ends per its data offset. */
+  private options(p: number, capEnd: number, hdrEnd: number): void {
+    const dv = this.dv;
+    const s = this.seg;
+    while (p < capEnd) {
+      const kind = dv.getUint8(p);
+      if (kind === 0) break; // end of option list
+      if (kind === 1) { p++; continue; } // no-operation
+      if (p + 1 >= capEnd) { s.optionsCut = p + 1 < hdrEnd; break; }
+      const olen = dv.getUint8(p + 1);
+      if (olen < 2 || p + olen > hdrEnd) {
+        s.optionsMalformed = true;
+        this.warning ??= `TCP option ${kind} has an impossible length ${olen}; options after it ignored`;
+        break;
+      }
+      if (p + olen > capEnd) { s.optionsCut = true; break; }
+      switch (kind) {
+        case 2: if (olen === 4) s.mss = dv.getUint16(p + 2); break;
+        case 3: if (olen === 3) s.wscale = Math.min(dv.getUint8(p + 2), 14); break;
+        case 4: if (olen === 2) s.sackPermitted = true; break;
+        case 5: {
+          const blocks = Math.min((olen - 2) >> 3, 4);
+          for (let i = 0; i < blocks; i++) {
+            s.sack[2 * i] = dv.getUint32(p + 2 + 8 * i);
+            s.sack[2 * i + 1] = dv.getUint32(p + 6 + 8 * i);
+          }
+          s.sackCount = blocks;
+          break;
+        }
+        case 8: if (olen === 10) { s.hasTimestamps = true; s.tsVal = dv.getUint32(p + 2); s.tsEcr = dv.getUint32(p + 6); } break;
+        case 30: s.mptcp = true; break;
+        case 34: s.tfo = olen === 2 ? TFO_REQUEST : olen - 2; break;
+        case 254: // RFC 6994 experimental option; 0xF989 is TCP Fast Open's ExID
+          if (olen >= 4 && dv.getUint16(p + 2) === 0xf989) s.tfo = olen === 4 ? TFO_REQUEST : olen - 4;
+          break;
+        default: break; // unknown kinds are skipped by their length
+      }
+      p += olen;
+    }
+  }
+
+  /** RFC 9293 §3.1 checksum over the pseudo-header and the whole segment. */
+  private checksumOk(off: number, len: number): boolean {
+    const dv = this.dv;
+    const s = this.seg;
+    let sum = 0;
+    if (s.ipVersion === 4) {
+      sum += (s.src[0] >>> 16) + (s.src[0] & 0xffff) + (s.dst[0] >>> 16) + (s.dst[0] & 0xffff);
+    } else {
+      for (let i = 0; i < 4; i++) sum += (s.src[i] >>> 16) + (s.src[i] & 0xffff) + (s.dst[i] >>> 16) + (s.dst[i] & 0xffff);
+    }
+    sum += IP_TCP + (len >>> 16) + (len & 0xffff);
+    let i = 0;
+    for (; i + 1 < len; i += 2) sum += dv.getUint16(off + i);
+    if (i < len) sum += dv.getUint8(off + i) << 8;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    return sum === 0xffff;
+  }
+}
