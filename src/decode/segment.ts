@@ -89,8 +89,7 @@ export class Segment {
     this.ipDepth = 0;
     this.reassembled = false;
     this.quoted = false;
-    this.src.fill(0);
-    this.dst.fill(0);
+    // src/dst need no clearing: every IP decode writes all four words of both
     this.resetTcp();
   }
 
@@ -98,7 +97,10 @@ export class Segment {
     this.srcPort = 0; this.dstPort = 0; this.seq = 0; this.ack = 0; this.flags = 0; this.window = 0;
     this.urgent = 0; this.headerLength = 0; this.payloadLength = 0; this.captured = 0;
     this.headerValid = false; this.checksum = 0;
-    this.mss = -1; this.wscale = -1; this.sackPermitted = false; this.sackCount = 0; this.sack.fill(0);
+    this.mss = -1; this.wscale = -1; this.sackPermitted = false;
+    // only the blocks last written can be non-zero
+    for (let i = 2 * this.sackCount - 1; i >= 0; i--) this.sack[i] = 0;
+    this.sackCount = 0;
     this.hasTimestamps = false; this.tsVal = 0; this.tsEcr = 0; this.tfo = TFO_NONE; this.mptcp = false;
     this.optionsMalformed = false; this.optionsCut = false;
   }
