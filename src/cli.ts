@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_TIME_WAIT_SECONDS, buildPeerPorts, clientIndexOf, flowReport, flowsReport, trackCapture, type FlowsReport } from './analysis/flows.js';
 import { captureStats, type StatsReport } from './analysis/stats.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
 import { ProgressLine } from './report/progress.js';
+import { parseDuration } from './report/duration.js';
+import { FLOW_CSV_COLUMNS, flowsCsvRows, renderFlows, table } from './report/flows.js';
+import { renderLadder } from './report/ladder.js';
+import { EVENTS, EVENT_MEANING, STATES, TRANSITIONS } from './tcp/state-table.js';
+import type { WatchedSegment } from './tcp/tracker.js';
 
 /** Exit statuses shared by every command. */
 export const EXIT_OK = 0;
@@ -26,7 +32,20 @@ function printWarnings(ws: CaptureWarning[], omitted: number): void {
 
 interface CommonOptions {
   json?: boolean;
+  csv?: boolean;
   quiet?: boolean;
+}
+
+function durationOption(value: string): number {
+  const s = parseDuration(value);
+  if (s === null || s < 0) throw new InvalidArgumentError('expected a duration such as 500ms, 10s, 2m or 1h');
+  return s;
+}
+
+function flowIdOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a flow id (a tcp.stream number, 0 or more)');
+  return n;
 }
 
 /**
@@ -38,6 +57,7 @@ async function perFile<R extends { warnings: CaptureWarning[]; warningsOmitted: 
   opts: CommonOptions,
   work: (file: string, progress: ProgressLine) => Promise<R>,
   render: (r: R) => string,
+  csv?: { header: string; rows: (r: R) => string },
 ): Promise<number> {
   let status = EXIT_OK;
   const results: Array<R | { file: string; error: string }> = [];
@@ -49,7 +69,8 @@ async function perFile<R extends { warnings: CaptureWarning[]; warningsOmitted: 
       if (!opts.quiet) printWarnings(r.warnings, r.warningsOmitted);
       if (r.damaged) status = Math.max(status, EXIT_DAMAGED);
       results.push(r);
-      if (!opts.json) await write(render(r));
+      if (opts.csv && csv) await write((results.length === 1 ? csv.header : '') + csv.rows(r));
+      else if (!opts.json) await write(render(r));
     } catch (e) {
       progress.done();
       if (!(e instanceof CaptureError)) throw e;
@@ -94,7 +115,106 @@ export function buildProgram(): Command {
       );
     });
 
+  program
+    .command('flows')
+    .description('one row per TCP connection (Wireshark tcp.stream numbering) with the final state of both endpoints')
+    .argument('<file...>', 'capture files (- for standard input)')
+    .option('--json', 'print the JSON report (flows sorted by id)')
+    .option('--csv', 'print one CSV row per connection')
+    .option('--transitions', 'include every state transition in the JSON report')
+    .option('--time-wait-len <duration>', 'TIME_WAIT length before an endpoint counts as CLOSED', durationOption, DEFAULT_TIME_WAIT_SECONDS)
+    .option('-q, --quiet', 'no progress or warnings on stderr')
+    .action(async (files: string[], opts: CommonOptions & { transitions?: boolean; timeWaitLen: number }) => {
+      if (opts.json && opts.csv) fail('choose one of --json and --csv');
+      process.exitCode = await perFile<FlowsReport>(
+        files,
+        opts,
+        (file, progress) => flowsReport(file, { onProgress: progress.update, transitions: opts.transitions, timeWaitSeconds: opts.timeWaitLen }),
+        renderFlows,
+        { header: FLOW_CSV_COLUMNS.join(',') + '\n', rows: flowsCsvRows },
+      );
+    });
+
+  program
+    .command('flow')
+    .description('the ladder diagram of one connection: every segment, and both endpoints\' states after it')
+    .argument('<file>', 'capture file (- for standard input)')
+    .argument('<id>', 'flow id (the tcp.stream number shown by synfin flows)', flowIdOption)
+    .option('--json', 'print the flow report with its segments and transitions as JSON')
+    .option('--all', 'never elide long data transfers')
+    .option('--width <columns>', 'width of the diagram', (v) => Number(v))
+    .option('--time-wait-len <duration>', 'TIME_WAIT length before an endpoint counts as CLOSED', durationOption, DEFAULT_TIME_WAIT_SECONDS)
+    .option('-q, --quiet', 'no progress or warnings on stderr')
+    .action(async (file: string, id: number, opts: CommonOptions & { all?: boolean; width?: number; timeWaitLen: number }) => {
+      const rows: WatchedSegment[] = [];
+      const progress = new ProgressLine(file, !opts.quiet);
+      let status = EXIT_OK;
+      try {
+        const { stats, tracker } = await trackCapture(file, {
+          onProgress: progress.update, timeWaitSeconds: opts.timeWaitLen, transitions: false,
+          watch: { stream: id, onSegment: (r) => rows.push(r) },
+        });
+        progress.done();
+        if (!opts.quiet) printWarnings(stats.warnings, stats.warningsOmitted);
+        if (stats.damaged) status = EXIT_DAMAGED;
+        const st = tracker.streams[id];
+        if (st === undefined) {
+          process.stderr.write(`synfin: error: ${file}: no flow ${id} (the capture has ${tracker.streams.length} flow(s), numbered from 0)\n`);
+          process.exitCode = EXIT_USAGE;
+          return;
+        }
+        const peers = st.client < 0 ? buildPeerPorts(tracker.streams) : null;
+        const client = clientIndexOf(st, peers);
+        const flow = flowReport(st, peers, false);
+        if (opts.json) {
+          const side = (i: 0 | 1) => (i === client ? 'client' : 'server');
+          await write(JSON.stringify({
+            file: stats.file, flow,
+            segments: rows.map((r) => ({
+              frame: r.frame, direction: r.from === client ? 'c2s' : 's2c', flags: r.flags, seq: r.seq, ack: r.ack,
+              relSeq: r.relSeq, relAck: r.relAck, len: r.len, window: r.window,
+              states: { client: r.states[client], server: r.states[1 - client] },
+              transitions: r.transitions.map((t) => ({ ...t, endpoint: side(t.endpoint), frame: t.frame < 0 ? null : t.frame })),
+            })),
+          }, null, 2) + '\n');
+        } else {
+          const width = opts.width ?? (process.stdout.columns || 100);
+          await write(renderLadder(flow, rows, client, { width, elideAfter: opts.all ? 0 : 24 }));
+        }
+      } catch (e) {
+        progress.done();
+        if (!(e instanceof CaptureError)) throw e;
+        process.stderr.write(`synfin: error: ${e.message}\n`);
+        status = EXIT_USAGE;
+      }
+      process.exitCode = status;
+    });
+
+  program
+    .command('states')
+    .description('print the TCP state machine synfin replays (RFC 9293), one row per transition')
+    .option('--json', 'print the table as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      if (opts.json) {
+        await write(JSON.stringify({
+          states: STATES,
+          events: EVENTS.map((e) => ({ name: e, meaning: EVENT_MEANING[e] })),
+          transitions: TRANSITIONS,
+        }, null, 2) + '\n');
+        return;
+      }
+      const rows = TRANSITIONS.map((t) => [t.from, t.on, t.to, t.ref, t.note + (t.observer ? ' [observer inference]' : '')]);
+      await write(table(['STATE', 'EVENT', 'NEXT', 'SOURCE', 'NOTE'], rows) +
+        '\nEvents:\n' + EVENTS.map((e) => `  ${e.padEnd(15)} ${EVENT_MEANING[e]}`).join('\n') +
+        '\n\nPairs not listed leave the state unchanged.\n');
+    });
+
   return program;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`synfin: error: ${message}\n`);
+  process.exit(EXIT_USAGE);
 }
 
 async function main(argv: string[]): Promise<void> {

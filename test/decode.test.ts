@@ -291,6 +291,7 @@ describe('ICMP errors quoting TCP', () => {
     expect(r.r).toBe(DECODED_QUOTED_TCP);
     expect(r.d.seg.quoted).toBe(true);
     expect([r.d.seg.srcPort, r.d.seg.dstPort, r.d.seg.seq]).toEqual([40000, 80, 1000]);
+    expect([r.d.seg.src[0], r.d.seg.dst[0]]).toEqual([ip4('10.0.0.2'), ip4('10.0.0.1')]); // the quoted packet's addresses
   });
   it('an ICMP echo is just ICMP', () => {
     const r = decode(1, ether(0x0800, ipv4({ proto: 1, payload: hex('0800 0000 0001 0001 6162') })));

@@ -2,6 +2,15 @@ import type { CaptureWarning, Frame, FrameSink } from '../capture/frame.js';
 import { readCapture, type ReadOptions } from '../capture/reader.js';
 import { compareTs, formatTs } from '../capture/time.js';
 import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, REASONS, type DecoderOptions } from '../decode/decoder.js';
+import type { Segment } from '../decode/segment.js';
+
+/** A consumer of decoded segments (the tracker), called in file order. */
+export interface SegmentConsumer {
+  /** Every frame's timestamp, TCP or not (the capture clock). */
+  clock(sec: number, nsec: number): void;
+  /** A TCP segment, or a TCP header quoted in an ICMP error (`seg.quoted`). */
+  onSegment(seg: Segment): void;
+}
 
 /** Per-frame warnings kept per file; the rest are counted. Structural warnings are always kept. */
 export const MAX_FRAME_WARNINGS = 1000;
@@ -52,6 +61,7 @@ export class StatsCollector implements FrameSink {
   constructor(
     readonly file: string,
     decoderOptions: DecoderOptions = {},
+    private readonly consumer: SegmentConsumer | null = null,
   ) {
     this.decoder = new Decoder(decoderOptions);
   }
@@ -70,11 +80,17 @@ export class StatsCollector implements FrameSink {
     this.lastNsec = nsec;
     const d = this.decoder;
     const r = d.decode(f);
+    const consumer = this.consumer;
+    if (consumer !== null) consumer.clock(sec, nsec);
     if (r === DECODED_TCP) {
       this.tcpSegments++;
       if (d.seg.ipDepth >= 2) this.tunnelled++;
+      if (consumer !== null) consumer.onSegment(d.seg);
     } else {
-      if (r === DECODED_QUOTED_TCP) this.quoted++;
+      if (r === DECODED_QUOTED_TCP) {
+        this.quoted++;
+        if (consumer !== null) consumer.onSegment(d.seg);
+      }
       this.notDecoded[d.reason]++;
       if (d.reason === 1) this.unsupportedLinktypes.set(d.linktype, (this.unsupportedLinktypes.get(d.linktype) ?? 0) + 1);
     }
@@ -112,9 +128,13 @@ export class StatsCollector implements FrameSink {
 }
 
 /** Read one capture and count what it holds. Throws CaptureError when it is not a capture. */
-export async function captureStats(path: string, opts: ReadOptions & DecoderOptions = {}): Promise<StatsReport> {
+export async function captureStats(
+  path: string,
+  opts: ReadOptions & DecoderOptions = {},
+  consumer: SegmentConsumer | null = null,
+): Promise<StatsReport> {
   const file = path === '-' ? '(standard input)' : path;
-  const c = new StatsCollector(file, opts);
+  const c = new StatsCollector(file, opts, consumer);
   const r = await readCapture(path, c, opts);
   c.finish();
   const any = c.frames > 0;

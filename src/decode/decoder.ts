@@ -389,16 +389,22 @@ export class Decoder {
     if (!isError) return this.no(R_ICMP);
     const q = off + 8;
     let tcpOff = -1;
+    const s = this.seg;
+    // the quoted header carries the addresses of the segment that caused the error
     if (!v6) {
       if (this.avail(q) < 20 || dv.getUint8(q) >> 4 !== 4) return this.no(R_ICMP);
       const ihl = (dv.getUint8(q) & 15) * 4;
       if (dv.getUint8(q + 9) !== IP_TCP || ihl < 20) return this.no(R_ICMP);
       tcpOff = q + ihl;
+      s.ipVersion = 4;
+      s.src[0] = dv.getUint32(q + 12); s.src[1] = 0; s.src[2] = 0; s.src[3] = 0;
+      s.dst[0] = dv.getUint32(q + 16); s.dst[1] = 0; s.dst[2] = 0; s.dst[3] = 0;
     } else {
       if (this.avail(q) < 40 || dv.getUint8(q) >> 4 !== 6 || dv.getUint8(q + 6) !== IP_TCP) return this.no(R_ICMP);
       tcpOff = q + 40;
+      s.ipVersion = 6;
+      for (let i = 0; i < 4; i++) { s.src[i] = dv.getUint32(q + 8 + 4 * i); s.dst[i] = dv.getUint32(q + 24 + 4 * i); }
     }
-    const s = this.seg;
     s.quoted = true;
     const n = this.avail(tcpOff);
     s.resetTcp();

@@ -1,0 +1,213 @@
+import type { CaptureWarning } from '../capture/frame.js';
+import type { ReadOptions } from '../capture/reader.js';
+import { formatTs } from '../capture/time.js';
+import type { DecoderOptions } from '../decode/decoder.js';
+import { formatEndpoint, formatIp } from '../report/addr.js';
+import type { TransitionRecord } from '../tcp/replay.js';
+import type { State } from '../tcp/state-table.js';
+import { Stream, Tracker, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
+import { captureStats, type StatsReport } from './stats.js';
+
+/** Linux's TIME_WAIT length, TCP_TIMEWAIT_LEN (reference §6.6). */
+export const DEFAULT_TIME_WAIT_SECONDS = 60;
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+export interface DirectionFigures {
+  packets: number;
+  /** Original frame lengths, link header included. */
+  bytes: number;
+  payloadBytes: number;
+}
+
+export interface TransitionOut {
+  /** Frame of the segment that caused the change; null for a timer (TIMEOUT_TW at capture end). */
+  frame: number | null;
+  endpoint: 'client' | 'server';
+  from: State;
+  to: State;
+  event: string;
+  inferred: boolean;
+  revert?: boolean;
+}
+
+/** One connection (one Wireshark `tcp.stream`) in the JSON report. */
+export interface FlowReport {
+  id: number;
+  client: Endpoint;
+  server: Endpoint;
+  ipVersion: 4 | 6;
+  firstFrame: number;
+  lastFrame: number;
+  firstTs: string;
+  lastTs: string;
+  /** Seconds between the first and last frame. */
+  duration: number;
+  packets: number;
+  bytes: number;
+  c2s: DirectionFigures;
+  s2c: DirectionFigures;
+  /** Seconds: SYN → SYN+ACK, SYN+ACK → client's ACK, and their sum; null when not captured. */
+  handshake: { synToSynAck: number | null; synAckToAck: number | null; rtt: number | null };
+  options: {
+    mss: { client: number | null; server: number | null };
+    /** Applied only when both SYNs carried the option (RFC 7323); null otherwise. */
+    windowScale: { client: number; server: number } | null;
+    sackPermitted: boolean;
+    timestamps: boolean;
+  };
+  finalState: { client: State; server: State };
+  /** Initial states assumed, not seen (mid-stream start). */
+  assumed: boolean;
+  closedBy: 'client' | 'server' | 'simultaneous' | null;
+  connState: string;
+  history: string;
+  /** Captured from the middle: no SYN. */
+  partial: boolean;
+  /** Roles guessed (reference §9.16), not seen in a handshake. */
+  roleInferred: boolean;
+  /** Every captured segment came from one endpoint (reference §9.14). */
+  oneSided: boolean;
+  /** Connections inside the stream (a SYN+ACK with a new ISN starts another one). */
+  connections: number;
+  /** Segments the capture missed, inferred from acknowledgments. */
+  inferredSegments: number;
+  transitions?: TransitionOut[];
+}
+
+export interface FlowsReport extends StatsReport {
+  flows: FlowReport[];
+  anomalies: never[];
+  /** Capture end used for timers (T_end, reference §1.4). */
+  endTs: string | null;
+}
+
+export interface FlowsOptions extends ReadOptions, DecoderOptions {
+  timeWaitSeconds?: number;
+  transitions?: boolean;
+  watch?: { stream: number; onSegment: (row: WatchedSegment) => void };
+}
+
+/** Read a capture, track and replay every connection. */
+export async function trackCapture(path: string, opts: FlowsOptions = {}): Promise<{ stats: StatsReport; tracker: Tracker }> {
+  const trackerOpts: TrackerOptions = {
+    timeWaitSeconds: opts.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS,
+    recordTransitions: opts.transitions ?? false,
+    watch: opts.watch,
+  };
+  const tracker = new Tracker(trackerOpts);
+  const stats = await captureStats(path, opts, tracker);
+  if (tracker.nowSec !== -Infinity) tracker.finish(tracker.nowSec, tracker.nowNsec);
+  if (tracker.implausibleTimestamps > 0) {
+    stats.warnings.push({
+      file: stats.file, offset: null, frame: null,
+      message: `${tracker.implausibleTimestamps} frame(s) carry timestamps more than a day past the rest; they are not taken as the capture's end`,
+    } satisfies CaptureWarning);
+  }
+  return { stats, tracker };
+}
+
+/** The §9.16 role heuristics for streams without a handshake: which endpoint index is the server. */
+function serverIndexGuess(st: Stream, peerPorts: Map<string, Set<number>>): 0 | 1 {
+  const key = (i: 0 | 1) => `${formatIp(st.ipVersion, st.addr[i])}|${st.port[i]}`;
+  const many = (i: 0 | 1) => (peerPorts.get(key(i))?.size ?? 0) >= 2;
+  if (many(0) !== many(1)) return many(0) ? 0 : 1;
+  return st.port[0] <= st.port[1] ? 0 : 1;
+}
+
+export function buildPeerPorts(streams: Stream[]): Map<string, Set<number>> {
+  const m = new Map<string, Set<number>>();
+  for (const st of streams) {
+    for (const i of [0, 1] as const) {
+      const k = `${formatIp(st.ipVersion, st.addr[i])}|${st.port[i]}`;
+      let s = m.get(k);
+      if (s === undefined) { s = new Set(); m.set(k, s); }
+      s.add(st.port[1 - i]);
+    }
+  }
+  return m;
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** The client's endpoint index in a stream: the first SYN's sender, else the §9.16 guess. */
+export function clientIndexOf(st: Stream, peerPorts: Map<string, Set<number>> | null): 0 | 1 {
+  if (st.client >= 0) return st.client as 0 | 1;
+  return (1 - serverIndexGuess(st, peerPorts ?? buildPeerPorts([st]))) as 0 | 1;
+}
+
+export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | null, withTransitions: boolean): FlowReport {
+  const client = clientIndexOf(st, peerPorts);
+  const roleInferred = st.client < 0;
+  const server = (1 - client) as 0 | 1;
+  const ep = (i: 0 | 1): Endpoint => ({ ip: formatIp(st.ipVersion, st.addr[i]), port: st.port[i] });
+  const fig = (i: 0 | 1): DirectionFigures => ({ packets: st.dir[i].packets, bytes: st.dir[i].bytes, payloadBytes: st.dir[i].payloadBytes });
+  const names = st.finalStateNames;
+  const k = st.closer();
+  const closedBy = k < 0 ? null : k === 2 ? 'simultaneous' : k === client ? 'client' : 'server';
+  const synToSynAck = st.synTs >= 0 && st.synAckTs >= 0 ? round6(st.synAckTs - st.synTs) : null;
+  const synAckToAck = st.synAckTs >= 0 && st.ackTs >= 0 ? round6(st.ackTs - st.synAckTs) : null;
+  const duration = st.lastSec - st.firstSec + (st.lastNsec - st.firstNsec) / 1e9;
+  const r: FlowReport = {
+    id: st.id,
+    client: ep(client),
+    server: ep(server),
+    ipVersion: st.ipVersion,
+    firstFrame: st.firstFrame,
+    lastFrame: st.lastFrame,
+    firstTs: formatTs(st.firstSec, st.firstNsec),
+    lastTs: formatTs(st.lastSec, st.lastNsec),
+    duration: round6(duration),
+    packets: st.dir[0].packets + st.dir[1].packets,
+    bytes: st.dir[0].bytes + st.dir[1].bytes,
+    c2s: fig(client),
+    s2c: fig(server),
+    handshake: { synToSynAck, synAckToAck, rtt: synToSynAck !== null && synAckToAck !== null ? round6(synToSynAck + synAckToAck) : null },
+    options: {
+      mss: { client: st.mss[client] >= 0 ? st.mss[client] : null, server: st.mss[server] >= 0 ? st.mss[server] : null },
+      windowScale: st.wscale[client] >= 0 && st.wscale[server] >= 0 ? { client: st.wscale[client], server: st.wscale[server] } : null,
+      sackPermitted: st.sackPermitted[0] && st.sackPermitted[1],
+      timestamps: st.timestamps[0] && st.timestamps[1],
+    },
+    finalState: { client: names[client], server: names[server] },
+    assumed: st.finalAssumed[0] || st.finalAssumed[1],
+    closedBy,
+    connState: st.zeek.connState(client),
+    history: st.zeek.history(client),
+    partial: st.partial,
+    roleInferred,
+    oneSided: st.dir[0].packets === 0 || st.dir[1].packets === 0,
+    connections: st.connections,
+    inferredSegments: st.inferredSegments,
+  };
+  if (withTransitions && st.transitions !== null) {
+    r.transitions = st.transitions.map((t: TransitionRecord) => {
+      const o: TransitionOut = {
+        frame: t.frame < 0 ? null : t.frame, endpoint: t.endpoint === client ? 'client' : 'server',
+        from: t.from, to: t.to, event: t.event, inferred: t.inferred,
+      };
+      if (t.revert) o.revert = true;
+      return o;
+    });
+  }
+  return r;
+}
+
+/** The JSON report contract: stats fields, flows sorted by id, anomalies (none yet). */
+export async function flowsReport(path: string, opts: FlowsOptions = {}): Promise<FlowsReport> {
+  const { stats, tracker } = await trackCapture(path, opts);
+  const needPeers = tracker.streams.some((s) => s.client < 0);
+  const peers = needPeers ? buildPeerPorts(tracker.streams) : null;
+  const flows = tracker.streams.map((st) => flowReport(st, peers, opts.transitions ?? false));
+  return {
+    ...stats,
+    endTs: tracker.nowSec === -Infinity ? null : formatTs(tracker.nowSec, tracker.nowNsec),
+    flows,
+    anomalies: [],
+  };
+}
+
+export { formatEndpoint };

@@ -1,0 +1,56 @@
+import type { FlowReport, FlowsReport } from '../analysis/flows.js';
+import { formatEndpoint } from './addr.js';
+
+const ep = (f: FlowReport, side: 'client' | 'server') => formatEndpoint(f.ipVersion, f[side].ip, f[side].port);
+
+function human(n: number): string {
+  if (n < 1e3) return String(n);
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)}k`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(1)}M`;
+  return `${(n / 1e9).toFixed(2)}G`;
+}
+
+function dur(s: number): string {
+  if (s < 1) return `${(s * 1000).toFixed(1)}ms`;
+  if (s < 120) return `${s.toFixed(2)}s`;
+  return `${(s / 60).toFixed(1)}m`;
+}
+
+/** Columns: padded to the widest cell. */
+export function table(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Text form of `synfin flows`: one row per connection with both final states. */
+export function renderFlows(r: FlowsReport): string {
+  const rows = r.flows.map((f) => [
+    String(f.id), ep(f, 'client'), ep(f, 'server'), String(f.packets), human(f.bytes), dur(f.duration),
+    f.finalState.client + (f.assumed ? '?' : ''), f.finalState.server + (f.assumed ? '?' : ''),
+    f.connState, f.closedBy ?? '-', [f.partial ? 'partial' : '', f.oneSided ? 'one-sided' : '', f.roleInferred ? 'roles-guessed' : ''].filter(Boolean).join(','),
+  ]);
+  const head = `${r.file}: ${r.flows.length} connection(s), ${r.frames} frames, ${r.tcpSegments} TCP segments\n`;
+  const legend = r.flows.some((f) => f.assumed) ? '(? = initial state assumed: the capture starts mid-connection)\n' : '';
+  return head + table(['ID', 'CLIENT', 'SERVER', 'PKTS', 'BYTES', 'DURATION', 'CLIENT STATE', 'SERVER STATE', 'ZEEK', 'CLOSED BY', 'NOTES'], rows) + legend;
+}
+
+function csvCell(v: string | number | boolean | null): string {
+  const s = v === null ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const FLOW_CSV_COLUMNS = [
+  'file', 'id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'first_frame', 'last_frame', 'first_ts', 'last_ts',
+  'duration', 'packets', 'bytes', 'c2s_packets', 'c2s_bytes', 'c2s_payload_bytes', 's2c_packets', 's2c_bytes', 's2c_payload_bytes',
+  'handshake_rtt', 'client_state', 'server_state', 'closed_by', 'conn_state', 'history', 'partial', 'one_sided', 'connections',
+];
+
+/** CSV rows (no header) of `synfin flows --csv`. */
+export function flowsCsvRows(r: FlowsReport): string {
+  return r.flows.map((f) => [
+    r.file, f.id, f.client.ip, f.client.port, f.server.ip, f.server.port, f.firstFrame, f.lastFrame, f.firstTs, f.lastTs,
+    f.duration, f.packets, f.bytes, f.c2s.packets, f.c2s.bytes, f.c2s.payloadBytes, f.s2c.packets, f.s2c.bytes, f.s2c.payloadBytes,
+    f.handshake.rtt, f.finalState.client, f.finalState.server, f.closedBy, f.connState, f.history, f.partial, f.oneSided, f.connections,
+  ].map(csvCell).join(',') + '\n').join('');
+}

@@ -1,0 +1,95 @@
+/**
+ * The ladder diagram of one connection: client column on the left, server on the right,
+ * one arrow per captured segment with its flags, relative seq/ack, length, window and frame
+ * number, and each side's state after it — the textbook drawing, from the real capture.
+ */
+import type { FlowReport } from '../analysis/flows.js';
+import { flagLetters } from '../decode/segment.js';
+import type { TransitionRecord } from '../tcp/replay.js';
+import type { WatchedSegment } from '../tcp/tracker.js';
+import { formatEndpoint } from './addr.js';
+
+export interface LadderOptions {
+  /** Total width in columns. */
+  width?: number;
+  /** Runs of data segments without any state change longer than this are elided (0: never). */
+  elideAfter?: number;
+}
+
+/** The states an endpoint went through in one frame: committed steps, then what is shown after it. */
+function statePath(r: WatchedSegment, side: 0 | 1): string {
+  const shown = r.states[side];
+  const steps: string[] = [];
+  for (const t of r.transitions) if (t.endpoint === side && !t.revert && t.to !== shown.state) steps.push(t.to);
+  steps.push(shown.state + (shown.pending ? '*' : ''));
+  return steps.join('›');
+}
+
+/** Render the ladder; `rows` are the segments of the flow in file order. */
+export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientIndex: 0 | 1, opts: LadderOptions = {}): string {
+  const width = Math.max(72, opts.width ?? 100);
+  const elideAfter = opts.elideAfter ?? 24;
+  const STATE_W = Math.max(12, ...rows.map((r) => statePath(r, clientIndex).length));
+  const ws = flow.options.windowScale;
+  const shift = (r: WatchedSegment) => (ws === null || (r.flags & 0x02) !== 0 ? 0 : r.from === clientIndex ? ws.client : ws.server);
+  const labelOf = (r: WatchedSegment) =>
+    ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} len=${r.len} win=${r.window * 2 ** shift(r)} `;
+  const longest = Math.max(0, ...rows.map((r) => labelOf(r).length));
+  const arrowW = Math.max(40, longest + 6, width - 2 * (STATE_W + 1) - 22);
+  const out: string[] = [];
+  const c = formatEndpoint(flow.ipVersion, flow.client.ip, flow.client.port);
+  const s = formatEndpoint(flow.ipVersion, flow.server.ip, flow.server.port);
+  out.push(`flow ${flow.id}: client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
+  out.push(`${'frame'.padStart(7)}  ${'client'.padEnd(STATE_W)} ${''.padEnd(arrowW)} ${'server'}`);
+  const stateOf = (r: WatchedSegment, side: 0 | 1) => statePath(r, side).padEnd(STATE_W);
+  const first = rows[0];
+  const initialLine = (r: WatchedSegment) =>
+    `${''.padStart(7)}  ${r.initial[clientIndex].padEnd(STATE_W)} ${''.padEnd(arrowW)} ${r.initial[1 - clientIndex]}`;
+  if (first !== undefined) out.push(initialLine(first));
+  const t0 = first ? first.tsSec + first.tsNsec / 1e9 : 0;
+  const line = (r: WatchedSegment): string => {
+    const toServer = r.from === clientIndex;
+    const label = labelOf(r);
+    const fill = Math.max(2, arrowW - label.length - 2);
+    const left = Math.floor(fill / 2), right = fill - left;
+    const arrow = toServer ? `${'─'.repeat(left)}${label}${'─'.repeat(right)}─▶` : `◀─${'─'.repeat(left)}${label}${'─'.repeat(right)}`;
+    const t = (r.tsSec + r.tsNsec / 1e9 - t0).toFixed(6);
+    return `${String(r.frame).padStart(7)}  ${stateOf(r, clientIndex)} ${arrow} ${stateOf(r, (1 - clientIndex) as 0 | 1).trimEnd()}   +${t}s`;
+  };
+  const note = (t: TransitionRecord): string => {
+    const who = t.endpoint === clientIndex ? 'client' : 'server';
+    return `${''.padStart(7)}  · ${who} ${t.from} → ${t.to} on ${t.event}${t.inferred ? ' (inferred: segment not captured or unconfirmed)' : ''}${t.revert ? ' (taken back by later evidence)' : ''}`;
+  };
+  let quiet: WatchedSegment[] = [];
+  const flushQuiet = () => {
+    if (elideAfter > 0 && quiet.length > elideAfter) {
+      const head = quiet.slice(0, 4), tail = quiet.slice(-4);
+      for (const r of head) out.push(line(r));
+      out.push(`${''.padStart(7)}  ${'⋮'.padEnd(STATE_W)} ${`… ${quiet.length - 8} segments of data transfer, no state change …`.padStart(Math.floor(arrowW / 2) + 24)}`);
+      for (const r of tail) out.push(line(r));
+    } else {
+      for (const r of quiet) out.push(line(r));
+    }
+    quiet = [];
+  };
+  let prev = '';
+  for (const r of rows) {
+    const key = `${r.states[0].state}${r.states[0].pending}${r.states[1].state}${r.states[1].pending}`;
+    const eventful = r.transitions.length > 0 || key !== prev || (r.flags & 0x07) !== 0 || r.newConnection;
+    prev = key;
+    if (!eventful) { quiet.push(r); continue; }
+    flushQuiet();
+    if (r.newConnection) {
+      out.push(`${''.padStart(7)}  ── a new connection on the same 4-tuple starts here ──`);
+      out.push(initialLine(r));
+    }
+    for (const t of r.transitions) if (t.inferred || t.revert) out.push(note(t));
+    out.push(line(r));
+  }
+  flushQuiet();
+  out.push(`${''.padStart(7)}  ${flow.finalState.client.padEnd(STATE_W)} ${'(at the end of the capture)'.padStart(Math.floor(arrowW / 2) + 14).padEnd(arrowW)} ${flow.finalState.server}`);
+  out.push('');
+  out.push('* = inferred: the receiver has not yet acknowledged the SYN or FIN it was sent (pending).');
+  out.push('A›B = the endpoint went through A to B in one frame.');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,456 @@
+/**
+ * Replays the state table for both endpoints of one connection, as a passive observer
+ * must (reference §6.3): a sender's events apply when its segment is seen; a receiver's
+ * SYN and FIN events stay pending until the receiver's own later segment acknowledges
+ * them; ACK- and RST-driven events commit at once; a retransmission contradicts what it
+ * shows was not delivered; segments the capture missed are inferred from the numbers.
+ *
+ * Every state change goes through `change()`, which records one Transition, so the ladder
+ * and the anomaly rules need no second source.
+ */
+import { ACK, FIN, RST, SYN } from '../decode/segment.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.js';
+import {
+  ABORT, CLOSED, CLOSE_WAIT, ESTABLISHED, EVENTS, LISTEN, RCV_ACK_FIN, RCV_ACK_SYN, RCV_FIN, RCV_RST_OK, RCV_SYN,
+  RCV_SYNACK_BAD, RCV_SYNACK_OK, SND_FIN, SND_RST, SND_SYN, SND_SYNACK, STATES, SYN_RCVD, SYN_SENT,
+  TIMEOUT_TW, TIME_WAIT, nextState, type EventName, type State,
+} from './state-table.js';
+
+const NS_PER_S = 1e9;
+
+/** One segment as the replay sees it (captured, or inferred from the other side's numbers). */
+export interface ReplaySegment {
+  /** Index of the sending endpoint in the connection (0 or 1). */
+  from: 0 | 1;
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+  flags: number;
+  seq: number;
+  ack: number;
+  /** Payload length. */
+  len: number;
+  /** Not in the capture: implied by acknowledgments (§6.3 rules 8–9). */
+  inferred: boolean;
+}
+
+/** One recorded state change. `endpoint` is the index in the connection; reports map it to client/server. */
+export interface TransitionRecord {
+  frame: number;
+  endpoint: 0 | 1;
+  from: State;
+  to: State;
+  event: EventName;
+  /** Caused by a segment the capture missed, committed only at capture end, or undone by later evidence. */
+  inferred: boolean;
+  /** Set when later evidence took back an earlier change (a retransmission after an ACK, a segment after a RST). */
+  revert?: boolean;
+}
+
+interface PendingEvent {
+  event: number;
+  /** The receiver commits the event when it acknowledges at least this sequence number (rule 3). */
+  threshold: number;
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+  inferred: boolean;
+  contradicted: boolean;
+  /** The SYN's ISN or the FIN's sequence number, to recognise later copies. */
+  key: number;
+}
+
+/** Undo information for an ACK- or RST-driven commit (rule 4). */
+interface Revertible {
+  event: number;
+  from: number;
+  to: number;
+  key: number;
+}
+
+export class Endpoint {
+  /** Committed state. */
+  state = CLOSED;
+  initial = CLOSED;
+  /** Initial state assumed, not seen (mid-stream start). */
+  assumed = false;
+  /** The initial state of the responder waits for its first segment (rule 6). */
+  decided = true;
+  readonly pending: PendingEvent[] = [];
+  isn = 0;
+  isnKnown = false;
+  /** Highest sequence number sent + 1 (RST segments do not count). */
+  sndNxt = 0;
+  sndNxtKnown = false;
+  /** Sequence number the endpoint's first FIN occupies. */
+  finSeq = 0;
+  finKnown = false;
+  highAck = 0;
+  lastAck = 0;
+  ackKnown = false;
+  /** Segments sent, captured or inferred. */
+  sent = 0;
+  captured = 0;
+  /** A SYN+ACK was queued for this endpoint (rule 8b looks for none). */
+  synackQueued = false;
+  /** Times the endpoint sent its SYN+ACK and its FIN (rule 9 presumes an ACK only after the first). */
+  synackSent = 0;
+  finSent = 0;
+  /** t_enter of TIME_WAIT (§6.6). */
+  twSec = 0;
+  twNsec = 0;
+  ackCommit: Revertible | null = null;
+  rstCommit: Revertible | null = null;
+  /** Keys of SYNs / FINs already shown undelivered to this endpoint (rule 4). */
+  contradictedSyn = -1;
+  contradictedFin = -1;
+
+  get name(): State {
+    return STATES[this.state];
+  }
+}
+
+export interface ReplayOptions {
+  /** Record every transition (the ladder and `--transitions` need them). */
+  record: boolean;
+}
+
+/** The replay of one connection: two endpoints, the table, and the observer's rules. */
+export class Connection {
+  readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
+  readonly transitions: TransitionRecord[] | null;
+  /** Index of the initiator (sender of the first SYN), or −1 for a mid-stream connection. */
+  initiator: -1 | 0 | 1 = -1;
+  /** The connection was seen from its middle: no SYN (assumed ESTABLISHED). */
+  midstream = false;
+  /** Inferred segments inserted (rules 8–9). */
+  inferredSegments = 0;
+  /** Frame numbers of the first FIN of each endpoint, and whether that FIN acknowledged the peer's FIN. */
+  readonly firstFinAcksPeer: [boolean | null, boolean | null] = [null, null];
+  private readonly tmp: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: true };
+  /** Set while one segment is being processed, so inferred segments are not inferred again. */
+  private inserting = false;
+  private started = false;
+
+  constructor(first: ReplaySegment, opts: ReplayOptions) {
+    this.transitions = opts.record ? [] : null;
+    const f = first.flags;
+    if ((f & SYN) !== 0 && (f & ACK) === 0) {
+      // rule 6: the initiator starts CLOSED; the responder's start waits for its first segment
+      this.initiator = first.from;
+      const r = this.ep[1 - first.from];
+      r.state = r.initial = LISTEN;
+      r.decided = false;
+    } else if ((f & SYN) !== 0) {
+      // a SYN+ACK first: a handshake whose SYN the capture missed (rule 8a)
+      this.initiator = (1 - first.from) as 0 | 1;
+      const r = this.ep[first.from];
+      r.state = r.initial = LISTEN;
+    } else {
+      this.midstream = true;
+      for (const e of this.ep) { e.state = e.initial = ESTABLISHED; e.assumed = true; }
+    }
+  }
+
+  // ------------------------------------------------------------------ state changes
+
+  /** The single place where an endpoint's committed state changes. */
+  private change(i: 0 | 1, event: number, frame: number, inferred: boolean, revertTo = -1): void {
+    const e = this.ep[i];
+    const from = e.state;
+    const to = revertTo >= 0 ? revertTo : nextState(from, event);
+    if (to === from) return;
+    e.state = to;
+    if (this.transitions !== null) {
+      const rec: TransitionRecord = { frame, endpoint: i, from: STATES[from], to: STATES[to], event: EVENTS[event], inferred };
+      if (revertTo >= 0) rec.revert = true;
+      this.transitions.push(rec);
+    }
+  }
+
+  /** Commit an event now, noting when the endpoint entered TIME_WAIT. */
+  private commit(i: 0 | 1, event: number, frame: number, tsSec: number, tsNsec: number, inferred: boolean): void {
+    const e = this.ep[i];
+    const before = e.state;
+    this.change(i, event, frame, inferred);
+    if (e.state === TIME_WAIT && (before !== TIME_WAIT || event === RCV_FIN)) {
+      // entering TIME_WAIT, or a retransmitted FIN received in it, (re)starts the timer
+      e.twSec = tsSec;
+      e.twNsec = tsNsec;
+    }
+  }
+
+  private queue(i: 0 | 1, event: number, threshold: number, key: number, s: ReplaySegment): void {
+    const e = this.ep[i];
+    const isSyn = event !== RCV_FIN;
+    const contradicted = isSyn ? e.contradictedSyn === key : e.contradictedFin === key;
+    e.pending.push({ event, threshold, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec, inferred: s.inferred, contradicted, key });
+  }
+
+  /** Rule 3: the endpoint's segment acknowledges `ack`; commit its pending events in order up to the first not covered. */
+  private commitAcknowledged(i: 0 | 1, ack: number, s: ReplaySegment): void {
+    const e = this.ep[i];
+    while (e.pending.length > 0 && seqGe(ack, e.pending[0].threshold)) {
+      const p = e.pending.shift()!;
+      // committed at this frame; the transition is dated by the segment that caused it
+      this.commitPending(i, p, s.frame, s.tsSec, s.tsNsec, s.inferred || p.inferred);
+    }
+  }
+
+  private commitPending(i: 0 | 1, p: PendingEvent, frame: number, tsSec: number, tsNsec: number, inferred: boolean): void {
+    void frame;
+    this.commit(i, p.event, p.frame, tsSec, tsNsec, inferred);
+  }
+
+  /** Rule 4: a retransmission by endpoint i shows which of its pending events had not reached it. */
+  private contradict(i: 0 | 1, s: ReplaySegment): void {
+    const e = this.ep[i];
+    const acked = (s.flags & ACK) !== 0;
+    for (const p of e.pending) {
+      if (!acked || seqLt(s.ack, p.threshold)) {
+        p.contradicted = true;
+        if (p.event === RCV_FIN) e.contradictedFin = p.key;
+        else e.contradictedSyn = p.key;
+      }
+    }
+  }
+
+  /** The state shown after a frame: committed, with the non-contradicted pending events applied. */
+  displayed(i: 0 | 1): { state: State; pending: boolean } {
+    const e = this.ep[i];
+    let s = e.state;
+    let pending = false;
+    for (const p of e.pending) {
+      if (p.contradicted) continue;
+      const n = nextState(s, p.event);
+      if (n !== s) { s = n; pending = true; }
+    }
+    return { state: STATES[s], pending };
+  }
+
+  // ------------------------------------------------------------------ segments
+
+  /** Replay one captured segment (inferred ones are inserted around it as the rules say). */
+  process(s: ReplaySegment): void {
+    const A = this.ep[s.from];
+    const B = this.ep[1 - s.from];
+    const f = s.flags;
+    const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0, rst = (f & RST) !== 0, fin = (f & FIN) !== 0;
+
+    if (!this.started) {
+      this.started = true;
+      // rule 8a: a connection that starts with a SYN+ACK had a SYN the capture missed
+      if (syn && ack && !rst) this.insert((1 - s.from) as 0 | 1, SYN, seqAdd(s.ack, -1), 0, 0, s);
+    }
+    // rule 6: the responder's first segment decides where it started
+    if (!A.decided) {
+      A.decided = true;
+      if (rst || (syn && !ack)) A.state = A.initial = CLOSED;
+    }
+
+    if (!this.inserting) {
+      // rule 8b: an ACK from an endpoint still in SYN_SENT acknowledges a SYN+ACK the capture missed
+      if (ack && !syn && !rst && A.state === SYN_SENT && !A.synackQueued) {
+        this.insert((1 - s.from) as 0 | 1, SYN | ACK, seqAdd(s.ack, -1), A.sndNxt, 0, s);
+      }
+      // rule 8c: an acknowledgment one beyond everything the peer sent implies the peer's FIN
+      if (ack && !rst && !B.finKnown) this.inferFin(s);
+    }
+
+    // rule 4: evidence against delivery takes back ACK- and RST-driven commits
+    if (!rst) {
+      const c = A.ackCommit;
+      if (c !== null && A.state === c.to) {
+        if ((c.event === RCV_ACK_SYN && syn && A.isnKnown && s.seq === A.isn && s.seq === c.key) ||
+            (c.event === RCV_ACK_FIN && fin && A.finKnown && seqAdd(s.seq, s.len) === A.finSeq && A.finSeq === c.key)) {
+          this.change(s.from, c.event, s.frame, true, c.from);
+          A.ackCommit = null;
+        }
+      }
+      const r = A.rstCommit;
+      if (r !== null && !syn && A.state === r.to) {
+        this.change(s.from, RCV_RST_OK, s.frame, true, r.from);
+        A.rstCommit = null;
+      }
+    }
+
+    const end = seqAdd(s.seq, s.len + (syn ? 1 : 0) + (fin ? 1 : 0));
+    const retransmission = !rst && (
+      (syn && A.isnKnown && s.seq === A.isn) ||
+      (fin && A.finKnown && seqAdd(s.seq, s.len) === A.finSeq) ||
+      (s.len > 0 && A.sndNxtKnown && seqLt(s.seq, A.sndNxt)));
+
+    // rule 3, then rule 4 for pending events
+    if (ack) this.commitAcknowledged(s.from, s.ack, s);
+    if (retransmission) this.contradict(s.from, s);
+
+    // rule 1: the sender's own events
+    if (syn) {
+      if (!A.isnKnown) { A.isn = s.seq; A.isnKnown = true; }
+      if (ack) A.synackSent++;
+      this.commit(s.from, ack ? SND_SYNACK : SND_SYN, s.frame, s.tsSec, s.tsNsec, s.inferred);
+    }
+    if (rst) {
+      this.commit(s.from, SND_RST, s.frame, s.tsSec, s.tsNsec, s.inferred);
+      A.pending.length = 0;
+    } else if (fin) {
+      if (!A.finKnown) {
+        A.finSeq = seqAdd(s.seq, s.len + (syn ? 1 : 0));
+        A.finKnown = true;
+        this.firstFinAcksPeer[s.from] = ack && B.finKnown && seqGe(s.ack, seqAdd(B.finSeq, 1));
+      }
+      A.finSent++;
+      this.commit(s.from, SND_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
+    }
+    if (!rst && (!A.sndNxtKnown || seqGt(end, A.sndNxt))) { A.sndNxt = end; A.sndNxtKnown = true; }
+    if (ack) {
+      if (!A.ackKnown || seqGt(s.ack, A.highAck)) A.highAck = s.ack;
+      A.lastAck = s.ack;
+      A.ackKnown = true;
+    }
+    A.sent++;
+    if (!s.inferred) A.captured++;
+
+    // the receiver, in RFC order: RST, SYN, ACK, FIN
+    const bi = (1 - s.from) as 0 | 1;
+    if (rst) {
+      if (this.rstAcceptable(B, A, s)) {
+        const from = B.state;
+        this.commit(bi, RCV_RST_OK, s.frame, s.tsSec, s.tsNsec, s.inferred);
+        if (B.state !== from) B.rstCommit = { event: RCV_RST_OK, from, to: B.state, key: s.seq };
+      }
+      return;
+    }
+    if (syn) {
+      if (!ack) {
+        this.queue(bi, RCV_SYN, seqAdd(s.seq, 1), s.seq, s);
+      } else {
+        const ok = B.isnKnown && seqLt(B.isn, s.ack) && seqLe(s.ack, B.sndNxt);
+        this.queue(bi, ok ? RCV_SYNACK_OK : RCV_SYNACK_BAD, seqAdd(s.seq, 1), s.seq, s);
+        B.synackQueued = true;
+      }
+    }
+    if (ack) {
+      if (B.state === SYN_RCVD && B.isnKnown && seqGe(s.ack, seqAdd(B.isn, 1))) {
+        B.ackCommit = { event: RCV_ACK_SYN, from: B.state, to: ESTABLISHED, key: B.isn };
+        this.commit(bi, RCV_ACK_SYN, s.frame, s.tsSec, s.tsNsec, s.inferred);
+      }
+      if (B.finKnown && seqGe(s.ack, seqAdd(B.finSeq, 1))) {
+        const from = B.state;
+        this.commit(bi, RCV_ACK_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
+        if (B.state !== from) B.ackCommit = { event: RCV_ACK_FIN, from, to: B.state, key: B.finSeq };
+      }
+    }
+    if (fin) this.queue(bi, RCV_FIN, end, seqAdd(s.seq, s.len + (syn ? 1 : 0)), s);
+
+    // rule 9: in a flow where the peer has sent nothing captured, its ACK of a first SYN+ACK or FIN is presumed
+    if (!this.inserting && !s.inferred && B.captured === 0 && ((syn && ack && A.synackSent === 1) || (fin && A.finSent === 1))) {
+      this.insert(bi, ACK, B.sndNxtKnown ? B.sndNxt : seqAdd(s.ack, 0), end, 0, s);
+    }
+  }
+
+  /** Insert an inferred segment from endpoint `from`, dated like the captured segment `at`. */
+  private insert(from: 0 | 1, flags: number, seq: number, ack: number, len: number, at: ReplaySegment): void {
+    const t = this.tmp;
+    t.from = from; t.frame = at.frame; t.tsSec = at.tsSec; t.tsNsec = at.tsNsec;
+    t.flags = flags; t.seq = seq >>> 0; t.ack = ack >>> 0; t.len = len; t.inferred = true;
+    this.inferredSegments++;
+    this.inserting = true;
+    try {
+      this.process({ ...t });
+    } finally {
+      this.inserting = false;
+    }
+  }
+
+  /**
+   * Rule 8c: S from A acknowledges exactly one more than everything B sent (X): B's FIN is implied,
+   * when something corroborates it (A's FIN in or before S, or a flow where B was never captured).
+   */
+  private inferFin(s: ReplaySegment): void {
+    const A = this.ep[s.from];
+    const B = this.ep[1 - s.from];
+    let x: number;
+    if (B.sndNxtKnown && A.ackKnown) x = seqGe(B.sndNxt, A.highAck) ? B.sndNxt : A.highAck;
+    else if (B.sndNxtKnown) x = B.sndNxt;
+    else if (A.ackKnown) x = A.highAck;
+    else return;
+    if (s.ack !== seqAdd(x, 1)) return;
+    const corroborated = (s.flags & FIN) !== 0 || A.finKnown || B.captured === 0;
+    if (!corroborated) return;
+    if (B.state !== ESTABLISHED && B.state !== CLOSE_WAIT) return;
+    this.insert((1 - s.from) as 0 | 1, FIN | ACK, x, A.sndNxtKnown ? A.sndNxt : 0, 0, s);
+  }
+
+  /** §6.2: is a RST from A acceptable to B, judged on B's displayed state? */
+  private rstAcceptable(B: Endpoint, A: Endpoint, s: ReplaySegment): boolean {
+    const bi = this.ep[0] === B ? 0 : 1;
+    const shown = STATES.indexOf(this.displayed(bi as 0 | 1).state);
+    switch (shown) {
+      case CLOSED: case LISTEN: return false;
+      case SYN_SENT:
+        return (s.flags & ACK) !== 0 && B.isnKnown && seqLt(B.isn, s.ack) && seqLe(s.ack, B.sndNxt);
+      case TIME_WAIT: return true;
+      default:
+        if (!A.sndNxtKnown && !B.ackKnown) return true;
+        return (A.sndNxtKnown && s.seq === A.sndNxt) || (B.ackKnown && s.seq === B.lastAck);
+    }
+  }
+
+  /** Rule 10: a SYN+ACK whose seq differs from its sender's known ISN starts a new connection. */
+  startsNewConnection(from: 0 | 1, flags: number, seq: number): boolean {
+    const a = this.ep[from];
+    return (flags & (SYN | ACK | RST)) === (SYN | ACK) && a.isnKnown && seq !== a.isn;
+  }
+
+  // ------------------------------------------------------------------ endings
+
+  /** Both endpoints get ABORT: a newer connection on the same 4-tuple supersedes this one. */
+  abort(frame: number): void {
+    for (const i of [0, 1] as const) {
+      this.ep[i].pending.length = 0;
+      this.change(i, ABORT, frame, false);
+    }
+  }
+
+  /**
+   * Rule 5 at the end of the capture: commit what is pending (unconfirmed), except contradicted
+   * events and the queue of an endpoint that never sent anything; then expire TIME_WAIT.
+   */
+  finish(endSec: number, endNsec: number, timeWaitSeconds: number): void {
+    for (const i of [0, 1] as const) {
+      const e = this.ep[i];
+      if (e.sent === 0) {
+        e.pending.length = 0;
+      } else {
+        for (const p of e.pending) {
+          if (!p.contradicted) this.commit(i, p.event, p.frame, p.tsSec, p.tsNsec, true);
+        }
+        e.pending.length = 0;
+      }
+      if (e.state === TIME_WAIT) {
+        const expires = e.twSec + timeWaitSeconds + e.twNsec / NS_PER_S;
+        if (expires <= endSec + endNsec / NS_PER_S) this.change(i, TIMEOUT_TW, -1, false);
+      }
+    }
+  }
+
+  /** Both endpoints are closed and nothing is pending: the working state can be released. */
+  get over(): boolean {
+    const [a, b] = this.ep;
+    return a.state === CLOSED && b.state === CLOSED && a.pending.length === 0 && b.pending.length === 0;
+  }
+
+  /** Both endpoints are CLOSED or TIME_WAIT that expired by `nowSec`, nothing pending. */
+  expiredBy(nowSec: number, timeWaitSeconds: number): boolean {
+    for (const e of this.ep) {
+      if (e.pending.length > 0) return false;
+      if (e.state === TIME_WAIT) {
+        if (e.twSec + timeWaitSeconds >= nowSec) return false;
+      } else if (e.state !== CLOSED) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

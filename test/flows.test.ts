@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { flowsReport, type FlowReport } from '../src/analysis/flows.js';
+import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
+import { recordedFixtures } from './helpers/fixtures.js';
+
+const ep = (e: { ip: string; port: number }) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+
+/**
+ * The kernel's view (`ss -tan state all` taken before the capture stopped) against ours.
+ * A socket is matched by its 4-tuple to the newest flow on that 4-tuple; earlier flows on it
+ * must be CLOSED; a socket absent from ss is CLOSED; a LISTEN socket stands for the server of
+ * a SYN nobody answered.
+ */
+function kernelMismatches(flows: FlowReport[], ss: Record<string, Array<{ state: string; local: string; peer: string }>>): string[] {
+  const sockets = Object.values(ss).flat();
+  const newest = new Map<string, number>();
+  for (const f of flows) newest.set([ep(f.client), ep(f.server)].sort().join(' '), f.id);
+  const out: string[] = [];
+  for (const f of flows) {
+    for (const side of ['client', 'server'] as const) {
+      const me = ep(f[side]);
+      const peer = ep(f[side === 'client' ? 'server' : 'client']);
+      const sock = sockets.find((s) => s.local === me && s.peer === peer);
+      let expected = 'CLOSED';
+      if (sock && newest.get([me, peer].sort().join(' ')) === f.id) expected = sock.state;
+      else if (side === 'server' && f.finalState.server === 'LISTEN' && sockets.some((s) => s.state === 'LISTEN' && s.local.endsWith(`:${f.server.port}`))) expected = 'LISTEN';
+      if (f.finalState[side] !== expected) out.push(`flow ${f.id} ${side} ${me}: synfin ${f.finalState[side]}, kernel ${expected}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The recorder took this snapshot after the client's connect() timed out, when the application
+ * had already closed the socket: a transition that emits nothing on the wire, which no observer
+ * can see (SYN_SENT → CLOSED when the application gives up). The test keeps it visible.
+ */
+const UNOBSERVABLE: Record<string, string[]> = {};
+
+describe('final states equal the kernel\'s (ss) on every recorded scenario', () => {
+  for (const { truth, capture } of recordedFixtures()) {
+    it(truth.scenario, async () => {
+      const r = await flowsReport(capture);
+      expect(r.flows.length).toBe(truth.tshark.tcpStreams);
+      expect(kernelMismatches(r.flows, truth.ss)).toEqual(UNOBSERVABLE[truth.scenario] ?? []);
+    });
+  }
+});
+
+describe('flows against tshark', () => {
+  it.skipIf(!CORPUS_PRESENT)('the number of flows equals tshark\'s tcp.stream count on every corpus file', async () => {
+    const wrong: string[] = [];
+    for (const [name, e] of Object.entries(corpusExpected())) {
+      const r = await flowsReport(join(CORPUS_DIR, name));
+      if (r.flows.length !== e.tcpStreams) wrong.push(`${name}: ${r.flows.length} flows, tshark ${e.tcpStreams}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  const baselines = ['http-three-streams.pcap', 'mix-126-streams-keepalive.pcap', 'cip-span-duplicates.pcap', 'rst-inject-port-reuse.pcap',
+    'icmp-quotes-tcp-smtp.pcap', 'pcapng-2if-eth-sll-comments.pcapng', 'ipv4-frag-tcp.pcap', 'gre-ssh-session.pcap', 'tfo-syn-data.pcap'];
+  for (const name of baselines) {
+    it.skipIf(!CORPUS_PRESENT)(`${name}: frames and bytes of every flow equal tshark's (test/baselines)`, async () => {
+      const base = readFileSync(join(ROOT, 'test', 'baselines', `${name}.streams.tsv`), 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
+      const r = await flowsReport(join(CORPUS_DIR, name));
+      expect(r.flows.map((f) => [f.id, f.packets, f.bytes])).toEqual(base);
+    });
+  }
+
+  for (const { truth, capture } of recordedFixtures()) {
+    it(`${truth.scenario}: frames and bytes per flow equal tshark's`, async () => {
+      const r = await flowsReport(capture);
+      expect(r.flows.map((f) => ({ stream: f.id, frames: f.packets, bytes: f.bytes }))).toEqual(truth.tshark.streams);
+    });
+  }
+});
+
+function run(args: string[]) {
+  const p = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { status: p.status, stdout: p.stdout, stderr: p.stderr };
+}
+
+const fx = (name: string) => [join(ROOT, 'fixtures', `${name}.pcap`), join(ROOT, 'fixtures', `${name}.pcapng`)].find(existsSync)!;
+
+describe('synfin flows / flow / states', () => {
+  it('flows: a table with both final states', () => {
+    const r = run(['flows', fx('http-close-client-first')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/CLIENT STATE\s+SERVER STATE/);
+    expect(r.stdout).toMatch(/TIME_WAIT\s+CLOSED\s+SF\s+client/);
+  });
+
+  it('flows --json follows the report contract; --transitions adds the transitions', () => {
+    const r = JSON.parse(run(['flows', '--json', '--transitions', fx('http-close-client-first')]).stdout);
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['file', 'format', 'frames', 'tcpSegments', 'warnings', 'flows', 'anomalies']));
+    const f = r.flows[0];
+    expect(f).toMatchObject({ id: 0, finalState: { client: 'TIME_WAIT', server: 'CLOSED' }, closedBy: 'client', connState: 'SF', partial: false });
+    expect(f.firstTs).toMatch(/^\d+\.\d{9}$/);
+    const client = f.transitions.filter((t: { endpoint: string }) => t.endpoint === 'client').map((t: { to: string }) => t.to);
+    const server = f.transitions.filter((t: { endpoint: string }) => t.endpoint === 'server').map((t: { to: string }) => t.to);
+    expect(client).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT']);
+    expect(server).toEqual(['SYN_RCVD', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED']);
+    expect(JSON.parse(run(['flows', '--json', fx('http-close-client-first')]).stdout).flows[0].transitions).toBeUndefined();
+  });
+
+  it('flows --csv: a header and one row per connection', () => {
+    const r = run(['flows', '--csv', fx('time-wait-storm')]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^file,id,client_ip,client_port,server_ip/);
+    expect(lines).toHaveLength(201);
+  });
+
+  it('flow: the textbook ladder of a normal connection', () => {
+    const r = run(['flow', fx('http-close-client-first'), '0', '--width', '120']);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.split('\n');
+    expect(rows[2]).toMatch(/^\s+CLOSED\s+LISTEN$/);
+    expect(r.stdout).toMatch(/SYN_SENT\s+─+ S seq=0 len=0/);
+    expect(r.stdout).toMatch(/FIN_WAIT_1\s+─+ FA seq=301 ack=\d+/);
+    expect(r.stdout).toMatch(/FIN_WAIT_2›TIME_WAIT\*\s+◀/);
+    expect(r.stdout).toMatch(/CLOSE_WAIT›LAST_ACK/);
+  });
+
+  it('flow: an unknown id is a one-line error', () => {
+    const r = run(['flow', fx('http-close-client-first'), '7']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no flow 7 \(the capture has 1 flow\(s\), numbered from 0\)/);
+    expect(run(['flow', fx('http-close-client-first'), 'x']).status).toBe(1);
+  });
+
+  it('states: the table the replay uses, in text and JSON', () => {
+    const t = run(['states']);
+    expect(t.stdout).toMatch(/FIN_WAIT_1\s+RCV_ACK_FIN\s+FIN_WAIT_2\s+RFC 9293/);
+    const j = JSON.parse(run(['states', '--json']).stdout);
+    expect(j.states).toHaveLength(11);
+    expect(j.transitions.find((x: { from: string; on: string }) => x.from === 'LAST_ACK' && x.on === 'RCV_ACK_FIN').to).toBe('CLOSED');
+  });
+});
