@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_TIME_WAIT_SECONDS, buildPeerPorts, clientIndexOf, flowReport, flowsReport, trackCapture, type FlowsReport } from './analysis/flows.js';
+import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, buildPeerPorts, clientIndexOf, flowReport, trackCapture, trackFlows } from './analysis/flows.js';
 import { captureStats, type StatsReport } from './analysis/stats.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
 import { ProgressLine } from './report/progress.js';
 import { parseDuration } from './report/duration.js';
-import { FLOW_CSV_COLUMNS, flowsCsvRows, renderFlows, table } from './report/flows.js';
+import { FLOW_CSV_COLUMNS, flowsCsvRows, flowsJson, renderFlows, table } from './report/flows.js';
 import { renderLadder } from './report/ladder.js';
 import { EVENTS, EVENT_MEANING, STATES, TRANSITIONS } from './tcp/state-table.js';
 import type { WatchedSegment } from './tcp/tracker.js';
@@ -48,39 +48,74 @@ function flowIdOption(value: string): number {
   return n;
 }
 
+interface Outputs<R> {
+  text: (r: R) => string;
+  json: (r: R) => Iterable<string>;
+  csv?: { header: string; rows: (r: R) => Iterable<string> };
+}
+
 /**
  * Run `work` on every file in argument order, with the shared conventions: one report object
  * for one file, an array for several; errors as one line on stderr; the highest exit status wins.
+ * Reports are written as they are produced, in chunks, never as one string.
  */
 async function perFile<R extends { warnings: CaptureWarning[]; warningsOmitted: number; damaged: boolean }>(
   files: string[],
   opts: CommonOptions,
   work: (file: string, progress: ProgressLine) => Promise<R>,
-  render: (r: R) => string,
-  csv?: { header: string; rows: (r: R) => string },
+  out: Outputs<R>,
 ): Promise<number> {
   let status = EXIT_OK;
-  const results: Array<R | { file: string; error: string }> = [];
+  const many = files.length > 1;
+  const w = new ChunkWriter();
+  if (opts.json && many) w.add('[\n');
+  let index = 0;
   for (const file of files) {
     const progress = new ProgressLine(file, !opts.quiet);
+    if (opts.json && index > 0) w.add(',\n');
     try {
       const r = await work(file, progress);
       progress.done();
       if (!opts.quiet) printWarnings(r.warnings, r.warningsOmitted);
       if (r.damaged) status = Math.max(status, EXIT_DAMAGED);
-      results.push(r);
-      if (opts.csv && csv) await write((results.length === 1 ? csv.header : '') + csv.rows(r));
-      else if (!opts.json) await write(render(r));
+      if (opts.json) {
+        for (const chunk of out.json(r)) await w.add(chunk);
+      } else if (opts.csv && out.csv) {
+        if (index === 0) w.add(out.csv.header);
+        for (const chunk of out.csv.rows(r)) await w.add(chunk);
+      } else {
+        await w.add(out.text(r));
+      }
     } catch (e) {
       progress.done();
       if (!(e instanceof CaptureError)) throw e;
       process.stderr.write(`synfin: error: ${e.message}\n`);
       status = Math.max(status, EXIT_USAGE);
-      results.push({ file: e.file, error: e.message });
+      if (opts.json) await w.add(JSON.stringify({ file: e.file, error: e.message }, null, 2));
     }
+    index++;
   }
-  if (opts.json) await write(JSON.stringify(files.length === 1 ? results[0] : results, null, 2) + '\n');
+  if (opts.json) await w.add(many ? '\n]\n' : '\n');
+  await w.flush();
   return status;
+}
+
+/** Collects output into ~1 MB writes and waits for stdout to take each one (backpressure). */
+class ChunkWriter {
+  private parts: string[] = [];
+  private size = 0;
+  add(s: string): Promise<void> | void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= 1 << 20) return this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    await write(text);
+  }
 }
 
 /** Write to stdout and wait until it is flushed (a piped report must never be cut off). */
@@ -111,7 +146,7 @@ export function buildProgram(): Command {
         files,
         opts,
         (file, progress) => captureStats(file, { onProgress: progress.update, verifyChecksums: opts.verifyChecksums }),
-        renderStats,
+        { text: renderStats, json: (r) => [JSON.stringify(r, null, 2)] },
       );
     });
 
@@ -126,12 +161,11 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (files: string[], opts: CommonOptions & { transitions?: boolean; timeWaitLen: number }) => {
       if (opts.json && opts.csv) fail('choose one of --json and --csv');
-      process.exitCode = await perFile<FlowsReport>(
+      process.exitCode = await perFile<FlowSet>(
         files,
         opts,
-        (file, progress) => flowsReport(file, { onProgress: progress.update, transitions: opts.transitions, timeWaitSeconds: opts.timeWaitLen }),
-        renderFlows,
-        { header: FLOW_CSV_COLUMNS.join(',') + '\n', rows: flowsCsvRows },
+        (file, progress) => trackFlows(file, { onProgress: progress.update, transitions: opts.transitions, timeWaitSeconds: opts.timeWaitLen }),
+        { text: renderFlows, json: flowsJson, csv: { header: FLOW_CSV_COLUMNS.join(',') + '\n', rows: flowsCsvRows } },
       );
     });
 

@@ -33,19 +33,12 @@ function kernelMismatches(flows: FlowReport[], ss: Record<string, Array<{ state:
   return out;
 }
 
-/**
- * The recorder took this snapshot after the client's connect() timed out, when the application
- * had already closed the socket: a transition that emits nothing on the wire, which no observer
- * can see (SYN_SENT → CLOSED when the application gives up). The test keeps it visible.
- */
-const UNOBSERVABLE: Record<string, string[]> = {};
-
 describe('final states equal the kernel\'s (ss) on every recorded scenario', () => {
   for (const { truth, capture } of recordedFixtures()) {
     it(truth.scenario, async () => {
       const r = await flowsReport(capture);
       expect(r.flows.length).toBe(truth.tshark.tcpStreams);
-      expect(kernelMismatches(r.flows, truth.ss)).toEqual(UNOBSERVABLE[truth.scenario] ?? []);
+      expect(kernelMismatches(r.flows, truth.ss)).toEqual([]);
     });
   }
 });

@@ -112,20 +112,20 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
 
 /** The §9.16 role heuristics for streams without a handshake: which endpoint index is the server. */
 function serverIndexGuess(st: Stream, peerPorts: Map<string, Set<number>>): 0 | 1 {
-  const key = (i: 0 | 1) => `${formatIp(st.ipVersion, st.addr[i])}|${st.port[i]}`;
+  const key = (i: 0 | 1) => `${formatIp(st.ipVersion, st.addrOf(i))}|${st.portOf(i)}`;
   const many = (i: 0 | 1) => (peerPorts.get(key(i))?.size ?? 0) >= 2;
   if (many(0) !== many(1)) return many(0) ? 0 : 1;
-  return st.port[0] <= st.port[1] ? 0 : 1;
+  return st.port0 <= st.port1 ? 0 : 1;
 }
 
 export function buildPeerPorts(streams: Stream[]): Map<string, Set<number>> {
   const m = new Map<string, Set<number>>();
   for (const st of streams) {
     for (const i of [0, 1] as const) {
-      const k = `${formatIp(st.ipVersion, st.addr[i])}|${st.port[i]}`;
+      const k = `${formatIp(st.ipVersion, st.addrOf(i))}|${st.portOf(i)}`;
       let s = m.get(k);
       if (s === undefined) { s = new Set(); m.set(k, s); }
-      s.add(st.port[1 - i]);
+      s.add(st.portOf(1 - i));
     }
   }
   return m;
@@ -143,8 +143,8 @@ export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | nul
   const client = clientIndexOf(st, peerPorts);
   const roleInferred = st.client < 0;
   const server = (1 - client) as 0 | 1;
-  const ep = (i: 0 | 1): Endpoint => ({ ip: formatIp(st.ipVersion, st.addr[i]), port: st.port[i] });
-  const fig = (i: 0 | 1): DirectionFigures => ({ packets: st.dir[i].packets, bytes: st.dir[i].bytes, payloadBytes: st.dir[i].payloadBytes });
+  const ep = (i: 0 | 1): Endpoint => ({ ip: formatIp(st.ipVersion, st.addrOf(i)), port: st.portOf(i) });
+  const fig = (i: 0 | 1): DirectionFigures => ({ packets: st.packetsOf(i), bytes: st.bytesOf(i), payloadBytes: st.payloadOf(i) });
   const names = st.finalStateNames;
   const k = st.closer();
   const closedBy = k < 0 ? null : k === 2 ? 'simultaneous' : k === client ? 'client' : 'server';
@@ -161,25 +161,25 @@ export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | nul
     firstTs: formatTs(st.firstSec, st.firstNsec),
     lastTs: formatTs(st.lastSec, st.lastNsec),
     duration: round6(duration),
-    packets: st.dir[0].packets + st.dir[1].packets,
-    bytes: st.dir[0].bytes + st.dir[1].bytes,
+    packets: st.pk0 + st.pk1,
+    bytes: st.by0 + st.by1,
     c2s: fig(client),
     s2c: fig(server),
     handshake: { synToSynAck, synAckToAck, rtt: synToSynAck !== null && synAckToAck !== null ? round6(synToSynAck + synAckToAck) : null },
     options: {
-      mss: { client: st.mss[client] >= 0 ? st.mss[client] : null, server: st.mss[server] >= 0 ? st.mss[server] : null },
-      windowScale: st.wscale[client] >= 0 && st.wscale[server] >= 0 ? { client: st.wscale[client], server: st.wscale[server] } : null,
-      sackPermitted: st.sackPermitted[0] && st.sackPermitted[1],
-      timestamps: st.timestamps[0] && st.timestamps[1],
+      mss: { client: st.mssOf(client) >= 0 ? st.mssOf(client) : null, server: st.mssOf(server) >= 0 ? st.mssOf(server) : null },
+      windowScale: st.wscaleOf(client) >= 0 && st.wscaleOf(server) >= 0 ? { client: st.wscaleOf(client), server: st.wscaleOf(server) } : null,
+      sackPermitted: st.sackPermitted(0) && st.sackPermitted(1),
+      timestamps: st.timestamps(0) && st.timestamps(1),
     },
     finalState: { client: names[client], server: names[server] },
-    assumed: st.finalAssumed[0] || st.finalAssumed[1],
+    assumed: st.assumed(0) || st.assumed(1),
     closedBy,
     connState: st.zeek.connState(client),
     history: st.zeek.history(client),
     partial: st.partial,
     roleInferred,
-    oneSided: st.dir[0].packets === 0 || st.dir[1].packets === 0,
+    oneSided: st.pk0 === 0 || st.pk1 === 0,
     connections: st.connections,
     inferredSegments: st.inferredSegments,
   };
@@ -196,18 +196,51 @@ export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | nul
   return r;
 }
 
-/** The JSON report contract: stats fields, flows sorted by id, anomalies (none yet). */
-export async function flowsReport(path: string, opts: FlowsOptions = {}): Promise<FlowsReport> {
+/**
+ * A tracked capture whose flow reports are built one at a time on demand, so a report with
+ * hundreds of thousands of flows is written without holding them all as objects.
+ */
+export class FlowSet {
+  private readonly peers: Map<string, Set<number>> | null;
+  readonly endTs: string | null;
+
+  constructor(
+    readonly stats: StatsReport,
+    readonly tracker: Tracker,
+    private readonly withTransitions: boolean,
+  ) {
+    this.peers = tracker.streams.some((s) => s.client < 0) ? buildPeerPorts(tracker.streams) : null;
+    this.endTs = tracker.nowSec === -Infinity ? null : formatTs(tracker.nowSec, tracker.nowNsec);
+  }
+
+  get count(): number {
+    return this.tracker.streams.length;
+  }
+
+  get warnings(): CaptureWarning[] { return this.stats.warnings; }
+  get warningsOmitted(): number { return this.stats.warningsOmitted; }
+  get damaged(): boolean { return this.stats.damaged; }
+
+  /** Flows in id order. */
+  *flows(): Generator<FlowReport> {
+    for (const st of this.tracker.streams) yield flowReport(st, this.peers, this.withTransitions);
+  }
+
+  /** The report's fields before `flows`. */
+  head(): StatsReport & { endTs: string | null } {
+    return { ...this.stats, endTs: this.endTs };
+  }
+}
+
+export async function trackFlows(path: string, opts: FlowsOptions = {}): Promise<FlowSet> {
   const { stats, tracker } = await trackCapture(path, opts);
-  const needPeers = tracker.streams.some((s) => s.client < 0);
-  const peers = needPeers ? buildPeerPorts(tracker.streams) : null;
-  const flows = tracker.streams.map((st) => flowReport(st, peers, opts.transitions ?? false));
-  return {
-    ...stats,
-    endTs: tracker.nowSec === -Infinity ? null : formatTs(tracker.nowSec, tracker.nowNsec),
-    flows,
-    anomalies: [],
-  };
+  return new FlowSet(stats, tracker, opts.transitions ?? false);
+}
+
+/** The JSON report contract as one object: stats fields, flows sorted by id, anomalies (none yet). */
+export async function flowsReport(path: string, opts: FlowsOptions = {}): Promise<FlowsReport> {
+  const set = await trackFlows(path, opts);
+  return { ...set.head(), flows: [...set.flows()], anomalies: [] };
 }
 
 export { formatEndpoint };

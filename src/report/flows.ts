@@ -1,4 +1,4 @@
-import type { FlowReport, FlowsReport } from '../analysis/flows.js';
+import type { FlowReport, FlowSet } from '../analysis/flows.js';
 import { formatEndpoint } from './addr.js';
 
 const ep = (f: FlowReport, side: 'client' | 'server') => formatEndpoint(f.ipVersion, f[side].ip, f[side].port);
@@ -24,7 +24,8 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 /** Text form of `synfin flows`: one row per connection with both final states. */
-export function renderFlows(r: FlowsReport): string {
+export function renderFlows(set: FlowSet): string {
+  const r = { ...set.head(), flows: [...set.flows()] };
   const rows = r.flows.map((f) => [
     String(f.id), ep(f, 'client'), ep(f, 'server'), String(f.packets), human(f.bytes), dur(f.duration),
     f.finalState.client + (f.assumed ? '?' : ''), f.finalState.server + (f.assumed ? '?' : ''),
@@ -46,11 +47,25 @@ export const FLOW_CSV_COLUMNS = [
   'handshake_rtt', 'client_state', 'server_state', 'closed_by', 'conn_state', 'history', 'partial', 'one_sided', 'connections',
 ];
 
-/** CSV rows (no header) of `synfin flows --csv`. */
-export function flowsCsvRows(r: FlowsReport): string {
-  return r.flows.map((f) => [
-    r.file, f.id, f.client.ip, f.client.port, f.server.ip, f.server.port, f.firstFrame, f.lastFrame, f.firstTs, f.lastTs,
+/** CSV rows (no header) of `synfin flows --csv`, one string per flow. */
+export function* flowsCsvRows(set: FlowSet): Generator<string> {
+  const file = set.stats.file;
+  for (const f of set.flows()) yield [
+    file, f.id, f.client.ip, f.client.port, f.server.ip, f.server.port, f.firstFrame, f.lastFrame, f.firstTs, f.lastTs,
     f.duration, f.packets, f.bytes, f.c2s.packets, f.c2s.bytes, f.c2s.payloadBytes, f.s2c.packets, f.s2c.bytes, f.s2c.payloadBytes,
     f.handshake.rtt, f.finalState.client, f.finalState.server, f.closedBy, f.connState, f.history, f.partial, f.oneSided, f.connections,
-  ].map(csvCell).join(',') + '\n').join('');
+  ].map(csvCell).join(',') + '\n';
+}
+
+/** The JSON report, streamed: the head fields, then one flow at a time. */
+export function* flowsJson(set: FlowSet): Generator<string> {
+  const head = JSON.stringify(set.head(), null, 2);
+  yield head.slice(0, head.length - 2) + ',\n  "flows": [';
+  let first = true;
+  for (const f of set.flows()) {
+    // one line per flow: compact, and easy to grep in a report of many flows
+    yield (first ? '\n    ' : ',\n    ') + JSON.stringify(f);
+    first = false;
+  }
+  yield (first ? ']' : '\n  ]') + ',\n  "anomalies": []\n}';
 }

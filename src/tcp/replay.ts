@@ -437,13 +437,14 @@ export class Connection {
 
   /** Both endpoints are closed and nothing is pending: the working state can be released. */
   get over(): boolean {
-    const [a, b] = this.ep;
+    const a = this.ep[0], b = this.ep[1];
     return a.state === CLOSED && b.state === CLOSED && a.pending.length === 0 && b.pending.length === 0;
   }
 
   /** Both endpoints are CLOSED or TIME_WAIT that expired by `nowSec`, nothing pending. */
   expiredBy(nowSec: number, timeWaitSeconds: number): boolean {
-    for (const e of this.ep) {
+    for (let i = 0; i < 2; i++) {
+      const e = this.ep[i];
       if (e.pending.length > 0) return false;
       if (e.state === TIME_WAIT) {
         if (e.twSec + timeWaitSeconds >= nowSec) return false;

@@ -43,24 +43,29 @@ export interface WatchedSegment {
   initial: [State, State];
 }
 
-/** Per-direction figures of a stream (index 0 = the stream's first sender). */
-export class DirStats {
-  packets = 0;
-  bytes = 0;
-  payloadBytes = 0;
-}
+const BASE_SET0 = 1, SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256;
 
-/** One `tcp.stream`: its identity, figures, and its live connection while there is one. */
+/**
+ * One `tcp.stream`: its identity, figures, and its live connection while there is one.
+ * Endpoint 0 is the stream's first sender. Per-endpoint values are scalar pairs (…0, …1), not
+ * arrays: a capture can hold hundreds of thousands of streams, and small arrays cost more than
+ * the values they hold.
+ */
 export class Stream {
-  readonly dir: [DirStats, DirStats] = [new DirStats(), new DirStats()];
-  readonly addr: [Uint32Array, Uint32Array];
-  readonly port: [number, number];
+  pk0 = 0; pk1 = 0;
+  /** Original frame lengths, link header included. */
+  by0 = 0; by1 = 0;
+  pl0 = 0; pl1 = 0;
+  readonly a0: number; readonly a1: number; readonly a2: number; readonly a3: number;
+  readonly b0: number; readonly b1: number; readonly b2: number; readonly b3: number;
+  readonly port0: number; readonly port1: number;
   lastFrame = 0;
   lastSec = 0;
   lastNsec = 0;
   /** Wireshark's per-direction relative sequence base (§1.3), set by analysed segments only. */
-  readonly base = new Uint32Array(2);
-  readonly baseSet: [boolean, boolean] = [false, false];
+  base0 = 0; base1 = 0;
+  /** Bit flags: BASE_SET, SYN_SEEN, SACK, TS, ASSUMED, each shifted by the endpoint index. */
+  private bits = 0;
   conn: Connection | null = null;
   connections = 0;
   /** Index of the client (first SYN sender), −1 while unknown. */
@@ -69,19 +74,14 @@ export class Stream {
   partial = true;
   /** Frames with `port-reuse` (SYN+ACK with a new ISN inside the stream). */
   reusedSynAck = 0;
-  finalStates: [number, number] = [0, 0];
-  finalAssumed: [boolean, boolean] = [false, false];
-  /** Per endpoint index: who sent a FIN first, decided from the ACK field (§6.4). */
-  private finAcksPeer: [boolean | null, boolean | null] = [null, null];
+  final0 = 0; final1 = 0;
+  /** Whether each endpoint's first FIN acknowledged the peer's FIN: −1 no FIN, 0 no, 1 yes (§6.4). */
+  private finAck0 = -1; private finAck1 = -1;
   inferredSegments = 0;
-  readonly transitions: TransitionRecord[] | null;
+  transitions: TransitionRecord[] | null;
   readonly zeek = new ZeekSummary();
-  // handshake and options (index = endpoint)
-  readonly mss: [number, number] = [-1, -1];
-  readonly wscale: [number, number] = [-1, -1];
-  readonly synSeen: [boolean, boolean] = [false, false];
-  readonly sackPermitted: [boolean, boolean] = [false, false];
-  readonly timestamps: [boolean, boolean] = [false, false];
+  mss0 = -1; mss1 = -1;
+  ws0 = -1; ws1 = -1;
   synTs = -1;
   synAckTs = -1;
   ackTs = -1;
@@ -95,34 +95,84 @@ export class Stream {
     readonly firstNsec: number,
     record: boolean,
   ) {
-    this.addr = [src.slice(), dst.slice()];
-    this.port = [sport, dport];
+    this.a0 = src[0]; this.a1 = src[1]; this.a2 = src[2]; this.a3 = src[3];
+    this.b0 = dst[0]; this.b1 = dst[1]; this.b2 = dst[2]; this.b3 = dst[3];
+    this.port0 = sport;
+    this.port1 = dport;
     this.transitions = record ? [] : null;
+  }
+
+  flag(bit: number, i: number): boolean { return (this.bits & (bit << i)) !== 0; }
+  setFlag(bit: number, i: number, on = true): void { if (on) this.bits |= bit << i; else this.bits &= ~(bit << i); }
+
+  addrOf(i: number): number[] {
+    const v = this.ipVersion === 4 ? 1 : 4;
+    return (i === 0 ? [this.a0, this.a1, this.a2, this.a3] : [this.b0, this.b1, this.b2, this.b3]).slice(0, v);
+  }
+  portOf(i: number): number { return i === 0 ? this.port0 : this.port1; }
+  packetsOf(i: number): number { return i === 0 ? this.pk0 : this.pk1; }
+  bytesOf(i: number): number { return i === 0 ? this.by0 : this.by1; }
+  payloadOf(i: number): number { return i === 0 ? this.pl0 : this.pl1; }
+  baseOf(i: number): number { return i === 0 ? this.base0 : this.base1; }
+  baseSet(i: number): boolean { return this.flag(BASE_SET0, i); }
+  mssOf(i: number): number { return i === 0 ? this.mss0 : this.mss1; }
+  wscaleOf(i: number): number { return i === 0 ? this.ws0 : this.ws1; }
+  sackPermitted(i: number): boolean { return this.flag(SACK0, i); }
+  timestamps(i: number): boolean { return this.flag(TS0, i); }
+  assumed(i: number): boolean { return this.flag(ASSUMED0, i); }
+  finalOf(i: number): number { return i === 0 ? this.final0 : this.final1; }
+
+  setBase(i: number, v: number): void {
+    if (i === 0) this.base0 = v; else this.base1 = v;
+    this.setFlag(BASE_SET0, i);
+  }
+
+  /** Count one frame sent by endpoint i. */
+  count(i: number, frameLen: number, payload: number): void {
+    if (i === 0) { this.pk0++; this.by0 += frameLen; this.pl0 += payload; }
+    else { this.pk1++; this.by1 += frameLen; this.pl1 += payload; }
+  }
+
+  /** The SYN or SYN+ACK options of endpoint i (its first one). */
+  noteSyn(i: number, seg: Segment): boolean {
+    if (this.flag(SYN_SEEN0, i)) return false;
+    this.setFlag(SYN_SEEN0, i);
+    if (i === 0) { this.mss0 = seg.mss; this.ws0 = seg.wscale; } else { this.mss1 = seg.mss; this.ws1 = seg.wscale; }
+    this.setFlag(SACK0, i, seg.sackPermitted);
+    this.setFlag(TS0, i, seg.hasTimestamps);
+    return true;
   }
 
   /** Fold a finished (or superseded) connection into the stream's summary and release it. */
   settle(c: Connection): void {
-    this.finalStates = [c.ep[0].state, c.ep[1].state];
-    this.finalAssumed = [c.ep[0].assumed, c.ep[1].assumed];
+    this.final0 = c.ep[0].state;
+    this.final1 = c.ep[1].state;
+    this.setFlag(ASSUMED0, 0, c.ep[0].assumed);
+    this.setFlag(ASSUMED0, 1, c.ep[1].assumed);
     this.inferredSegments += c.inferredSegments;
-    if (this.transitions !== null && c.transitions !== null) for (const t of c.transitions) this.transitions.push(t);
-    this.finAcksPeer = [c.firstFinAcksPeer[0], c.firstFinAcksPeer[1]];
+    if (c.transitions !== null) {
+      if (this.transitions === null) this.transitions = [];
+      for (const t of c.transitions) this.transitions.push(t);
+    }
+    const f = c.firstFinAcksPeer;
+    this.finAck0 = f[0] === null ? -1 : f[0] ? 1 : 0;
+    this.finAck1 = f[1] === null ? -1 : f[1] ? 1 : 0;
     if (c === this.conn) this.conn = null;
   }
 
-  /** Who closed first, from the ACK fields of the first FINs (§6.4), by endpoint index. */
+  /** Who closed first, from the ACK fields of the first FINs (§6.4), by endpoint index; 2 = simultaneous. */
   closer(): -1 | 0 | 1 | 2 {
-    const [a, b] = this.finAcksPeer;
-    if (a === null && b === null) return -1;
-    if (a !== null && b === null) return 0;
-    if (a === null && b !== null) return 1;
-    if (a === true) return 1;
-    if (b === true) return 0;
+    const a = this.finAck0, b = this.finAck1;
+    if (a < 0 && b < 0) return -1;
+    if (a >= 0 && b < 0) return 0;
+    if (a < 0 && b >= 0) return 1;
+    if (a === 1) return 1;
+    if (b === 1) return 0;
     return 2; // both sent FIN, neither acknowledged the other: simultaneous
   }
 
   get finalStateNames(): [State, State] {
-    return [STATES[this.finalStates[0]], STATES[this.finalStates[1]]];
+    return [STATES[this.final0], STATES[this.final1]];
   }
 }
 
@@ -177,7 +227,7 @@ export class Tracker {
       st = this.latest[idx];
       d = this.dirOf(st, seg);
       // §2.2: a SYN with a new ISN on a known 4-tuple starts a new stream
-      if (pureSyn && st.baseSet[d] && seg.seq !== st.base[d]) {
+      if (pureSyn && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
         const old = st;
         if (old.conn !== null) {
           old.conn.abort(seg.frame);
@@ -187,17 +237,14 @@ export class Tracker {
         st = this.newStream(seg);
         this.latest[idx] = st;
         d = 0;
-      } else if ((flags & (SYN | ACK)) === (SYN | ACK) && st.baseSet[d] && seg.seq !== st.base[d]) {
-        st.base[d] = seg.seq; // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
+      } else if ((flags & (SYN | ACK)) === (SYN | ACK) && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
+        st.setBase(d, seg.seq); // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
         if (!seg.quoted) st.reusedSynAck++;
       }
     }
     if (seg.quoted) return; // ICMP-quoted headers: stream side effects only (§2.1, §9.17)
 
-    const ds = st.dir[d];
-    ds.packets++;
-    ds.bytes += seg.frameLen;
-    ds.payloadBytes += seg.payloadLength;
+    st.count(d, seg.frameLen, seg.payloadLength);
     st.lastFrame = seg.frame;
     st.lastSec = seg.tsSec;
     st.lastNsec = seg.tsNsec;
@@ -205,13 +252,14 @@ export class Tracker {
     // a header with an impossible data offset is counted but not analysed (§3 intro)
     if (!seg.headerValid) return;
     const r = (1 - d) as 0 | 1;
-    if (!st.baseSet[d]) { st.base[d] = (flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1); st.baseSet[d] = true; }
-    if ((flags & ACK) !== 0 && !st.baseSet[r]) { st.base[r] = seqAdd(seg.ack, -1); st.baseSet[r] = true; }
+    if (!st.baseSet(d)) st.setBase(d, (flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1));
+    if ((flags & ACK) !== 0 && !st.baseSet(r)) st.setBase(r, seqAdd(seg.ack, -1));
 
     st.zeek.onSegment(d, flags, seg.seq, seg.payloadLength, seg.window);
     this.options(st, d, seg);
     this.replay(st, d, seg);
-    if (++this.sinceSweep >= SWEEP_EVERY_PACKETS) this.sweep();
+    // sweeping costs one pass over the live connections: keep it proportional to the packets between sweeps
+    if (++this.sinceSweep >= SWEEP_EVERY_PACKETS && this.sinceSweep >= 16 * this.live.size) this.sweep();
   }
 
   private newStream(seg: Segment): Stream {
@@ -222,10 +270,10 @@ export class Tracker {
   }
 
   private dirOf(st: Stream, seg: Segment): 0 | 1 {
-    if (seg.srcPort !== st.port[0]) return 1;
-    const a = st.addr[0];
-    const n = st.ipVersion === 4 ? 1 : 4;
-    for (let i = 0; i < n; i++) if (a[i] !== seg.src[i]) return 1;
+    if (seg.srcPort !== st.port0) return 1;
+    const a = seg.src;
+    if (a[0] !== st.a0) return 1;
+    if (st.ipVersion === 6 && (a[1] !== st.a1 || a[2] !== st.a2 || a[3] !== st.a3)) return 1;
     return 0;
   }
 
@@ -233,13 +281,7 @@ export class Tracker {
   private options(st: Stream, d: 0 | 1, seg: Segment): void {
     const f = seg.flags;
     if ((f & SYN) !== 0) {
-      if (!st.synSeen[d]) {
-        st.synSeen[d] = true;
-        st.mss[d] = seg.mss;
-        st.wscale[d] = seg.wscale;
-        st.sackPermitted[d] = seg.sackPermitted;
-        st.timestamps[d] = seg.hasTimestamps;
-      }
+      st.noteSyn(d, seg);
       const t = seg.tsSec + seg.tsNsec / 1e9;
       if ((f & ACK) === 0) { if (st.synTs < 0) st.synTs = t; } else if (st.synAckTs < 0) st.synAckTs = t;
     } else if ((f & ACK) !== 0 && st.synAckTs >= 0 && st.ackTs < 0 && st.client === d) {
@@ -289,14 +331,14 @@ export class Tracker {
   private emitWatched(st: Stream, d: 0 | 1, seg: Segment, before: number, fresh: boolean): void {
     const all = [...(st.transitions ?? []), ...(st.conn?.transitions ?? [])];
     const c = st.conn;
-    const shown = (i: 0 | 1) => (c !== null ? c.displayed(i) : { state: STATES[st.finalStates[i]], pending: false });
+    const shown = (i: 0 | 1) => (c !== null ? c.displayed(i) : { state: STATES[st.finalOf(i)], pending: false });
     const r = (1 - d) as 0 | 1;
     this.opts.watch!.onSegment({
       frame: seg.frame, tsSec: seg.tsSec, tsNsec: seg.tsNsec, from: d, flags: seg.flags, seq: seg.seq, ack: seg.ack,
-      relSeq: (seg.seq - st.base[d]) >>> 0, relAck: (seg.flags & ACK) !== 0 ? (seg.ack - st.base[r]) >>> 0 : 0,
+      relSeq: (seg.seq - st.baseOf(d)) >>> 0, relAck: (seg.flags & ACK) !== 0 ? (seg.ack - st.baseOf(r)) >>> 0 : 0,
       len: seg.payloadLength, window: seg.window, states: [shown(0), shown(1)],
       transitions: all.slice(before), newConnection: fresh && st.connections > 1,
-      initial: c !== null ? [STATES[c.ep[0].initial], STATES[c.ep[1].initial]] : [STATES[st.finalStates[0]], STATES[st.finalStates[1]]],
+      initial: c !== null ? [STATES[c.ep[0].initial], STATES[c.ep[1].initial]] : [STATES[st.final0], STATES[st.final1]],
     });
   }
 

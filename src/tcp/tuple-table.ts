@@ -37,7 +37,9 @@ export class TupleTable {
   private hash(): number {
     const k = this.key;
     let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < KW; i++) {
+    // IPv4 keys use words 0, 4 and 8 only: hash just those
+    const step = this.kind === 4 ? 4 : 1;
+    for (let i = 0; i < KW; i += step) {
       h = Math.imul(h ^ k[i], 0x01000193);
       h ^= h >>> 15;
     }

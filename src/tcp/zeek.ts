@@ -8,39 +8,48 @@ import { seqAdd, seqGt } from './seq.js';
 
 const INACTIVE = 0, SYN_SENT = 1, SYN_ACK_SENT = 2, PARTIAL = 3, ESTABLISHED = 4, CLOSED = 5, RESET = 6;
 
-// history letters, index = code >> 1, direction = code & 1
+// history letters; the index is the letter's code
 const LETTERS = 'SHADFRCGTWIQ';
 const L_S = 0, L_H = 1, L_A = 2, L_D = 3, L_F = 4, L_R = 5, L_T = 8, L_W = 9, L_I = 10, L_Q = 11;
 
 export class ZeekSummary {
-  private readonly st = [INACTIVE, INACTIVE];
-  private readonly size = [0, 0];
-  private readonly finSent = [false, false];
-  /** History as codes (letter index << 1 | sender index), mapped to case at the end. */
-  private readonly hist: number[] = [];
-  private readonly once = [0, 0];
-  private readonly lastSyn = [-1, -1];
-  private readonly lastFin = [-1, -1];
-  private readonly lastRst = [-1, -1];
-  private readonly highEnd = [0, 0];
-  private readonly highKnown = [false, false];
-  private readonly logCount = [new Uint32Array(LETTERS.length), new Uint32Array(LETTERS.length)];
+  // per-sender fields as scalar pairs (…0 for endpoint 0, …1 for endpoint 1): a stream keeps one of these
+  private st0 = INACTIVE; private st1 = INACTIVE;
+  private size0 = 0; private size1 = 0;
+  private fin0 = false; private fin1 = false;
+  private once0 = 0; private once1 = 0;
+  private syn0 = -1; private syn1 = -1;
+  private finEnd0 = -1; private finEnd1 = -1;
+  private rst0 = -1; private rst1 = -1;
+  private high0 = 0; private high1 = 0;
+  private known0 = false; private known1 = false;
+  private t0 = 0; private t1 = 0; private w0 = 0; private w1 = 0;
+  /** History with endpoint 0's letters in upper case and endpoint 1's in lower case. */
+  private hist = '';
   firstSender = -1;
 
   private add(letter: number, dir: number): void {
-    this.hist.push((letter << 1) | dir);
+    this.hist += dir === 0 ? LETTERS[letter] : LETTERS[letter].toLowerCase();
   }
 
   private addOnce(letter: number, dir: number): void {
     const bit = 1 << letter;
-    if ((this.once[dir] & bit) === 0) { this.once[dir] |= bit; this.add(letter, dir); }
+    if (dir === 0) { if ((this.once0 & bit) !== 0) return; this.once0 |= bit; }
+    else { if ((this.once1 & bit) !== 0) return; this.once1 |= bit; }
+    this.add(letter, dir);
   }
 
-  /** Logarithmic letters: appended at the 1st, 10th, 100th … occurrence. */
+  /** Logarithmic letters (T, W): appended at the 1st, 10th, 100th … occurrence. */
   private addLog(letter: number, dir: number): void {
-    const n = ++this.logCount[dir][letter];
+    let n: number;
+    if (letter === L_T) n = dir === 0 ? ++this.t0 : ++this.t1;
+    else n = dir === 0 ? ++this.w0 : ++this.w1;
     if (n === 1 || n === 10 || n === 100 || n === 1000 || n === 10000 || n === 100000 || n === 1000000) this.add(letter, dir);
   }
+
+  private state(dir: number): number { return dir === 0 ? this.st0 : this.st1; }
+  private setState(dir: number, v: number): void { if (dir === 0) this.st0 = v; else this.st1 = v; }
+  private finSent(dir: number): boolean { return dir === 0 ? this.fin0 : this.fin1; }
 
   /** One captured segment from endpoint `dir` (0 or 1). */
   onSegment(dir: number, flags: number, seq: number, len: number, window: number): void {
@@ -54,65 +63,75 @@ export class ZeekSummary {
     if (n >= 2) {
       this.addOnce(syn ? L_Q : L_I, dir);
     } else if (syn) {
-      if (this.lastSyn[dir] !== seq) { this.lastSyn[dir] = seq; this.add(ack ? L_H : L_S, dir); }
+      if ((dir === 0 ? this.syn0 : this.syn1) !== seq) {
+        if (dir === 0) this.syn0 = seq; else this.syn1 = seq;
+        this.add(ack ? L_H : L_S, dir);
+      }
     } else if (fin) {
-      if (this.lastFin[dir] !== end) { this.lastFin[dir] = end; this.add(L_F, dir); }
+      if ((dir === 0 ? this.finEnd0 : this.finEnd1) !== end) {
+        if (dir === 0) this.finEnd0 = end; else this.finEnd1 = end;
+        this.add(L_F, dir);
+      }
     } else if (rst) {
-      if (this.lastRst[dir] !== seq) { this.lastRst[dir] = seq; this.add(L_R, dir); }
+      if ((dir === 0 ? this.rst0 : this.rst1) !== seq) {
+        if (dir === 0) this.rst0 = seq; else this.rst1 = seq;
+        this.add(L_R, dir);
+      }
     } else if (len > 0) {
       this.addOnce(L_D, dir);
     } else if (ack) {
       this.addOnce(L_A, dir);
     }
-    if (len > 0 && !syn) {
-      if (this.highKnown[dir] && !seqGt(end, this.highEnd[dir])) this.addLog(L_T, dir);
-    }
+    const known = dir === 0 ? this.known0 : this.known1;
+    const high = dir === 0 ? this.high0 : this.high1;
+    if (len > 0 && !syn && known && !seqGt(end, high)) this.addLog(L_T, dir);
     if (len > 0 || syn || fin) {
       const e = seqAdd(end, (syn ? 1 : 0) + (fin ? 1 : 0));
-      if (!this.highKnown[dir] || seqGt(e, this.highEnd[dir])) { this.highEnd[dir] = e; this.highKnown[dir] = true; }
+      if (!known || seqGt(e, high)) {
+        if (dir === 0) { this.high0 = e; this.known0 = true; } else { this.high1 = e; this.known1 = true; }
+      }
     }
-    if (window === 0 && !rst && !syn && this.st[dir] !== RESET && !this.finSent[peer]) this.addLog(L_W, dir);
-    this.size[dir] += len;
+    if (window === 0 && !rst && !syn && this.state(dir) !== RESET && !this.finSent(peer)) this.addLog(L_W, dir);
+    if (dir === 0) this.size0 += len; else this.size1 += len;
 
     // Zeek endpoint states
-    const st = this.st;
+    const me = this.state(dir), other = this.state(peer);
     if (rst) {
-      if (!(this.finSent[dir] && this.finSent[peer])) st[dir] = RESET;
+      if (!(this.finSent(dir) && this.finSent(peer))) this.setState(dir, RESET);
     } else if (fin) {
-      st[dir] = CLOSED;
-      this.finSent[dir] = true;
-      if (st[peer] === RESET && this.finSent[peer]) st[peer] = CLOSED;
+      this.setState(dir, CLOSED);
+      if (dir === 0) this.fin0 = true; else this.fin1 = true;
+      if (other === RESET && this.finSent(peer)) this.setState(peer, CLOSED);
     } else if (syn && !ack) {
-      if (st[dir] === INACTIVE) st[dir] = SYN_SENT;
+      if (me === INACTIVE) this.setState(dir, SYN_SENT);
     } else if (syn) {
-      if (st[dir] === INACTIVE || st[dir] === SYN_SENT) {
-        if (st[peer] === SYN_SENT) { st[dir] = ESTABLISHED; st[peer] = ESTABLISHED; } else st[dir] = SYN_ACK_SENT;
+      if (me === INACTIVE || me === SYN_SENT) {
+        if (other === SYN_SENT) { this.setState(dir, ESTABLISHED); this.setState(peer, ESTABLISHED); } else this.setState(dir, SYN_ACK_SENT);
       }
-    } else if (st[dir] === INACTIVE || st[dir] === SYN_SENT) {
-      if (ack && st[peer] === SYN_ACK_SENT) { st[dir] = ESTABLISHED; st[peer] = ESTABLISHED; }
-      else if (st[dir] === INACTIVE) st[dir] = PARTIAL;
-    } else if (ack && st[dir] === SYN_ACK_SENT && st[peer] === SYN_SENT) {
-      st[dir] = ESTABLISHED; st[peer] = ESTABLISHED;
+    } else if (me === INACTIVE || me === SYN_SENT) {
+      if (ack && other === SYN_ACK_SENT) { this.setState(dir, ESTABLISHED); this.setState(peer, ESTABLISHED); }
+      else if (me === INACTIVE) this.setState(dir, PARTIAL);
+    } else if (ack && me === SYN_ACK_SENT && other === SYN_SENT) {
+      this.setState(dir, ESTABLISHED); this.setState(peer, ESTABLISHED);
     }
   }
 
   /** History string with the originator (client) in upper case; `^` when the responder sent first. */
   history(orig: number): string {
-    let s = this.firstSender >= 0 && this.firstSender !== orig ? '^' : '';
-    for (const c of this.hist) {
-      const ch = LETTERS[c >> 1];
-      s += (c & 1) === orig ? ch : ch.toLowerCase();
-    }
+    const prefix = this.firstSender >= 0 && this.firstSender !== orig ? '^' : '';
+    if (orig === 0) return prefix + this.hist;
+    let s = prefix;
+    for (const ch of this.hist) s += ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase();
     return s;
   }
 
   /** Zeek's conn_state, first matching rule of §4.2, with `orig` the originator's index. */
   connState(orig: number): string {
-    const o = this.st[orig], r = this.st[1 - orig];
+    const o = this.state(orig), r = this.state(1 - orig);
     const oInactive = o === INACTIVE || o === PARTIAL;
     const rInactive = r === INACTIVE || r === PARTIAL;
     if (r === RESET) {
-      if (o === SYN_SENT || o === SYN_ACK_SENT || (o === RESET && this.size[0] === 0 && this.size[1] === 0)) return 'REJ';
+      if (o === SYN_SENT || o === SYN_ACK_SENT || (o === RESET && this.size0 === 0 && this.size1 === 0)) return 'REJ';
       if (oInactive) return 'RSTRH';
       return 'RSTR';
     }
