@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flowsReport, type FlowReport } from '../src/analysis/flows.js';
+import { flowJson } from '../src/report/flows.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
 
@@ -51,6 +52,12 @@ describe('flows against tshark', () => {
       if (r.flows.length !== e.tcpStreams) wrong.push(`${name}: ${r.flows.length} flows, tshark ${e.tcpStreams}`);
     }
     expect(wrong).toEqual([]);
+  });
+
+  it.skipIf(!CORPUS_PRESENT)('the hand-written flow JSON equals JSON.stringify on every corpus flow', async () => {
+    for (const name of Object.keys(corpusExpected())) {
+      for (const f of (await flowsReport(join(CORPUS_DIR, name))).flows) expect(flowJson(f)).toBe(JSON.stringify(f));
+    }
   });
 
   const baselines = ['http-three-streams.pcap', 'mix-126-streams-keepalive.pcap', 'cip-span-duplicates.pcap', 'rst-inject-port-reuse.pcap',

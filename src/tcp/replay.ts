@@ -188,9 +188,9 @@ export class Connection {
   }
 
   /** Rule 3: the endpoint's segment acknowledges `ack`; commit its pending events in order up to the first not covered. */
-  private commitAcknowledged(i: 0 | 1, ack: number, s: ReplaySegment): void {
+  private commitAcknowledged(i: 0 | 1, s: ReplaySegment): void {
     const e = this.ep[i];
-    while (e.pending.length > 0 && seqGe(ack, e.pending[0].threshold)) {
+    while (e.pending.length > 0 && seqGe(s.ack, e.pending[0].threshold)) {
       const p = e.pending.shift()!;
       // committed at this frame; the transition is dated by the segment that caused it
       this.commitPending(i, p, s.frame, s.tsSec, s.tsNsec, s.inferred || p.inferred);
@@ -232,6 +232,42 @@ export class Connection {
 
   /** Replay one captured segment (inferred ones are inserted around it as the rules say). */
   process(s: ReplaySegment): void {
+    if (!this.steady(s)) this.full(s);
+  }
+
+  /**
+   * The common case, kept small so the engine can inline it: a segment without SYN, FIN or RST
+   * between endpoints with nothing pending, nothing to take back and nothing to infer. It only
+   * moves the sender's highest sequence and acknowledgment. Returns false when the full rules apply.
+   */
+  private steady(s: ReplaySegment): boolean {
+    if ((s.flags & (SYN | FIN | RST)) !== 0 || !this.started || this.inserting) return false;
+    const A = this.ep[s.from];
+    const B = this.ep[1 - s.from];
+    if (!A.decided || A.state === SYN_SENT || A.rstCommit !== null || A.pending.length > 0 ||
+        B.state === SYN_RCVD || B.finKnown) return false;
+    const ack = (s.flags & ACK) !== 0;
+    if (ack) {
+      // rule 8c looks for an acknowledgment one beyond everything the peer sent
+      let x = 0, known = false;
+      if (B.sndNxtKnown) { x = B.sndNxt; known = true; }
+      if (A.ackKnown && (!known || seqGt(A.highAck, x))) { x = A.highAck; known = true; }
+      if (known && s.ack === seqAdd(x, 1)) return false;
+    }
+    const end = seqAdd(s.seq, s.len);
+    if (!A.sndNxtKnown || seqGt(end, A.sndNxt)) { A.sndNxt = end; A.sndNxtKnown = true; }
+    if (ack) {
+      if (!A.ackKnown || seqGt(s.ack, A.highAck)) A.highAck = s.ack;
+      A.lastAck = s.ack;
+      A.ackKnown = true;
+    }
+    A.sent++;
+    if (!s.inferred) A.captured++;
+    return true;
+  }
+
+  /** Every rule of §6.3, in order. */
+  private full(s: ReplaySegment): void {
     const A = this.ep[s.from];
     const B = this.ep[1 - s.from];
     const f = s.flags;
@@ -281,7 +317,8 @@ export class Connection {
       (s.len > 0 && A.sndNxtKnown && seqLt(s.seq, A.sndNxt)));
 
     // rule 3, then rule 4 for pending events
-    if (ack) this.commitAcknowledged(s.from, s.ack, s);
+    // (sequence numbers travel inside the segment object: passed alone, V8 would box them)
+    if (ack && A.pending.length > 0) this.commitAcknowledged(s.from, s);
     if (retransmission) this.contradict(s.from, s);
 
     // rule 1: the sender's own events
@@ -357,7 +394,7 @@ export class Connection {
     this.inferredSegments++;
     this.inserting = true;
     try {
-      this.process({ ...t });
+      this.full({ ...t });
     } finally {
       this.inserting = false;
     }

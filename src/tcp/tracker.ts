@@ -255,7 +255,7 @@ export class Tracker {
     if (!st.baseSet(d)) st.setBase(d, (flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1));
     if ((flags & ACK) !== 0 && !st.baseSet(r)) st.setBase(r, seqAdd(seg.ack, -1));
 
-    st.zeek.onSegment(d, flags, seg.seq, seg.payloadLength, seg.window);
+    st.zeek.onSegment(d, seg);
     this.options(st, d, seg);
     this.replay(st, d, seg);
     // sweeping costs one pass over the live connections: keep it proportional to the packets between sweeps

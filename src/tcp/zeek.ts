@@ -52,7 +52,8 @@ export class ZeekSummary {
   private finSent(dir: number): boolean { return dir === 0 ? this.fin0 : this.fin1; }
 
   /** One captured segment from endpoint `dir` (0 or 1). */
-  onSegment(dir: number, flags: number, seq: number, len: number, window: number): void {
+  onSegment(dir: number, seg: { readonly flags: number; readonly seq: number; readonly payloadLength: number; readonly window: number }): void {
+    const flags = seg.flags, seq = seg.seq, len = seg.payloadLength, window = seg.window;
     if (this.firstSender < 0) this.firstSender = dir;
     const peer = 1 - dir;
     const syn = (flags & SYN) !== 0, fin = (flags & FIN) !== 0, rst = (flags & RST) !== 0, ack = (flags & ACK) !== 0;
