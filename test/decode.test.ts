@@ -38,7 +38,14 @@ describe('link layers', () => {
   it('Ethernet with an MPLS label stack', () =>
     expectTcp(decode(1, ether(0x8847, concat(be32((100 << 12) | 64), be32((200 << 12) | 0x100 | 64), v4())))));
   it('PPPoE session carrying PPP carrying IPv4', () =>
-    expectTcp(decode(1, ether(0x8864, concat(hex('11 00 0001'), be16(0), be16(0x0021), v4())))));
+    expectTcp(decode(1, ether(0x8864, concat(hex('11 00 0001'), be16(2 + v4().length), be16(0x0021), v4())))));
+  it('PPPoE: the session length bounds the datagram, whatever the IP length claims', () => {
+    // an IPv4 total length 6 bytes longer than the PPPoE payload: Wireshark takes the PPPoE length
+    const ip = ipv4({ payload: seg({ payload: new Uint8Array(0) }), totalLength: 46 });
+    const r = decode(1, ether(0x8864, concat(hex('11 00 0001'), be16(2 + 40), be16(0x0021), ip, new Uint8Array(6))));
+    expect(r.r).toBe(DECODED_TCP);
+    expect(r.d.seg.payloadLength).toBe(0);
+  });
   it('LLC/SNAP with an EtherType', () =>
     expectTcp(decode(1, concat(hex('020000000002 020000000001'), be16(100), hex('aa aa 03 000000'), be16(0x0800), v4()))));
   it('Linux cooked (SLL)', () =>

@@ -5,7 +5,7 @@ import type { DecoderOptions } from '../decode/decoder.js';
 import { formatEndpoint, formatIp } from '../report/addr.js';
 import type { TransitionRecord } from '../tcp/replay.js';
 import type { State } from '../tcp/state-table.js';
-import { Stream, Tracker, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
+import { Stream, Tracker, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
 import { captureStats, type StatsReport } from './stats.js';
 
 /** Linux's TIME_WAIT length, TCP_TIMEWAIT_LEN (reference §6.6). */
@@ -89,6 +89,7 @@ export interface FlowsOptions extends ReadOptions, DecoderOptions {
   timeWaitSeconds?: number;
   transitions?: boolean;
   watch?: { stream: number; onSegment: (row: WatchedSegment) => void };
+  hook?: StreamHook;
 }
 
 /** Read a capture, track and replay every connection. */
@@ -97,6 +98,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     timeWaitSeconds: opts.timeWaitSeconds ?? DEFAULT_TIME_WAIT_SECONDS,
     recordTransitions: opts.transitions ?? false,
     watch: opts.watch,
+    hook: opts.hook,
   };
   const tracker = new Tracker(trackerOpts);
   const stats = await captureStats(path, opts, tracker);

@@ -111,6 +111,13 @@ export class Decoder {
     return this.capEnd - off;
   }
 
+  /** The packet (as the original, uncut frame) ends at `end`: drop anything after it. */
+  private clip(end: number): void {
+    const reportedEnd = Math.min(this.capEnd + this.missing, end);
+    if (this.capEnd > reportedEnd) this.capEnd = reportedEnd;
+    this.missing = reportedEnd - this.capEnd;
+  }
+
   private no(reason: number): number {
     this.reason = reason;
     return NOT_TCP;
@@ -156,6 +163,8 @@ export class Decoder {
       if (type === ETH_MPLS || type === ETH_MPLS_MC) return this.mpls(off);
       if (type === ETH_PPPOE_SESSION) {
         if (this.avail(off) < 6) return this.trunc('PPPoE');
+        // the session header's length bounds the PPP frame, whatever the IP header inside claims
+        this.clip(off + 6 + dv.getUint16(off + 4));
         return this.ppp(off + 6);
       }
       if (type === ETH_PPP) return this.ppp(off);
@@ -490,7 +499,10 @@ export class Decoder {
           break;
         }
         case 8: if (olen === 10) { s.hasTimestamps = true; s.tsVal = dv.getUint32(p + 2); s.tsEcr = dv.getUint32(p + 6); } break;
-        case 30: s.mptcp = true; break;
+        case 30:
+          s.mptcp = true;
+          if (olen >= 3) s.mptcpSubtypes |= 1 << (dv.getUint8(p + 2) >> 4);
+          break;
         case 34: s.tfo = olen === 2 ? TFO_REQUEST : olen - 2; break;
         case 254: // RFC 6994 experimental option; 0xF989 is TCP Fast Open's ExID
           if (olen >= 4 && dv.getUint16(p + 2) === 0xf989) s.tfo = olen === 4 ? TFO_REQUEST : olen - 4;

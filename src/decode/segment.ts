@@ -80,6 +80,8 @@ export class Segment {
   /** TCP Fast Open: TFO_NONE, TFO_REQUEST, or the cookie length in bytes. */
   tfo = TFO_NONE;
   mptcp = false;
+  /** MPTCP option subtypes on this segment, as a bit mask (1 << subtype; RFC 8684 §3). */
+  mptcpSubtypes = 0;
   /** Option parsing stopped at an option whose length is impossible. */
   optionsMalformed = false;
   /** The options were cut by the snap length. */
@@ -101,13 +103,18 @@ export class Segment {
     // only the blocks last written can be non-zero
     for (let i = 2 * this.sackCount - 1; i >= 0; i--) this.sack[i] = 0;
     this.sackCount = 0;
-    this.hasTimestamps = false; this.tsVal = 0; this.tsEcr = 0; this.tfo = TFO_NONE; this.mptcp = false;
+    this.hasTimestamps = false; this.tsVal = 0; this.tsEcr = 0; this.tfo = TFO_NONE; this.mptcp = false; this.mptcpSubtypes = 0;
     this.optionsMalformed = false; this.optionsCut = false;
   }
 
   /** At least the first 16 header bytes (ports through window) are present: the segment can join a stream. */
   get hasStreamFields(): boolean {
     return this.captured >= 16;
+  }
+
+  /** The whole header (options included) is present; a cut header still counts, but Wireshark shows no flags on it. */
+  get headerComplete(): boolean {
+    return this.headerValid && this.captured >= this.headerLength;
   }
 
   /** seq, ack, flags and window are present. */

@@ -11,6 +11,24 @@ import { STATES, type State } from './state-table.js';
 import { TupleTable } from './tuple-table.js';
 import { ZeekSummary } from './zeek.js';
 
+/** How a segment related to Wireshark's stream rules (§2.2). */
+export const REUSE_NONE = 0;
+/** A SYN with a new ISN started a new stream on a known 4-tuple. */
+export const REUSE_NEW_STREAM = 1;
+/** A SYN+ACK with a new ISN: same stream, new base. */
+export const REUSE_SYNACK = 2;
+
+/** Per-segment analyses that ride on the tracker's stream assignment (the Wireshark flags). */
+export interface StreamHook {
+  /**
+   * Every header that got a stream, ICMP-quoted ones included (`seg.quoted`), after the §2.2 checks
+   * and the relative-sequence bases, before the replay. `sameIsnSyn`: a SYN repeating the known ISN.
+   */
+  segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void;
+  /** After the replay of a segment of the flow (not for ICMP-quoted headers). */
+  replayed(st: Stream, d: 0 | 1, seg: Segment): void;
+}
+
 export interface TrackerOptions {
   /** TIME_WAIT length in seconds (§6.6; Linux 60 s). */
   timeWaitSeconds: number;
@@ -18,6 +36,7 @@ export interface TrackerOptions {
   recordTransitions: boolean;
   /** Called after every captured segment of this stream id (the ladder). */
   watch?: { stream: number; onSegment: (row: WatchedSegment) => void };
+  hook?: StreamHook;
 }
 
 /** One captured segment of a watched stream, with both endpoints' states after it. */
@@ -79,6 +98,8 @@ export class Stream {
   private finAck0 = -1; private finAck1 = -1;
   inferredSegments = 0;
   transitions: TransitionRecord[] | null;
+  /** Per-stream state of a StreamHook (the sequence analysis). */
+  ext: object | null = null;
   readonly zeek = new ZeekSummary();
   mss0 = -1; mss1 = -1;
   ws0 = -1; ws1 = -1;
@@ -218,6 +239,8 @@ export class Tracker {
     let d: 0 | 1;
     const flags = seg.flags;
     const pureSyn = (flags & (SYN | ACK)) === SYN;
+    let reuse = REUSE_NONE;
+    let sameIsnSyn = false;
     if (idx < 0) {
       st = this.newStream(seg);
       this.latest.push(st);
@@ -237,12 +260,21 @@ export class Tracker {
         st = this.newStream(seg);
         this.latest[idx] = st;
         d = 0;
+        reuse = REUSE_NEW_STREAM;
+      } else if (pureSyn && st.baseSet(d)) {
+        sameIsnSyn = true;
       } else if ((flags & (SYN | ACK)) === (SYN | ACK) && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
         st.setBase(d, seg.seq); // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
         if (!seg.quoted) st.reusedSynAck++;
+        reuse = REUSE_SYNACK;
       }
     }
-    if (seg.quoted) return; // ICMP-quoted headers: stream side effects only (§2.1, §9.17)
+    const hook = this.opts.hook;
+    if (seg.quoted) {
+      // ICMP-quoted headers: stream side effects only (§2.1, §9.17)
+      if (hook !== undefined) hook.segment(st, d, seg, reuse, sameIsnSyn);
+      return;
+    }
 
     st.count(d, seg.frameLen, seg.payloadLength);
     st.lastFrame = seg.frame;
@@ -254,10 +286,12 @@ export class Tracker {
     const r = (1 - d) as 0 | 1;
     if (!st.baseSet(d)) st.setBase(d, (flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1));
     if ((flags & ACK) !== 0 && !st.baseSet(r)) st.setBase(r, seqAdd(seg.ack, -1));
+    if (hook !== undefined) hook.segment(st, d, seg, reuse, sameIsnSyn);
 
     st.zeek.onSegment(d, seg);
     this.options(st, d, seg);
     this.replay(st, d, seg);
+    if (hook !== undefined) hook.replayed(st, d, seg);
     // sweeping costs one pass over the live connections: keep it proportional to the packets between sweeps
     if (++this.sinceSweep >= SWEEP_EVERY_PACKETS && this.sinceSweep >= 16 * this.live.size) this.sweep();
   }

@@ -1,0 +1,211 @@
+/**
+ * Anomaly records: one shape for every finding (reference §7), and the collector of the
+ * Wireshark-compatible per-frame flags, which rides on the tracker as a StreamHook.
+ */
+import type { Segment } from '../decode/segment.js';
+import { seqRel } from '../tcp/seq.js';
+import { STATES, type State } from '../tcp/state-table.js';
+import { REUSE_NEW_STREAM, REUSE_SYNACK, type Stream, type StreamHook } from '../tcp/tracker.js';
+import {
+  F_ACKED_UNSEEN, F_DUPLICATE_ACK, F_FAST_RETRANSMISSION, F_KEEP_ALIVE, F_OUT_OF_ORDER, F_PORT_REUSE,
+  F_PREVIOUS_SEGMENT_LOST, F_RETRANSMISSION, F_SPURIOUS_RETRANSMISSION, F_TFO_ACK, F_TFO_IGNORED, F_TFO_SYN,
+  F_WINDOW_FULL, F_WINDOW_UPDATE, F_ZERO_WINDOW, F_ZERO_WINDOW_PROBE, F_ZERO_WINDOW_PROBE_ACK, F_KEEP_ALIVE_ACK,
+  StreamAnalysis, WIRESHARK_KINDS,
+} from './seq-analysis.js';
+
+export type Severity = 'error' | 'warn' | 'note' | 'info';
+
+/** The one record shape of every finding. */
+export interface Anomaly {
+  kind: string;
+  variant: string | null;
+  severity: Severity;
+  frame: number | null;
+  flow: number | null;
+  direction: 'c2s' | 's2c' | null;
+  /** Both endpoints' states after the frame. */
+  states: { client: State; server: State } | null;
+  message: string;
+  data: Record<string, number | string | boolean | null>;
+}
+
+/** A per-frame flag as collected while streaming: numbers only; text is made at report time. */
+export interface FlagRecord {
+  bit: number;
+  frame: number;
+  stream: number;
+  /** Sender's index in the stream. */
+  from: 0 | 1;
+  /** Both endpoints' shown states after the frame (state index; +16 when pending). */
+  s0: number;
+  s1: number;
+  len: number;
+  relSeq: number;
+  relAck: number;
+  /** For retransmissions and gaps: the direction's highest relative sequence before this segment. */
+  relNext: number;
+  nextFrame: number;
+  dupNum: number;
+  dupFrame: number;
+  window: number;
+  prevWindow: number;
+  /** The peer's last advertised raw window before this segment. */
+  peerWindow: number;
+  delta: number;
+}
+
+/** Collects the Wireshark-compatible flags of every analysed segment (reference §3). */
+export class WiresharkFlags implements StreamHook {
+  readonly records: FlagRecord[] = [];
+  /** Frames carrying each flag, by bit index (what tshark counts). */
+  readonly counts = new Float64Array(WIRESHARK_KINDS.length);
+  private pending = 0;
+  private pendingSeg: Partial<FlagRecord> = {};
+
+  private analysis(st: Stream): StreamAnalysis {
+    let a = st.ext as StreamAnalysis | null;
+    if (a === null) { a = new StreamAnalysis(); st.ext = a; }
+    return a;
+  }
+
+  segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
+    const a = this.analysis(st);
+    if (sameIsnSyn) a.sameIsnSyn(d);
+    const t = seg.tsSec + seg.tsNsec / 1e9;
+    const rBase = st.baseOf(1 - d);
+    const D = a.d[d];
+    const prevNext = D.nextseq, prevFrame = D.nextseqFrame, prevWin = D.win, prevNextTime = D.nextseqTime;
+    let flags: number;
+    if (seg.quoted) {
+      flags = a.after(seg, d, t, rBase, false) & (F_TFO_ACK | F_TFO_SYN | F_TFO_IGNORED);
+      this.pending = 0;
+      return void flags; // an ICMP-quoted header is not a frame of the flow: its flags are not counted here
+    }
+    flags = a.analyze(seg, d, rBase);
+    if (reuse === REUSE_NEW_STREAM || reuse === REUSE_SYNACK) flags |= F_PORT_REUSE;
+    // a header cut by the snap length is analysed, but Wireshark shows none of its flags except TFO's (§3 intro)
+    if (!seg.headerComplete) flags &= F_TFO_SYN | F_TFO_ACK | F_TFO_IGNORED;
+    this.pending = flags;
+    if (flags !== 0) {
+      const base = st.baseOf(d);
+      this.pendingSeg = {
+        len: seg.payloadLength, relSeq: seqRel(seg.seq, base), relAck: seqRel(seg.ack, rBase),
+        relNext: seqRel(prevNext, base), nextFrame: prevFrame, dupNum: a.dupNum, dupFrame: a.dupFrame,
+        window: seg.window, prevWindow: prevWin, peerWindow: a.d[1 - d].win, delta: t - prevNextTime,
+      };
+    }
+  }
+
+  replayed(st: Stream, d: 0 | 1, seg: Segment): void {
+    const flags = this.pending;
+    if (flags === 0) return;
+    this.pending = 0;
+    const c = st.conn;
+    const shown = (i: 0 | 1) => {
+      if (c === null) return st.finalOf(i);
+      const x = c.displayed(i);
+      return STATES.indexOf(x.state) + (x.pending ? 16 : 0);
+    };
+    const s0 = shown(0), s1 = shown(1);
+    for (let i = 0; i < WIRESHARK_KINDS.length; i++) {
+      const bit = WIRESHARK_KINDS[i].bit;
+      if ((flags & bit) === 0) continue;
+      this.counts[i]++;
+      this.records.push({ ...(this.pendingSeg as FlagRecord), bit, frame: seg.frame, stream: st.id, from: d, s0, s1 });
+    }
+  }
+
+  /** Per-kind frame counts, as tshark counts them (a fast or spurious retransmission is also a retransmission). */
+  tsharkCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    WIRESHARK_KINDS.forEach((k, i) => { out[k.id] = this.counts[i]; });
+    out.retransmission += out['fast-retransmission'] + out['spurious-retransmission'];
+    return out;
+  }
+}
+
+const KIND_OF_BIT = new Map(WIRESHARK_KINDS.map((k) => [k.bit, k]));
+
+/** Turn a collected flag into the shared record shape, with the roles known at the end. */
+export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => string): Anomaly {
+  const k = KIND_OF_BIT.get(r.bit)!;
+  const who = name(r.from);
+  const peer = name((1 - r.from) as 0 | 1);
+  const st = (v: number): State => STATES[v & 15];
+  const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
+  let message: string;
+  const data: Anomaly['data'] = { relSeq: r.relSeq, len: r.len };
+  switch (r.bit) {
+    case F_RETRANSMISSION:
+      message = `${who} re-sent ${r.len} byte(s) at relative seq ${r.relSeq}, below its highest sequence number ${r.relNext} (frame ${r.nextFrame}).`;
+      data.highestSeq = r.relNext; data.highestFrame = r.nextFrame;
+      break;
+    case F_FAST_RETRANSMISSION:
+      message = `${who} re-sent the segment at relative seq ${r.relSeq} that ${peer} kept asking for with duplicate ACKs, within 20 ms of ${peer}'s last segment.`;
+      break;
+    case F_SPURIOUS_RETRANSMISSION:
+      message = `${who} re-sent ${r.len} byte(s) at relative seq ${r.relSeq} that ${peer} had already acknowledged.`;
+      break;
+    case F_OUT_OF_ORDER:
+      message = `${who}'s segment at relative seq ${r.relSeq} arrived ${ms(r.delta)} after a later one (relative seq up to ${r.relNext}), too soon to be a retransmission.`;
+      data.afterNewest = r.delta;
+      break;
+    case F_PREVIOUS_SEGMENT_LOST:
+      message = `${who}'s sequence jumps from ${r.relNext} to ${r.relSeq}: ${(r.relSeq - r.relNext) >>> 0} byte(s) in between were not captured.`;
+      data.expectedSeq = r.relNext;
+      break;
+    case F_ACKED_UNSEEN:
+      message = `${who} acknowledges up to relative ${r.relAck}, data from ${peer} that the capture never showed.`;
+      data.relAck = r.relAck;
+      break;
+    case F_DUPLICATE_ACK:
+      message = `${who} repeats its ACK of relative ${r.relAck} (duplicate #${r.dupNum} of frame ${r.dupFrame}): it is missing data from ${peer}.`;
+      data.number = r.dupNum; data.duplicateOf = r.dupFrame; data.relAck = r.relAck;
+      break;
+    case F_ZERO_WINDOW:
+      message = `${who} advertises a zero receive window: ${peer} must stop sending until it opens.`;
+      break;
+    case F_ZERO_WINDOW_PROBE:
+      message = `${who} probes ${peer}'s zero window with 1 byte.`;
+      break;
+    case F_ZERO_WINDOW_PROBE_ACK:
+      message = `${who} answers a zero-window probe, its window still zero.`;
+      break;
+    case F_WINDOW_FULL:
+      message = `${who}'s data reaches exactly the right edge of the window ${peer} advertised: it must wait for an ACK.`;
+      break;
+    case F_WINDOW_UPDATE:
+      message = `${who} only changes its advertised window (raw ${r.prevWindow} → ${r.window}).`;
+      data.window = r.window; data.previousWindow = r.prevWindow;
+      break;
+    case F_KEEP_ALIVE:
+      message = `${who} sends a keep-alive (${r.len} byte(s) one below its next sequence number)` +
+        (r.peerWindow === 0 ? `: a zero-window probe, as Linux sends them, since ${peer}'s window is zero.` : '.');
+      break;
+    case F_KEEP_ALIVE_ACK:
+      message = `${who} acknowledges ${peer}'s keep-alive.`;
+      break;
+    case F_PORT_REUSE:
+      message = `${who} opens with a new initial sequence number on a 4-tuple already seen: a new connection on reused ports.`;
+      break;
+    case F_TFO_SYN:
+      message = `${who}'s SYN carries a TCP Fast Open cookie.`;
+      break;
+    case F_TFO_ACK:
+      message = `${who}'s SYN+ACK acknowledges the data carried on the SYN (TCP Fast Open accepted).`;
+      break;
+    default:
+      message = `${who}'s SYN+ACK acknowledges only the SYN, not the Fast Open data sent with it.`;
+  }
+  return {
+    kind: k.id,
+    variant: null,
+    severity: k.severity,
+    frame: r.frame,
+    flow: r.stream,
+    direction: r.from === client ? 'c2s' : 's2c',
+    states: { client: st(client === 0 ? r.s0 : r.s1), server: st(client === 0 ? r.s1 : r.s0) },
+    message,
+    data,
+  };
+}

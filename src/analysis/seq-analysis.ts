@@ -1,0 +1,244 @@
+/**
+ * Wireshark-compatible TCP sequence analysis (reference §3): the `tcp.analysis.*` flags,
+ * computed exactly as Wireshark 4.0 does, in its order of evaluation. Each frame gets a
+ * bit mask of flags; the list below is the precedence, and each test carries its definition.
+ */
+import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
+import { seqAdd, seqGt, seqLe, seqLt } from '../tcp/seq.js';
+
+// flag bits, one per synfin id
+export const F_RETRANSMISSION = 1 << 0;
+export const F_FAST_RETRANSMISSION = 1 << 1;
+export const F_SPURIOUS_RETRANSMISSION = 1 << 2;
+export const F_OUT_OF_ORDER = 1 << 3;
+export const F_PREVIOUS_SEGMENT_LOST = 1 << 4;
+export const F_ACKED_UNSEEN = 1 << 5;
+export const F_DUPLICATE_ACK = 1 << 6;
+export const F_ZERO_WINDOW = 1 << 7;
+export const F_ZERO_WINDOW_PROBE = 1 << 8;
+export const F_ZERO_WINDOW_PROBE_ACK = 1 << 9;
+export const F_WINDOW_FULL = 1 << 10;
+export const F_WINDOW_UPDATE = 1 << 11;
+export const F_KEEP_ALIVE = 1 << 12;
+export const F_KEEP_ALIVE_ACK = 1 << 13;
+export const F_PORT_REUSE = 1 << 14;
+export const F_TFO_SYN = 1 << 15;
+export const F_TFO_ACK = 1 << 16;
+export const F_TFO_IGNORED = 1 << 17;
+
+/** The Wireshark-compatible ids, in bit order, with Wireshark's expert severity (Error/Warning/Note/Chat). */
+export const WIRESHARK_KINDS: ReadonlyArray<{ id: string; bit: number; severity: 'warn' | 'note' | 'info'; field: string }> = [
+  { id: 'retransmission', bit: F_RETRANSMISSION, severity: 'note', field: 'tcp.analysis.retransmission' },
+  { id: 'fast-retransmission', bit: F_FAST_RETRANSMISSION, severity: 'note', field: 'tcp.analysis.fast_retransmission' },
+  { id: 'spurious-retransmission', bit: F_SPURIOUS_RETRANSMISSION, severity: 'note', field: 'tcp.analysis.spurious_retransmission' },
+  { id: 'out-of-order', bit: F_OUT_OF_ORDER, severity: 'warn', field: 'tcp.analysis.out_of_order' },
+  { id: 'previous-segment-lost', bit: F_PREVIOUS_SEGMENT_LOST, severity: 'warn', field: 'tcp.analysis.lost_segment' },
+  { id: 'acked-unseen', bit: F_ACKED_UNSEEN, severity: 'warn', field: 'tcp.analysis.ack_lost_segment' },
+  { id: 'duplicate-ack', bit: F_DUPLICATE_ACK, severity: 'note', field: 'tcp.analysis.duplicate_ack' },
+  { id: 'zero-window', bit: F_ZERO_WINDOW, severity: 'warn', field: 'tcp.analysis.zero_window' },
+  { id: 'zero-window-probe', bit: F_ZERO_WINDOW_PROBE, severity: 'note', field: 'tcp.analysis.zero_window_probe' },
+  { id: 'zero-window-probe-ack', bit: F_ZERO_WINDOW_PROBE_ACK, severity: 'note', field: 'tcp.analysis.zero_window_probe_ack' },
+  { id: 'window-full', bit: F_WINDOW_FULL, severity: 'warn', field: 'tcp.analysis.window_full' },
+  { id: 'window-update', bit: F_WINDOW_UPDATE, severity: 'info', field: 'tcp.analysis.window_update' },
+  { id: 'keep-alive', bit: F_KEEP_ALIVE, severity: 'note', field: 'tcp.analysis.keep_alive' },
+  { id: 'keep-alive-ack', bit: F_KEEP_ALIVE_ACK, severity: 'note', field: 'tcp.analysis.keep_alive_ack' },
+  { id: 'port-reuse', bit: F_PORT_REUSE, severity: 'note', field: 'tcp.analysis.reused_ports' },
+  { id: 'tfo-syn', bit: F_TFO_SYN, severity: 'note', field: 'tcp.analysis.tfo_syn' },
+  { id: 'tfo-ack', bit: F_TFO_ACK, severity: 'note', field: 'tcp.analysis.tfo_ack' },
+  { id: 'tfo-ignored', bit: F_TFO_IGNORED, severity: 'note', field: 'tcp.analysis.tfo_ignored' },
+];
+
+/** Fast retransmission: the re-send must come within this long of the receiver's last segment (§3.3 item 4). */
+export const FAST_RETRANSMIT_WINDOW_S = 0.020;
+/** Out-of-order threshold when the initial RTT is unknown (§3.3 item 5). */
+export const OUT_OF_ORDER_DEFAULT_S = 0.003;
+
+const SHIFT_UNKNOWN = -1;
+const SHIFT_NONE = -2;
+const NEVER = -Infinity;
+
+/** Per-direction state (§3.1). Sentinels are Wireshark's: 0 means "unknown" for nextseq, contig and lastack. */
+class Dir {
+  nextseq = 0;
+  nextseqTime = 0;
+  nextseqFrame = 0;
+  /** Wireshark's maxseqtobeacked: end of the contiguous data seen. */
+  contig = 0;
+  lastack = 0;
+  lastackTime = NEVER;
+  /** Raw window of the last segment; 0xFFFFFFFF = none yet. */
+  win = 0xffffffff;
+  shift = SHIFT_UNKNOWN;
+  firstAckPending = false;
+  dupacks = 0;
+  lastNondupFrame = 0;
+  lastFlags = 0;
+  mpOps = 0;
+}
+
+/** The sequence analysis of one stream; create a new one for every new stream. */
+export class StreamAnalysis {
+  readonly d: [Dir, Dir] = [new Dir(), new Dir()];
+  private synTime = NEVER;
+  /** tcp.analysis.initial_rtt in seconds; 0 = unknown. */
+  irtt = 0;
+  private mpOps = 0;
+  private hadMptcp = false;
+  private tfoSynData = false;
+  /** For a duplicate ACK: its running number and the frame whose ACK it repeats. */
+  dupNum = 0;
+  dupFrame = 0;
+
+  /** §2.2: a SYN repeating the direction's ISN restarts the direction's nextseq at its contiguous end. */
+  sameIsnSyn(dir: 0 | 1): void {
+    const D = this.d[dir];
+    D.nextseq = D.contig;
+  }
+
+  /**
+   * Steps 1–11 and U for one analysed segment sent in `dir`; returns its flags. `rBase` is the
+   * reverse direction's relative-sequence base after this segment set it (for tfo-ack).
+   */
+  analyze(seg: Segment, dir: 0 | 1, rBase: number): number {
+    const D = this.d[dir];
+    const R = this.d[1 - dir];
+    const f = seg.flags;
+    const seq = seg.seq, ack = seg.ack, len = seg.payloadLength, win = seg.window, frame = seg.frame;
+    const t = seg.tsSec + seg.tsNsec / 1e9;
+    const syn = (f & SYN) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0, hasAck = (f & ACK) !== 0;
+    const noSFR = (f & (SYN | FIN | RST)) === 0;
+    let flags = 0;
+    this.dupNum = 0;
+
+    // 1. zero-window-probe: exactly one byte at nextseq while the peer's window is 0
+    if (len === 1 && seq === D.nextseq && R.win === 0) {
+      flags |= F_ZERO_WINDOW_PROBE;
+    } else {
+      // 2. zero-window: advertises a zero receive window
+      if (win === 0 && noSFR) flags |= F_ZERO_WINDOW;
+      // 3. previous-segment-lost: a gap before this segment
+      if (D.nextseq !== 0 && seqGt(seq, D.nextseq) && !rst) flags |= F_PREVIOUS_SEGMENT_LOST;
+      // 4. keep-alive: 0 or 1 byte one below nextseq
+      if ((len === 0 || len === 1) && seq === seqAdd(D.nextseq, -1) && noSFR) flags |= F_KEEP_ALIVE;
+      const sameAckSeq = len === 0 && seq === D.nextseq && ack === D.lastack && noSFR;
+      // 5. window-update: a pure ACK that only changes the (non-zero) window
+      if (sameAckSeq && win !== 0 && win !== D.win) flags |= F_WINDOW_UPDATE;
+      // 6. window-full: data reaching exactly the right edge of the peer's window
+      if (len > 0 && R.shift !== SHIFT_UNKNOWN && noSFR) {
+        const s = R.firstAckPending || R.shift === SHIFT_NONE ? 0 : R.shift;
+        if (seqAdd(seq, len) === seqAdd(R.lastack, R.win * 2 ** s)) flags |= F_WINDOW_FULL;
+      }
+      let skip = false;
+      // 7. keep-alive-ack: answers a keep-alive with an unchanged non-zero window
+      if (sameAckSeq && win !== 0 && win === D.win && (R.lastFlags & F_KEEP_ALIVE) !== 0) {
+        flags |= F_KEEP_ALIVE_ACK;
+        skip = true;
+      }
+      // 8. zero-window-probe-ack: a zero-window repeat answering a probe
+      if (!skip && sameAckSeq && win === 0 && D.win === 0 && (R.lastFlags & F_ZERO_WINDOW_PROBE) !== 0) {
+        flags |= F_ZERO_WINDOW_PROBE_ACK;
+        skip = true;
+      }
+      // 9. duplicate-ack: a pure ACK repeating seq, ack and the same non-zero window
+      if (!skip && sameAckSeq && win !== 0 && win === D.win) {
+        const mptcpChange = this.hadMptcp && this.mpOps !== D.mpOps;
+        if (!mptcpChange) {
+          D.dupacks = D.dupacks === -1 ? 1 : D.dupacks + 1;
+          this.dupNum = D.dupacks;
+          this.dupFrame = D.lastNondupFrame;
+          flags |= F_DUPLICATE_ACK;
+        }
+      }
+    }
+    // A. a new ACK value restarts the duplicate count
+    if (ack !== D.lastack) {
+      D.lastNondupFrame = frame;
+      D.dupacks = 0;
+    }
+    // 10. acked-unseen: acknowledges data the capture never showed
+    if (hasAck && R.contig !== 0 && seqGt(ack, R.contig)) {
+      if (seqLt(R.contig, R.nextseq)) {
+        R.contig = R.nextseq;
+        flags |= F_ACKED_UNSEEN;
+      } else {
+        if (R.dupacks === 0) flags |= F_ACKED_UNSEEN;
+        R.dupacks = -1;
+      }
+    }
+    // 11. the retransmission family, most specific first (§3.3)
+    if ((len > 0 || syn || fin) && (flags & F_KEEP_ALIVE) === 0) {
+      let notAdv = D.nextseq !== 0 && seqLt(seq, D.nextseq);
+      if (len > 1 && seq === seqAdd(D.nextseq, -1)) notAdv = false; // data after an untaken 1-byte probe
+      const sinceReceiver = t - R.lastackTime;
+      const sinceNewest = t - D.nextseqTime;
+      const thr = this.irtt === 0 ? OUT_OF_ORDER_DEFAULT_S : this.irtt < 0 ? Infinity : this.irtt;
+      if (len > 0 && R.lastack !== 0 && seqLe(seqAdd(seq, len), R.lastack)) {
+        flags |= F_SPURIOUS_RETRANSMISSION;
+      } else if (notAdv && R.dupacks >= 2 && R.lastack === seq && sinceReceiver >= 0 && sinceReceiver < FAST_RETRANSMIT_WINDOW_S) {
+        flags |= F_FAST_RETRANSMISSION;
+      } else if (notAdv && sinceNewest >= 0 && sinceNewest < thr && D.nextseq !== seqAdd(seq, len + (syn || fin ? 1 : 0))) {
+        flags |= F_OUT_OF_ORDER;
+      } else if (notAdv) {
+        flags |= F_RETRANSMISSION;
+      }
+    }
+    // U. bookkeeping
+    const end = seqAdd(seq, len + (syn ? 1 : 0) + (fin ? 1 : 0));
+    const probe = (flags & F_ZERO_WINDOW_PROBE) !== 0;
+    if ((seqGt(end, D.nextseq) || D.nextseq === 0) && !probe) {
+      D.nextseq = end;
+      D.nextseqTime = t;
+      D.nextseqFrame = frame;
+    }
+    if ((seq === D.contig || D.contig === 0) && !probe) D.contig = D.nextseq;
+    D.win = win;
+    D.lastack = ack;
+    D.lastackTime = t;
+    D.lastFlags = flags;
+    if (this.hadMptcp) D.mpOps = this.mpOps;
+    return flags | this.after(seg, dir, t, rBase, true);
+  }
+
+  /**
+   * V1–V4 (§3.4): updates that follow every header with a stream, analysed or not (ICMP-quoted
+   * headers and cut headers too). Returns the TCP Fast Open flags of this segment.
+   */
+  after(seg: Segment, dir: 0 | 1, t: number, rBase: number, analysed: boolean): number {
+    const D = this.d[dir];
+    const R = this.d[1 - dir];
+    const f = seg.flags;
+    const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0;
+    const cut = !seg.quoted && !seg.headerComplete;
+    let flags = 0;
+    // V1
+    if (syn) {
+      if (!ack) this.synTime = t;
+      D.firstAckPending = true;
+    }
+    // V2: the initial RTT, measured once at the first ACK after a SYN
+    if (ack && !syn) {
+      if (this.synTime !== NEVER && this.irtt === 0) this.irtt = t - this.synTime;
+      D.firstAckPending = false;
+    }
+    // V3: window scale, decided per side
+    if (seg.wscale >= 0) D.shift = Math.min(seg.wscale, 14);
+    if (syn && !cut) {
+      if (D.shift === SHIFT_UNKNOWN) { D.shift = SHIFT_NONE; R.shift = SHIFT_NONE; }
+      else if (ack && R.shift === SHIFT_NONE) D.shift = SHIFT_NONE;
+    }
+    // V4: TCP Fast Open (§3.8) and MPTCP option subtypes
+    if (syn && !ack && seg.tfo > 0) {
+      flags |= F_TFO_SYN;
+      if (seg.payloadLength > 0) this.tfoSynData = true;
+    } else if (syn && ack) {
+      const relAck = seg.quoted || !analysed ? seg.ack : (seg.ack - rBase) >>> 0;
+      if (relAck > 1) flags |= F_TFO_ACK;
+      else if (this.tfoSynData) flags |= F_TFO_IGNORED;
+    }
+    if (seg.mptcp && !cut) {
+      this.mpOps |= seg.mptcpSubtypes;
+      this.hadMptcp = true;
+    }
+    return flags;
+  }
+}
