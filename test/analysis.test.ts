@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WiresharkFlags } from '../src/analysis/anomalies.js';
+import { trackCapture } from '../src/analysis/flows.js';
+import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
+import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
+import { recordedFixtures } from './helpers/fixtures.js';
+
+async function flags(path: string): Promise<WiresharkFlags> {
+  const hook = new WiresharkFlags();
+  await trackCapture(path, { hook });
+  return hook;
+}
+
+/** Our flags per frame, as tshark reports them: a fast or spurious retransmission is also a retransmission. */
+function perFrame(hook: WiresharkFlags): Map<number, string[]> {
+  const m = new Map<number, string[]>();
+  for (const r of hook.records) {
+    const id = WIRESHARK_KINDS.find((k) => k.bit === r.bit)!.id;
+    const list = m.get(r.frame) ?? [];
+    list.push(id);
+    if (id === 'fast-retransmission' || id === 'spurious-retransmission') list.push('retransmission');
+    m.set(r.frame, list);
+  }
+  for (const [f, l] of m) m.set(f, [...new Set(l)].sort());
+  return m;
+}
+
+describe.skipIf(!CORPUS_PRESENT)('Wireshark-compatible flags against tshark 4.0.17', () => {
+  const expected = corpusExpected();
+  for (const [name, e] of Object.entries(expected)) {
+    it(`${name}: frames per flag equal tshark's`, async () => {
+      const ours = (await flags(join(CORPUS_DIR, name))).tsharkCounts();
+      const theirs = e.analysisFlags;
+      expect(Object.fromEntries(Object.keys(theirs).map((k) => [k, ours[k]]))).toEqual(theirs);
+    });
+  }
+
+  const baselines = ['http-206-zerowin-retrans.pcap', 'mix-126-streams-keepalive.pcap', 'pcapng-dsb-tls.pcapng', 'qinq-pppoe-retrans.pcap',
+    'sack-fast-retrans-snaplen.pcap', 'seq-wraparound.pcap', 'lt0-null-redis-keepalive.pcap', 'rst-inject-port-reuse.pcap',
+    'midstream-121-http.pcap', 'icmp-quotes-tcp-smtp.pcap'];
+  for (const name of baselines) {
+    it(`${name}: the same flags on the same frames (test/baselines)`, async () => {
+      const want = new Map(readFileSync(join(ROOT, 'test', 'baselines', `${name}.flags.tsv`), 'utf8').trim().split('\n')
+        .filter(Boolean).map((l) => { const [f, ks] = l.split('\t'); return [Number(f), ks.split(',').sort()] as const; }));
+      const got = perFrame(await flags(join(CORPUS_DIR, name)));
+      expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
+    });
+  }
+});
+
+describe('Wireshark-compatible flags on the recorded scenarios', () => {
+  for (const { truth, capture } of recordedFixtures()) {
+    it(`${truth.scenario}: frames per flag equal tshark's`, async () => {
+      const ours = (await flags(capture)).tsharkCounts();
+      expect(Object.fromEntries(Object.keys(truth.tshark.analysisFlags).map((k) => [k, ours[k]]))).toEqual(truth.tshark.analysisFlags);
+    });
+  }
+});
