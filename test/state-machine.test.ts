@@ -183,7 +183,7 @@ describe('FIN_WAIT_1 / CLOSING: crossing FINs (simultaneous close)', () => {
         expect(path).not.toContain('CLOSE_WAIT');
         expect(path).not.toContain('LAST_ACK');
       }
-      expect(conn.firstFinAcksPeer).toEqual([false, false]);
+      expect([conn.firstFinAcksPeer(0), conn.firstFinAcksPeer(1)]).toEqual([false, false]);
     });
   }
   it('§6.7 worked example, frame by frame', () => {

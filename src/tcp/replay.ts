@@ -108,6 +108,26 @@ export class Endpoint {
   get name(): State {
     return STATES[this.state];
   }
+
+  /** Back to a fresh endpoint (connection objects are reused: most connections are short-lived). */
+  reset(): void {
+    this.state = CLOSED; this.initial = CLOSED; this.assumed = false; this.decided = true;
+    releasePending(this.pending);
+    this.isn = 0; this.isnKnown = false; this.sndNxt = 0; this.sndNxtKnown = false;
+    this.finSeq = 0; this.finKnown = false; this.highAck = 0; this.lastAck = 0; this.ackKnown = false;
+    this.sent = 0; this.captured = 0; this.synackQueued = false; this.synackSent = 0; this.finSent = 0;
+    this.twSec = 0; this.twNsec = 0; this.ackCommit = null; this.rstCommit = null;
+    this.contradictedSyn = -1; this.contradictedFin = -1;
+  }
+}
+
+/** Spare pending-event records: a connection queues a few, and there are many connections. */
+const SPARE_EVENTS: PendingEvent[] = [];
+const MAX_SPARE_EVENTS = 4096;
+
+function releasePending(q: PendingEvent[]): void {
+  for (const p of q) if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
+  q.length = 0;
 }
 
 export interface ReplayOptions {
@@ -118,7 +138,7 @@ export interface ReplayOptions {
 /** The replay of one connection: two endpoints, the table, and the observer's rules. */
 export class Connection {
   readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
-  readonly transitions: TransitionRecord[] | null;
+  transitions: TransitionRecord[] | null;
   /** Index of the initiator (sender of the first SYN), or −1 for a mid-stream connection. */
   initiator: -1 | 0 | 1 = -1;
   /** The connection was seen from its middle: no SYN (assumed ESTABLISHED). */
@@ -126,14 +146,40 @@ export class Connection {
   /** Inferred segments inserted (rules 8–9). */
   inferredSegments = 0;
   /** Frame numbers of the first FIN of each endpoint, and whether that FIN acknowledged the peer's FIN. */
-  readonly firstFinAcksPeer: [boolean | null, boolean | null] = [null, null];
+  firstFin0: boolean | null = null;
+  firstFin1: boolean | null = null;
   private readonly tmp: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: true };
   /** Set while one segment is being processed, so inferred segments are not inferred again. */
   private inserting = false;
   private started = false;
 
   constructor(first: ReplaySegment, opts: ReplayOptions) {
-    this.transitions = opts.record ? [] : null;
+    this.transitions = null;
+    this.start(first, opts);
+  }
+
+  /** Reuse this object for a new connection that begins with `first`. */
+  restart(first: ReplaySegment, opts: ReplayOptions): this {
+    this.ep[0].reset();
+    this.ep[1].reset();
+    this.initiator = -1;
+    this.midstream = false;
+    this.inferredSegments = 0;
+    this.firstFin0 = null;
+    this.firstFin1 = null;
+    this.inserting = false;
+    this.started = false;
+    this.start(first, opts);
+    return this;
+  }
+
+  private start(first: ReplaySegment, opts: ReplayOptions): void {
+    if (opts.record) {
+      if (this.transitions === null) this.transitions = [];
+      else this.transitions.length = 0;
+    } else {
+      this.transitions = null;
+    }
     const f = first.flags;
     if ((f & SYN) !== 0 && (f & ACK) === 0) {
       // rule 6: the initiator starts CLOSED; the responder's start waits for its first segment
@@ -150,6 +196,11 @@ export class Connection {
       this.midstream = true;
       for (const e of this.ep) { e.state = e.initial = ESTABLISHED; e.assumed = true; }
     }
+  }
+
+  /** Whether each endpoint's first FIN acknowledged the peer's FIN (null: it sent none), §6.4. */
+  firstFinAcksPeer(i: 0 | 1): boolean | null {
+    return i === 0 ? this.firstFin0 : this.firstFin1;
   }
 
   // ------------------------------------------------------------------ state changes
@@ -184,7 +235,14 @@ export class Connection {
     const e = this.ep[i];
     const isSyn = event !== RCV_FIN;
     const contradicted = isSyn ? e.contradictedSyn === key : e.contradictedFin === key;
-    e.pending.push({ event, threshold, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec, inferred: s.inferred, contradicted, key });
+    const p = SPARE_EVENTS.pop();
+    if (p === undefined) {
+      e.pending.push({ event, threshold, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec, inferred: s.inferred, contradicted, key });
+    } else {
+      p.event = event; p.threshold = threshold; p.frame = s.frame; p.tsSec = s.tsSec; p.tsNsec = s.tsNsec;
+      p.inferred = s.inferred; p.contradicted = contradicted; p.key = key;
+      e.pending.push(p);
+    }
   }
 
   /** Rule 3: the endpoint's segment acknowledges `ack`; commit its pending events in order up to the first not covered. */
@@ -194,6 +252,7 @@ export class Connection {
       const p = e.pending.shift()!;
       // committed at this frame; the transition is dated by the segment that caused it
       this.commitPending(i, p, s.frame, s.tsSec, s.tsNsec, s.inferred || p.inferred);
+      if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
     }
   }
 
@@ -329,12 +388,13 @@ export class Connection {
     }
     if (rst) {
       this.commit(s.from, SND_RST, s.frame, s.tsSec, s.tsNsec, s.inferred);
-      A.pending.length = 0;
+      releasePending(A.pending);
     } else if (fin) {
       if (!A.finKnown) {
         A.finSeq = seqAdd(s.seq, s.len + (syn ? 1 : 0));
         A.finKnown = true;
-        this.firstFinAcksPeer[s.from] = ack && B.finKnown && seqGe(s.ack, seqAdd(B.finSeq, 1));
+        const acksPeer = ack && B.finKnown && seqGe(s.ack, seqAdd(B.finSeq, 1));
+        if (s.from === 0) this.firstFin0 = acksPeer; else this.firstFin1 = acksPeer;
       }
       A.finSent++;
       this.commit(s.from, SND_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
@@ -445,7 +505,7 @@ export class Connection {
   /** Both endpoints get ABORT: a newer connection on the same 4-tuple supersedes this one. */
   abort(frame: number): void {
     for (const i of [0, 1] as const) {
-      this.ep[i].pending.length = 0;
+      releasePending(this.ep[i].pending);
       this.change(i, ABORT, frame, false);
     }
   }
@@ -457,14 +517,12 @@ export class Connection {
   finish(endSec: number, endNsec: number, timeWaitSeconds: number): void {
     for (const i of [0, 1] as const) {
       const e = this.ep[i];
-      if (e.sent === 0) {
-        e.pending.length = 0;
-      } else {
+      if (e.sent > 0) {
         for (const p of e.pending) {
           if (!p.contradicted) this.commit(i, p.event, p.frame, p.tsSec, p.tsNsec, true);
         }
-        e.pending.length = 0;
       }
+      releasePending(e.pending);
       if (e.state === TIME_WAIT) {
         const expires = e.twSec + timeWaitSeconds + e.twNsec / NS_PER_S;
         if (expires <= endSec + endNsec / NS_PER_S) this.change(i, TIMEOUT_TW, -1, false);

@@ -70,7 +70,7 @@ const BASE_SET0 = 1, SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256;
  * arrays: a capture can hold hundreds of thousands of streams, and small arrays cost more than
  * the values they hold.
  */
-export class Stream {
+export class Stream extends ZeekSummary {
   pk0 = 0; pk1 = 0;
   /** Original frame lengths, link header included. */
   by0 = 0; by1 = 0;
@@ -100,7 +100,6 @@ export class Stream {
   transitions: TransitionRecord[] | null;
   /** Per-stream state of a StreamHook (the sequence analysis). */
   ext: object | null = null;
-  readonly zeek = new ZeekSummary();
   mss0 = -1; mss1 = -1;
   ws0 = -1; ws1 = -1;
   synTs = -1;
@@ -116,6 +115,7 @@ export class Stream {
     readonly firstNsec: number,
     record: boolean,
   ) {
+    super();
     this.a0 = src[0]; this.a1 = src[1]; this.a2 = src[2]; this.a3 = src[3];
     this.b0 = dst[0]; this.b1 = dst[1]; this.b2 = dst[2]; this.b3 = dst[3];
     this.port0 = sport;
@@ -175,9 +175,9 @@ export class Stream {
       if (this.transitions === null) this.transitions = [];
       for (const t of c.transitions) this.transitions.push(t);
     }
-    const f = c.firstFinAcksPeer;
-    this.finAck0 = f[0] === null ? -1 : f[0] ? 1 : 0;
-    this.finAck1 = f[1] === null ? -1 : f[1] ? 1 : 0;
+    const f0 = c.firstFinAcksPeer(0), f1 = c.firstFinAcksPeer(1);
+    this.finAck0 = f0 === null ? -1 : f0 ? 1 : 0;
+    this.finAck1 = f1 === null ? -1 : f1 ? 1 : 0;
     if (c === this.conn) this.conn = null;
   }
 
@@ -198,6 +198,7 @@ export class Stream {
 }
 
 const SWEEP_EVERY_PACKETS = 1 << 16;
+const MAX_SPARE_CONNECTIONS = 1024;
 /** A timestamp this far past the latest one is taken as bogus, not as the capture's end (§9.13). */
 const MAX_CLOCK_JUMP_SECONDS = 86_400;
 /** A connection whose endpoints are both CLOSED is released after this much capture time without segments. */
@@ -210,6 +211,8 @@ export class Tracker {
   /** Latest stream of each 4-tuple (index = value stored in the table). */
   private readonly latest: Stream[] = [];
   private readonly live = new Set<Stream>();
+  /** Released connection objects, reused for new connections (most are short-lived). */
+  private readonly spare: Connection[] = [];
   private readonly rs: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: false };
   private sinceSweep = 0;
   /** Latest plausible capture time, for TIME_WAIT expiry while streaming and as T_end (§1.4, §6.6). */
@@ -254,8 +257,7 @@ export class Tracker {
         const old = st;
         if (old.conn !== null) {
           old.conn.abort(seg.frame);
-          old.settle(old.conn);
-          this.live.delete(old);
+          this.release(old, old.conn);
         }
         st = this.newStream(seg);
         this.latest[idx] = st;
@@ -288,12 +290,12 @@ export class Tracker {
     if ((flags & ACK) !== 0 && !st.baseSet(r)) st.setBase(r, seqAdd(seg.ack, -1));
     if (hook !== undefined) hook.segment(st, d, seg, reuse, sameIsnSyn);
 
-    st.zeek.onSegment(d, seg);
+    st.zeekSegment(d, seg);
     this.options(st, d, seg);
     this.replay(st, d, seg);
     if (hook !== undefined) hook.replayed(st, d, seg);
-    // sweeping costs one pass over the live connections: keep it proportional to the packets between sweeps
-    if (++this.sinceSweep >= SWEEP_EVERY_PACKETS && this.sinceSweep >= 16 * this.live.size) this.sweep();
+    // a sweep costs one pass over the live connections: at most one step per 64 packets
+    if (++this.sinceSweep >= SWEEP_EVERY_PACKETS && this.sinceSweep >= 64 * this.live.size) this.sweep();
   }
 
   private newStream(seg: Segment): Stream {
@@ -334,8 +336,7 @@ export class Tracker {
     if (c !== null && c.startsNewConnection(d, seg.flags, seg.seq)) {
       // §6.3 rule 10: a SYN+ACK with a new ISN is a new connection inside the stream
       c.abort(seg.frame);
-      st.settle(c);
-      this.live.delete(st);
+      this.release(st, c);
       c = null;
     }
     if (c === null) {
@@ -344,7 +345,9 @@ export class Tracker {
         if (watched) this.emitWatched(st, d, seg, before, false);
         return;
       }
-      c = new Connection(rs, { record: this.opts.recordTransitions || watched });
+      const ro = { record: this.opts.recordTransitions || watched };
+      const old = this.spare.pop();
+      c = old !== undefined ? old.restart(rs, ro) : new Connection(rs, ro);
       st.conn = c;
       st.connections++;
       fresh = true;
@@ -387,10 +390,16 @@ export class Tracker {
       const idle = now - st.lastSec;
       if ((c.over && idle > RELEASE_IDLE_SECONDS) || c.expiredBy(now, tw)) {
         c.finish(Math.floor(now), 0, tw);
-        st.settle(c);
-        this.live.delete(st);
+        this.release(st, c);
       }
     }
+  }
+
+  /** Fold a connection into its stream and keep the object for a later connection. */
+  private release(st: Stream, c: Connection): void {
+    st.settle(c);
+    this.live.delete(st);
+    if (this.spare.length < MAX_SPARE_CONNECTIONS) this.spare.push(c);
   }
 
   /** End of capture: rule 5 and TIME_WAIT expiry for every live connection (§6.3, §6.6). */

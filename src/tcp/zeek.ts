@@ -14,7 +14,7 @@ const L_S = 0, L_H = 1, L_A = 2, L_D = 3, L_F = 4, L_R = 5, L_T = 8, L_W = 9, L_
 
 export class ZeekSummary {
   // per-sender fields as scalar pairs (…0 for endpoint 0, …1 for endpoint 1): a stream keeps one of these
-  private st0 = INACTIVE; private st1 = INACTIVE;
+  private zst0 = INACTIVE; private zst1 = INACTIVE;
   private size0 = 0; private size1 = 0;
   private fin0 = false; private fin1 = false;
   private once0 = 0; private once1 = 0;
@@ -47,12 +47,12 @@ export class ZeekSummary {
     if (n === 1 || n === 10 || n === 100 || n === 1000 || n === 10000 || n === 100000 || n === 1000000) this.add(letter, dir);
   }
 
-  private state(dir: number): number { return dir === 0 ? this.st0 : this.st1; }
-  private setState(dir: number, v: number): void { if (dir === 0) this.st0 = v; else this.st1 = v; }
+  private state(dir: number): number { return dir === 0 ? this.zst0 : this.zst1; }
+  private setState(dir: number, v: number): void { if (dir === 0) this.zst0 = v; else this.zst1 = v; }
   private finSent(dir: number): boolean { return dir === 0 ? this.fin0 : this.fin1; }
 
   /** One captured segment from endpoint `dir` (0 or 1). */
-  onSegment(dir: number, seg: { readonly flags: number; readonly seq: number; readonly payloadLength: number; readonly window: number }): void {
+  zeekSegment(dir: number, seg: { readonly flags: number; readonly seq: number; readonly payloadLength: number; readonly window: number }): void {
     const flags = seg.flags, seq = seg.seq, len = seg.payloadLength, window = seg.window;
     if (this.firstSender < 0) this.firstSender = dir;
     const peer = 1 - dir;
