@@ -2,6 +2,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, buildPeerPorts, clientIndexOf, flowReport, trackCapture, trackFlows } from './analysis/flows.js';
 import { captureStats, type StatsReport } from './analysis/stats.js';
+import { analyzeCapture, type Analysis } from './analysis/analyze.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
+import { WIRESHARK_KINDS } from './analysis/seq-analysis.js';
+import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
 import { ProgressLine } from './report/progress.js';
@@ -15,6 +19,15 @@ import type { WatchedSegment } from './tcp/tracker.js';
 export const EXIT_OK = 0;
 export const EXIT_USAGE = 1; // bad argument, unreadable file, not a capture
 export const EXIT_DAMAGED = 2; // a file was damaged but partly read
+export const EXIT_FINDINGS = 3; // --fail-on matched, or leaks crossed a threshold
+
+/** Every anomaly id synfin reports (reference §11). */
+const ANOMALY_KINDS = [
+  ...WIRESHARK_KINDS.map((k) => k.id),
+  'syn-unanswered', 'connection-refused', 'handshake-aborted', 'synack-unanswered', 'handshake-bad-ack', 'reset', 'invalid-rst',
+  'half-open', 'missing-final-ack', 'close-wait-stuck', 'time-wait-excess', 'time-wait-server-side', 'data-after-close',
+  'state-violation', 'duplicate-frame', 'capture-loss',
+];
 
 /** Warnings printed to stderr per file; the JSON report carries them all. */
 const WARNINGS_SHOWN = 20;
@@ -40,6 +53,49 @@ function durationOption(value: string): number {
   const s = parseDuration(value);
   if (s === null || s < 0) throw new InvalidArgumentError('expected a duration such as 500ms, 10s, 2m or 1h');
   return s;
+}
+
+function countOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number, 1 or more');
+  return n;
+}
+
+function kindsOption(value: string): string[] {
+  const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
+  const bad = kinds.filter((k) => !ANOMALY_KINDS.includes(k));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown kind ${bad.join(', ')} (known: ${ANOMALY_KINDS.join(', ')})`);
+  return kinds;
+}
+
+interface ThresholdOptions {
+  synTimeout: number; finalAckGrace: number; closeWaitThreshold: number; timeWaitLen: number; finWait2Timeout: number;
+  timeWaitThreshold: number; ephemeralRange: number; halfOpenWindow: number;
+}
+
+/** The reference's thresholds as options, with its defaults. */
+function thresholdOptions(cmd: Command): Command {
+  const d = DEFAULT_THRESHOLDS;
+  return cmd
+    .option('--syn-timeout <duration>', 'an unanswered SYN (or SYN+ACK) older than this is reported', durationOption, d.synTimeout)
+    .option('--final-ack-grace <duration>', 'a FIN unacknowledged for this long is a missing final ACK', durationOption, d.finalAckGrace)
+    .option('--close-wait-threshold <duration>', 'CLOSE_WAIT idle for this long (since the endpoint\'s last activity) is stuck', durationOption, d.closeWaitThreshold)
+    .option('--time-wait-len <duration>', 'TIME_WAIT length (Linux: 60 s)', durationOption, d.timeWaitLen)
+    .option('--fin-wait2-timeout <duration>', 'orphaned FIN_WAIT_2 timeout (Linux tcp_fin_timeout)', durationOption, d.finWait2Timeout)
+    .option('--time-wait-threshold <count>', 'TIME_WAIT connections per host that count as excess', countOption, d.timeWaitThreshold)
+    .option('--ephemeral-range <count>', 'ephemeral ports per client IP (Linux: 28232)', countOption, d.ephemeralRange)
+    .option('--half-open-window <duration>', 'a bare RST this soon after a segment answers it', durationOption, d.halfOpenWindow);
+}
+
+function thresholdsOf(o: ThresholdOptions): Thresholds {
+  return {
+    synTimeout: o.synTimeout, finalAckGrace: o.finalAckGrace, closeWaitThreshold: o.closeWaitThreshold, timeWaitLen: o.timeWaitLen,
+    finWait2Timeout: o.finWait2Timeout, timeWaitThreshold: o.timeWaitThreshold, ephemeralRange: o.ephemeralRange, halfOpenWindow: o.halfOpenWindow,
+  };
+}
+
+function useColor(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR;
 }
 
 function flowIdOption(value: string): number {
@@ -133,6 +189,53 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run synfin --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const analyze = program
+    .command('analyze', { isDefault: true })
+    .description('the main job: flows, every TCP anomaly (Wireshark-compatible flags and connection lifecycle), and the CLOSE_WAIT / TIME_WAIT leak summary; also what `synfin FILE` runs')
+    .argument('<file...>', 'capture files (- for standard input)')
+    .option('--json', 'print the full JSON report: flows, anomalies sorted by frame, endpoints, hosts, warnings')
+    .option('--csv', 'print one CSV row per anomaly')
+    .option('--fail-on <kinds>', 'exit with status 3 when any finding of these kinds (comma-separated) exists', kindsOption)
+    .option('--limit <count>', 'findings listed in the text report', countOption, 50)
+    .option('--transitions', 'include every state transition in the JSON report')
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+  thresholdOptions(analyze).action(async (files: string[], opts: CommonOptions & ThresholdOptions & { failOn?: string[]; limit: number; transitions?: boolean }) => {
+    if (opts.json && opts.csv) fail('choose one of --json and --csv');
+    let matched = false;
+    const status = await perFile<Analysis>(
+      files,
+      opts,
+      async (file, progress) => {
+        const a = await analyzeCapture(file, { onProgress: progress.update, thresholds: thresholdsOf(opts), transitions: opts.transitions });
+        if (opts.failOn && a.anomalies.some((x) => opts.failOn!.includes(x.kind))) matched = true;
+        return a;
+      },
+      { text: (a) => renderAnalyze(a, { color: useColor(), limit: opts.limit }), json: analyzeJson, csv: { header: ANOMALY_CSV_COLUMNS.join(',') + '\n', rows: anomaliesCsv } },
+    );
+    process.exitCode = Math.max(status, matched ? EXIT_FINDINGS : EXIT_OK);
+  });
+
+  const leaks = program
+    .command('leaks')
+    .description('the leak hunt: connections stuck in CLOSE_WAIT per server endpoint (with ages and peers), TIME_WAIT per host (at the end and at peak, by side), LAST_ACK and FIN_WAIT_2 stragglers; exit status 3 when a threshold is crossed')
+    .argument('<file...>', 'capture files (- for standard input)')
+    .option('--json', 'print endpoints, hosts and the leak findings as JSON')
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+  thresholdOptions(leaks).action(async (files: string[], opts: CommonOptions & ThresholdOptions) => {
+    let crossed = false;
+    const status = await perFile<Analysis>(
+      files,
+      opts,
+      async (file, progress) => {
+        const a = await analyzeCapture(file, { onProgress: progress.update, thresholds: thresholdsOf(opts) });
+        if (a.anomalies.some((x) => LEAK_KINDS.has(x.kind))) crossed = true;
+        return a;
+      },
+      { text: (a) => `${a.set.stats.file}\n${renderLeakTables(a)}`, json: leaksJson },
+    );
+    process.exitCode = Math.max(status, crossed ? EXIT_FINDINGS : EXIT_OK);
+  });
 
   program
     .command('stats')

@@ -52,6 +52,8 @@ export interface FlagRecord {
   /** The peer's last advertised raw window before this segment. */
   peerWindow: number;
   delta: number;
+  /** TCP flags of the segment. */
+  flags: number;
 }
 
 /** Collects the Wireshark-compatible flags of every analysed segment (reference §3). */
@@ -59,22 +61,31 @@ export class WiresharkFlags implements StreamHook {
   readonly records: FlagRecord[] = [];
   /** Frames carrying each flag, by bit index (what tshark counts). */
   readonly counts = new Float64Array(WIRESHARK_KINDS.length);
-  private pending = 0;
+  /** Flags of the segment being processed, until its replay is done. */
+  protected pending = 0;
   private pendingSeg: Partial<FlagRecord> = {};
+  /** The sender direction's highest sequence number (raw) before the segment being processed. */
+  protected prevNextRaw = 0;
 
-  private analysis(st: Stream): StreamAnalysis {
+  /** The per-stream analysis state; subclasses keep more facts in it. */
+  protected create(): StreamAnalysis {
+    return new StreamAnalysis();
+  }
+
+  protected analysisOf(st: Stream): StreamAnalysis {
     let a = st.ext as StreamAnalysis | null;
-    if (a === null) { a = new StreamAnalysis(); st.ext = a; }
+    if (a === null) { a = this.create(); st.ext = a; }
     return a;
   }
 
   segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
-    const a = this.analysis(st);
+    const a = this.analysisOf(st);
     if (sameIsnSyn) a.sameIsnSyn(d);
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const rBase = st.baseOf(1 - d);
     const D = a.d[d];
     const prevNext = D.nextseq, prevFrame = D.nextseqFrame, prevWin = D.win, prevNextTime = D.nextseqTime;
+    this.prevNextRaw = prevNext;
     let flags: number;
     if (seg.quoted) {
       flags = a.after(seg, d, t, rBase, false) & (F_TFO_ACK | F_TFO_SYN | F_TFO_IGNORED);
@@ -91,7 +102,7 @@ export class WiresharkFlags implements StreamHook {
       this.pendingSeg = {
         len: seg.payloadLength, relSeq: seqRel(seg.seq, base), relAck: seqRel(seg.ack, rBase),
         relNext: seqRel(prevNext, base), nextFrame: prevFrame, dupNum: a.dupNum, dupFrame: a.dupFrame,
-        window: seg.window, prevWindow: prevWin, peerWindow: a.d[1 - d].win, delta: t - prevNextTime,
+        window: seg.window, prevWindow: prevWin, peerWindow: a.d[1 - d].win, delta: t - prevNextTime, flags: seg.flags,
       };
     }
   }
@@ -135,16 +146,17 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
   const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
   let message: string;
   const data: Anomaly['data'] = { relSeq: r.relSeq, len: r.len };
+  const what = r.len > 0 ? `${r.len} byte(s)` : (r.flags & 0x02) !== 0 ? 'its SYN' : (r.flags & 0x01) !== 0 ? 'its FIN' : 'a segment';
   switch (r.bit) {
     case F_RETRANSMISSION:
-      message = `${who} re-sent ${r.len} byte(s) at relative seq ${r.relSeq}, below its highest sequence number ${r.relNext} (frame ${r.nextFrame}).`;
+      message = `${who} re-sent ${what} at relative seq ${r.relSeq}, below its highest sequence number ${r.relNext} (frame ${r.nextFrame}).`;
       data.highestSeq = r.relNext; data.highestFrame = r.nextFrame;
       break;
     case F_FAST_RETRANSMISSION:
       message = `${who} re-sent the segment at relative seq ${r.relSeq} that ${peer} kept asking for with duplicate ACKs, within 20 ms of ${peer}'s last segment.`;
       break;
     case F_SPURIOUS_RETRANSMISSION:
-      message = `${who} re-sent ${r.len} byte(s) at relative seq ${r.relSeq} that ${peer} had already acknowledged.`;
+      message = `${who} re-sent ${what} at relative seq ${r.relSeq} that ${peer} had already acknowledged.`;
       break;
     case F_OUT_OF_ORDER:
       message = `${who}'s segment at relative seq ${r.relSeq} arrived ${ms(r.delta)} after a later one (relative seq up to ${r.relNext}), too soon to be a retransmission.`;
@@ -205,7 +217,7 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
     flow: r.stream,
     direction: r.from === client ? 'c2s' : 's2c',
     states: { client: st(client === 0 ? r.s0 : r.s1), server: st(client === 0 ? r.s1 : r.s0) },
-    message,
+    message: message[0].toUpperCase() + message.slice(1),
     data,
   };
 }

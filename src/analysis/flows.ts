@@ -3,7 +3,7 @@ import type { ReadOptions } from '../capture/reader.js';
 import { formatTs } from '../capture/time.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { formatEndpoint, formatIp } from '../report/addr.js';
-import type { TransitionRecord } from '../tcp/replay.js';
+import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import type { State } from '../tcp/state-table.js';
 import { Stream, Tracker, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
 import { captureStats, type StatsReport } from './stats.js';
@@ -90,6 +90,7 @@ export interface FlowsOptions extends ReadOptions, DecoderOptions {
   transitions?: boolean;
   watch?: { stream: number; onSegment: (row: WatchedSegment) => void };
   hook?: StreamHook;
+  listener?: TransitionListener;
 }
 
 /** Read a capture, track and replay every connection. */
@@ -99,6 +100,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     recordTransitions: opts.transitions ?? false,
     watch: opts.watch,
     hook: opts.hook,
+    listener: opts.listener,
   };
   const tracker = new Tracker(trackerOpts);
   const stats = await captureStats(path, opts, tracker);

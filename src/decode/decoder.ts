@@ -269,6 +269,7 @@ export class Decoder {
     this.missing = off + total - this.capEnd;
     if (++s.ipDepth > MAX_DEPTH) return this.no(R_OTHER);
     s.ipVersion = 4;
+    s.ipId = dv.getUint16(off + 4);
     s.src[0] = dv.getUint32(off + 12); s.src[1] = 0; s.src[2] = 0; s.src[3] = 0;
     s.dst[0] = dv.getUint32(off + 16); s.dst[1] = 0; s.dst[2] = 0; s.dst[3] = 0;
     const proto = dv.getUint8(off + 9);
@@ -301,6 +302,7 @@ export class Decoder {
     this.missing = end - this.capEnd;
     if (++s.ipDepth > MAX_DEPTH) return this.no(R_OTHER);
     s.ipVersion = 6;
+    s.ipId = -1;
     for (let i = 0; i < 4; i++) {
       s.src[i] = dv.getUint32(off + 8 + 4 * i);
       s.dst[i] = dv.getUint32(off + 24 + 4 * i);
@@ -444,6 +446,7 @@ export class Decoder {
       s.headerLength = (w >> 12) * 4;
     }
     if (n >= 16) s.window = dv.getUint16(off + 14);
+    if (n >= 18) s.checksumField = dv.getUint16(off + 16);
     if (n >= 20) s.urgent = dv.getUint16(off + 18);
     if (n < 14) {
       this.warning = `TCP header cut short by the snap length (${n} of at least 20 bytes captured)`;

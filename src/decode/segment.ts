@@ -42,6 +42,8 @@ export class Segment {
   /** Addresses as 32-bit words; IPv4 uses word 0 only. */
   readonly src = new Uint32Array(4);
   readonly dst = new Uint32Array(4);
+  /** IPv4 identification of the innermost IPv4 header, or −1 (IPv6). */
+  ipId = -1;
   /** Number of IP headers in front of the TCP header (2 or more: tunnelled). */
   ipDepth = 0;
   /** The segment was reassembled from IP fragments. */
@@ -66,6 +68,8 @@ export class Segment {
   headerValid = false;
   /** Checksum: 0 not checked, 1 good, 2 bad. */
   checksum = 0;
+  /** The checksum field as captured (−1 when not captured). */
+  checksumField = -1;
 
   // options (RFC 9293 §3.2, RFC 7323, RFC 2018, RFC 7413, RFC 8684)
   mss = -1;
@@ -89,6 +93,7 @@ export class Segment {
 
   reset(): void {
     this.ipDepth = 0;
+    this.ipId = -1;
     this.reassembled = false;
     this.quoted = false;
     // src/dst need no clearing: every IP decode writes all four words of both
@@ -98,7 +103,7 @@ export class Segment {
   resetTcp(): void {
     this.srcPort = 0; this.dstPort = 0; this.seq = 0; this.ack = 0; this.flags = 0; this.window = 0;
     this.urgent = 0; this.headerLength = 0; this.payloadLength = 0; this.captured = 0;
-    this.headerValid = false; this.checksum = 0;
+    this.headerValid = false; this.checksum = 0; this.checksumField = -1;
     this.mss = -1; this.wscale = -1; this.sackPermitted = false;
     // only the blocks last written can be non-zero
     for (let i = 2 * this.sackCount - 1; i >= 0; i--) this.sack[i] = 0;

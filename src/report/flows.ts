@@ -36,7 +36,7 @@ export function renderFlows(set: FlowSet): string {
   return head + table(['ID', 'CLIENT', 'SERVER', 'PKTS', 'BYTES', 'DURATION', 'CLIENT STATE', 'SERVER STATE', 'ZEEK', 'CLOSED BY', 'NOTES'], rows) + legend;
 }
 
-function csvCell(v: string | number | boolean | null): string {
+export function csvCell(v: string | number | boolean | null): string {
   const s = v === null ? '' : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

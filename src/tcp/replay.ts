@@ -130,6 +130,17 @@ function releasePending(q: PendingEvent[]): void {
   q.length = 0;
 }
 
+/** Told about every committed state change (the lifecycle anomalies use it). */
+export interface TransitionListener {
+  /**
+   * Endpoint `i` of the connection tagged `tag` went `from` → `to` on `event`. `frame` is the segment
+   * that caused it (−1 for a timer); `atFrame`/`atSec` the frame being processed when it was committed
+   * (−1 at the end of the capture). `revert`: later evidence took back an earlier change.
+   */
+  onTransition(tag: object, i: 0 | 1, from: number, to: number, event: number, frame: number,
+    atFrame: number, atSec: number, inferred: boolean, revert: boolean): void;
+}
+
 export interface ReplayOptions {
   /** Record every transition (the ladder and `--transitions` need them). */
   record: boolean;
@@ -149,6 +160,11 @@ export class Connection {
   firstFin0: boolean | null = null;
   firstFin1: boolean | null = null;
   private readonly tmp: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: true };
+  listener: TransitionListener | null = null;
+  tag: object | null = null;
+  /** The captured frame being processed, and its time, for the listener. */
+  private atFrame = -1;
+  private atSec = 0;
   /** Set while one segment is being processed, so inferred segments are not inferred again. */
   private inserting = false;
   private started = false;
@@ -212,6 +228,7 @@ export class Connection {
     const to = revertTo >= 0 ? revertTo : nextState(from, event);
     if (to === from) return;
     e.state = to;
+    if (this.listener !== null) this.listener.onTransition(this.tag!, i, from, to, event, frame, this.atFrame, this.atSec, inferred, revertTo >= 0);
     if (this.transitions !== null) {
       const rec: TransitionRecord = { frame, endpoint: i, from: STATES[from], to: STATES[to], event: EVENTS[event], inferred };
       if (revertTo >= 0) rec.revert = true;
@@ -291,6 +308,8 @@ export class Connection {
 
   /** Replay one captured segment (inferred ones are inserted around it as the rules say). */
   process(s: ReplaySegment): void {
+    this.atFrame = s.frame;
+    this.atSec = s.tsSec + s.tsNsec / NS_PER_S;
     if (!this.steady(s)) this.full(s);
   }
 
@@ -504,6 +523,7 @@ export class Connection {
 
   /** Both endpoints get ABORT: a newer connection on the same 4-tuple supersedes this one. */
   abort(frame: number): void {
+    this.atFrame = frame;
     for (const i of [0, 1] as const) {
       releasePending(this.ep[i].pending);
       this.change(i, ABORT, frame, false);
@@ -515,6 +535,8 @@ export class Connection {
    * events and the queue of an endpoint that never sent anything; then expire TIME_WAIT.
    */
   finish(endSec: number, endNsec: number, timeWaitSeconds: number): void {
+    this.atFrame = -1;
+    this.atSec = endSec + endNsec / NS_PER_S;
     for (const i of [0, 1] as const) {
       const e = this.ep[i];
       if (e.sent > 0) {

@@ -5,7 +5,7 @@
  * finished connection's working state is released, and its stream keeps only its summary.
  */
 import { ACK, RST, SYN, type Segment } from '../decode/segment.js';
-import { Connection, type ReplaySegment, type TransitionRecord } from './replay.js';
+import { Connection, type ReplaySegment, type TransitionListener, type TransitionRecord } from './replay.js';
 import { seqAdd } from './seq.js';
 import { STATES, type State } from './state-table.js';
 import { TupleTable } from './tuple-table.js';
@@ -37,6 +37,8 @@ export interface TrackerOptions {
   /** Called after every captured segment of this stream id (the ladder). */
   watch?: { stream: number; onSegment: (row: WatchedSegment) => void };
   hook?: StreamHook;
+  /** Told about every committed state change of every connection, tagged with its Stream. */
+  listener?: TransitionListener;
 }
 
 /** One captured segment of a watched stream, with both endpoints' states after it. */
@@ -348,6 +350,8 @@ export class Tracker {
       const ro = { record: this.opts.recordTransitions || watched };
       const old = this.spare.pop();
       c = old !== undefined ? old.restart(rs, ro) : new Connection(rs, ro);
+      c.listener = this.opts.listener ?? null;
+      c.tag = st;
       st.conn = c;
       st.connections++;
       fresh = true;

@@ -1,0 +1,234 @@
+/**
+ * `synfin analyze` and `synfin leaks`: the flows, every anomaly (Wireshark-compatible flags and
+ * lifecycle findings) sorted by frame, and the per-endpoint and per-host aggregates an SRE needs.
+ */
+import { formatEndpoint, formatIp } from '../report/addr.js';
+import { FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
+import type { Stream } from '../tcp/tracker.js';
+import { flagAnomaly, type Anomaly } from './anomalies.js';
+import { buildPeerPorts, clientIndexOf, FlowSet, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
+import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from './lifecycle.js';
+import type { StatsReport } from './stats.js';
+
+export interface EndpointLeaks {
+  ip: string;
+  port: number;
+  /** Connections to this server endpoint in the capture. */
+  connections: number;
+  closeWait: { count: number; oldestAge: number | null; medianAge: number | null; maxAge: number | null; share: number; peers: string[] };
+  /** Connections where this server is stuck in LAST_ACK, or its client in FIN_WAIT_2, at the end. */
+  lastAck: number;
+  finWait2: number;
+  /** Connections where this server holds TIME_WAIT at the end (it closed first). */
+  timeWaitServerSide: number;
+}
+
+export interface HostLeaks {
+  ip: string;
+  timeWait: { atEnd: number; peak: number; clientSide: number; serverSide: number };
+  portPressure: Array<{ client: string; server: string; inUse: number; range: number }>;
+}
+
+export interface AnalyzeReport extends StatsReport {
+  endTs: string | null;
+  flows: FlowReport[];
+  anomalies: Anomaly[];
+  endpoints: EndpointLeaks[];
+  hosts: HostLeaks[];
+}
+
+export interface AnalyzeOptions extends FlowsOptions {
+  thresholds?: Partial<Thresholds>;
+}
+
+/** The analysis of one capture: flows are built on demand, anomalies and aggregates are computed once. */
+export class Analysis {
+  readonly anomalies: Anomaly[];
+  readonly endpoints: EndpointLeaks[];
+  readonly hosts: HostLeaks[];
+
+  constructor(readonly set: FlowSet, readonly analyzer: Analyzer, readonly thresholds: Thresholds) {
+    const streams = set.tracker.streams;
+    const peers = streams.some((s) => s.client < 0) ? buildPeerPorts(streams) : null;
+    const clients = streams.map((st) => clientIndexOf(st, peers));
+    const end = set.tracker.nowSec === -Infinity ? 0 : set.tracker.nowSec + set.tracker.nowNsec / 1e9;
+    analyzer.finish(streams, end, (st) => (1 - clients[st.id]) as 0 | 1);
+    const name = (st: Stream, i: 0 | 1) => {
+      const role = i === clients[st.id] ? 'client' : 'server';
+      return `${role} ${formatEndpoint(st.ipVersion, ipOf(st, i), st.portOf(i))}`;
+    };
+    const out: Anomaly[] = [];
+    for (const r of analyzer.records) {
+      const st = streams[r.stream];
+      out.push(flagAnomaly(r, clients[r.stream], (i) => name(st, i)));
+    }
+    const life = analyzer.life.map((r) => lifeAnomaly(r, streams[r.stream], clients[r.stream], name));
+    const { endpoints, hosts, aggregate } = leaks(streams, clients, analyzer, end, thresholds);
+    // findings sorted by frame; aggregates (no frame) last
+    const byFrame = (a: Anomaly, b: Anomaly) => (a.frame ?? Infinity) - (b.frame ?? Infinity);
+    life.sort(byFrame);
+    this.anomalies = merge(out, life, byFrame).concat(aggregate);
+    this.endpoints = endpoints;
+    this.hosts = hosts;
+  }
+
+  report(): AnalyzeReport {
+    return { ...this.set.head(), flows: [...this.set.flows()], anomalies: this.anomalies, endpoints: this.endpoints, hosts: this.hosts };
+  }
+
+  get warnings() { return this.set.warnings; }
+  get warningsOmitted() { return this.set.warningsOmitted; }
+  get damaged() { return this.set.damaged; }
+}
+
+const ipOf = (st: Stream, i: number): string => formatIp(st.ipVersion, st.addrOf(i));
+
+/** Merge two lists already sorted by `cmp`, keeping the order of equal items (first list first). */
+function merge<T>(a: T[], b: T[], cmp: (x: T, y: T) => number): T[] {
+  const out: T[] = [];
+  let i = 0, j = 0;
+  while (i < a.length && j < b.length) out.push(cmp(b[j], a[i]) < 0 ? b[j++] : a[i++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
+}
+
+function lifeAnomaly(r: LifeRecord, st: Stream, client: 0 | 1, name: (st: Stream, i: 0 | 1) => string): Anomaly {
+  const message = r.template.replaceAll('{0}', name(st, 0)).replaceAll('{1}', name(st, 1));
+  const s0 = r.s0 >= 0 ? r.s0 & 15 : st.finalOf(0);
+  const s1 = r.s1 >= 0 ? r.s1 & 15 : st.finalOf(1);
+  const states = client === 0 ? { client: STATES[s0], server: STATES[s1] } : { client: STATES[s1], server: STATES[s0] };
+  return {
+    kind: r.kind, variant: r.variant, severity: r.severity, frame: r.frame, flow: r.stream,
+    direction: r.from < 0 ? null : r.from === client ? 'c2s' : 's2c', states, message: message[0].toUpperCase() + message.slice(1), data: r.data,
+  };
+}
+
+const median = (xs: number[]) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
+
+/** Per server endpoint and per host figures (reference §7.10–7.11), and the aggregate findings. */
+function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Analyzer, end: number, t: Thresholds):
+  { endpoints: EndpointLeaks[]; hosts: HostLeaks[]; aggregate: Anomaly[] } {
+  const eps = new Map<string, EndpointLeaks & { ages: number[]; peerSet: Map<string, number>; graceful: number; serverClosed: number }>();
+  for (const st of streams) {
+    const c = clients[st.id], s = (1 - c) as 0 | 1;
+    const key = formatEndpoint(st.ipVersion, ipOf(st, s), st.portOf(s));
+    let e = eps.get(key);
+    if (e === undefined) {
+      e = { ip: ipOf(st, s), port: st.portOf(s), connections: 0, closeWait: { count: 0, oldestAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
+        lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
+      eps.set(key, e);
+    }
+    e.connections++;
+    const sf = st.finalOf(s), cf = st.finalOf(c);
+    if (sf === LAST_ACK) e.lastAck++;
+    if (cf === FIN_WAIT_2) e.finWait2++;
+    if (sf === TIME_WAIT) e.timeWaitServerSide++;
+    const closer = st.closer();
+    if (closer === 0 || closer === 1) { e.graceful++; if (closer === s) e.serverClosed++; }
+  }
+  for (const r of analyzer.life) {
+    if (r.kind !== 'close-wait-stuck') continue;
+    const st = streams[r.stream];
+    const c = clients[st.id], s = (1 - c) as 0 | 1;
+    const holderIsServer = r.data.holder === 'server';
+    const holder = holderIsServer ? s : c;
+    const key = formatEndpoint(st.ipVersion, ipOf(st, holder), st.portOf(holder));
+    const e = eps.get(key);
+    if (e === undefined) continue; // a client stuck in CLOSE_WAIT: reported per connection only
+    e.closeWait.count++;
+    e.ages.push(Number(r.data.age));
+    const peer = formatEndpoint(st.ipVersion, ipOf(st, 1 - holder), st.portOf(1 - holder));
+    e.peerSet.set(peer, (e.peerSet.get(peer) ?? 0) + 1);
+  }
+  const aggregate: Anomaly[] = [];
+  const endpoints: EndpointLeaks[] = [];
+  for (const e of eps.values()) {
+    const ages = e.ages;
+    e.closeWait.oldestAge = ages.length ? r3(Math.max(...ages)) : null;
+    e.closeWait.maxAge = e.closeWait.oldestAge;
+    const med = median(ages);
+    e.closeWait.medianAge = med === null ? null : r3(med);
+    e.closeWait.share = e.connections ? r3(e.closeWait.count / e.connections) : 0;
+    e.closeWait.peers = [...e.peerSet].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([p]) => p);
+    if (e.graceful >= 10 && e.serverClosed * 2 >= e.graceful) {
+      aggregate.push({
+        kind: 'time-wait-server-side', variant: null, severity: 'info', frame: null, flow: null, direction: null, states: null,
+        message: `Server ${formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port)} closed first in ${e.serverClosed} of its ${e.graceful} gracefully closed connections, so it, not its clients, accumulates TIME_WAIT; let clients close first, or keep connections alive.`,
+        data: { serverClosed: e.serverClosed, graceful: e.graceful },
+      });
+    }
+    const { ages: _a, peerSet: _p, graceful: _g, serverClosed: _s, ...pub } = e;
+    void _a; void _p; void _g; void _s;
+    endpoints.push(pub);
+  }
+  // TIME_WAIT per host: at the end of the capture and at peak, by holder side
+  const tw = analyzer.timeWait;
+  const hostMap = new Map<string, { atEnd: number; clientSide: number; serverSide: number; events: Array<[number, number]>; pairs: Map<string, number> }>();
+  for (let k = 0; k < tw.length; k += 4) {
+    const st = streams[tw[k]];
+    const holder = tw[k + 1] as 0 | 1;
+    const enter = tw[k + 2], exit = tw[k + 3];
+    const ip = ipOf(st, holder);
+    let h = hostMap.get(ip);
+    if (h === undefined) { h = { atEnd: 0, clientSide: 0, serverSide: 0, events: [], pairs: new Map() }; hostMap.set(ip, h); }
+    h.events.push([enter, 1], [exit, -1]);
+    if (enter <= end && end < exit) {
+      h.atEnd++;
+      const clientSide = holder === clients[st.id];
+      if (clientSide) {
+        h.clientSide++;
+        const srv = (1 - holder) as 0 | 1;
+        const pair = `${ip} → ${formatEndpoint(st.ipVersion, ipOf(st, srv), st.portOf(srv))}`;
+        h.pairs.set(pair, (h.pairs.get(pair) ?? 0) + 1);
+      } else {
+        h.serverSide++;
+      }
+    }
+  }
+  const hosts: HostLeaks[] = [];
+  for (const [ip, h] of hostMap) {
+    h.events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let cur = 0, peak = 0;
+    for (const [, dlt] of h.events) { cur += dlt; if (cur > peak) peak = cur; }
+    const portPressure = [...h.pairs].sort((a, b) => b[1] - a[1]).map(([pair, inUse]) => {
+      const [client, server] = pair.split(' → ');
+      return { client, server, inUse, range: t.ephemeralRange };
+    });
+    hosts.push({ ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure });
+    if (h.atEnd >= t.timeWaitThreshold || peak >= t.timeWaitThreshold) {
+      aggregate.push({
+        kind: 'time-wait-excess', variant: null, severity: 'warn', frame: null, flow: null, direction: null, states: null,
+        message: `Host ${ip} holds ${h.atEnd} connection(s) in TIME_WAIT at the end of the capture (peak ${peak}; ${h.clientSide} as client, ${h.serverSide} as server), at or above the threshold of ${t.timeWaitThreshold}.`,
+        data: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide },
+      });
+    }
+    for (const p of portPressure) {
+      if (p.inUse * 2 >= t.ephemeralRange) {
+        aggregate.push({
+          kind: 'time-wait-excess', variant: 'port-pressure', severity: 'error', frame: null, flow: null, direction: null, states: null,
+          message: `${p.client} holds ${p.inUse} ports in TIME_WAIT towards ${p.server}, half or more of its ${p.range} ephemeral ports: new connections to that service will start failing or reusing ports.`,
+          data: { client: p.client, server: p.server, inUse: p.inUse, range: p.range },
+        });
+      }
+    }
+  }
+  endpoints.sort((a, b) => b.closeWait.count - a.closeWait.count || b.connections - a.connections);
+  hosts.sort((a, b) => b.timeWait.atEnd - a.timeWait.atEnd || b.timeWait.peak - a.timeWait.peak);
+  return { endpoints, hosts, aggregate };
+}
+
+/** Read, track and analyze a capture. */
+export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): Promise<Analysis> {
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
+  if (opts.timeWaitSeconds !== undefined) thresholds.timeWaitLen = opts.timeWaitSeconds;
+  const analyzer = new Analyzer(thresholds);
+  const { stats, tracker } = await trackCapture(path, { ...opts, timeWaitSeconds: thresholds.timeWaitLen, hook: analyzer, listener: analyzer });
+  return new Analysis(new FlowSet(stats, tracker, opts.transitions ?? false), analyzer, thresholds);
+}

@@ -1,0 +1,359 @@
+/**
+ * Lifecycle anomalies (reference §7): what the state replay shows about each connection's
+ * life — refused and unanswered attempts, resets, half-open connections, a missing final ACK,
+ * CLOSE_WAIT that never ends, TIME_WAIT pile-ups — plus duplicate frames and capture loss.
+ * Findings anchored at a frame are raised when the frame is replayed; "never happened" findings
+ * and per-host aggregates are decided at the end of the capture (T_end).
+ */
+import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt } from '../tcp/seq.js';
+import {
+  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, SND_RST, STATES,
+  SYN_RCVD, SYN_SENT, TIME_WAIT, TIMEOUT_TW, type State,
+} from '../tcp/state-table.js';
+import type { TransitionListener } from '../tcp/replay.js';
+import type { Stream } from '../tcp/tracker.js';
+import { WiresharkFlags, type Anomaly, type Severity } from './anomalies.js';
+import { F_PREVIOUS_SEGMENT_LOST, StreamAnalysis } from './seq-analysis.js';
+
+/** Thresholds of reference §7, as durations in seconds and counts. */
+export interface Thresholds {
+  synTimeout: number;
+  finalAckGrace: number;
+  closeWaitThreshold: number;
+  timeWaitLen: number;
+  finWait2Timeout: number;
+  timeWaitThreshold: number;
+  ephemeralRange: number;
+  halfOpenWindow: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  synTimeout: 3,
+  finalAckGrace: 1,
+  closeWaitThreshold: 10,
+  timeWaitLen: 60,
+  finWait2Timeout: 60,
+  timeWaitThreshold: 1000,
+  ephemeralRange: 28232,
+  halfOpenWindow: 1,
+};
+
+/** Duplicate frames: a copy within this long in the same direction (§7.15). */
+const DUPLICATE_WINDOW_S = 0.001;
+const MAX_OPEN_GAPS = 16;
+
+/** A finding kept with endpoint indices; roles and names are filled in at the end. */
+export interface LifeRecord {
+  kind: string;
+  variant: string | null;
+  severity: Severity;
+  frame: number | null;
+  stream: number;
+  /** Sender of the anchor segment (index in the stream), or −1. */
+  from: -1 | 0 | 1;
+  /** Both endpoints' states after the anchor frame (state index, +16 pending), or −1: take the final states. */
+  s0: number;
+  s1: number;
+  /** Message with {0} and {1} standing for the endpoints' names and {p0}/{p1} for their roles. */
+  template: string;
+  data: Record<string, number | string | boolean | null>;
+}
+
+/** Per-direction facts of the current connection of a stream. */
+class Side {
+  synCount = 0;
+  synFrame = 0;
+  synSec = 0;
+  synAckCount = 0;
+  synAckFrame = 0;
+  synAckSec = 0;
+  finFrame = 0;
+  finSec = 0;
+  finSeq = 0;
+  finCount = 0;
+  /** States after its first FIN (packed), for the anchor of missing-final-ack. */
+  finStates = -1;
+  rstCount = 0;
+  lastDataSec = -1;
+  /** Time it acknowledged the peer's FIN (entered CLOSE_WAIT), and the peer FIN's time. */
+  cwAckSec = -1;
+  cwFinSec = -1;
+  cwFinFrame = 0;
+  /** Its acknowledgment of the peer's FIN (final ACK) was later taken back. */
+  finalAckLost = false;
+  /** The capture saw an acknowledgment covering its FIN. */
+  finAcked = false;
+  /** TIME_WAIT began (s) and ended (s, or +∞ while held). */
+  twEnter = -1;
+  twExit = Infinity;
+  // the previous segment of this direction, for duplicate frames
+  prevId = -2; prevSeq = 0; prevAck = 0; prevFlags = 0; prevLen = 0; prevWin = 0; prevCk = 0; prevSec = -1;
+  // its last non-SYN, non-RST segment, for half-open answers
+  lastAck = 0; lastEnd = 0; lastSec = -1; lastHasAck = false;
+  /** Open sequence gaps [start, end) seen as previous-segment-lost (capture-loss candidates). */
+  gaps: number[] = [];
+  gapFrames: number[] = [];
+}
+
+/** The sequence analysis plus the lifecycle facts of one stream. */
+export class StreamFacts extends StreamAnalysis {
+  readonly side: [Side, Side] = [new Side(), new Side()];
+  connections = 0;
+  /** An accepted RST already explained as half-open or reset on this stream. */
+  resetReported = false;
+
+  newConnection(): void {
+    this.side[0] = new Side();
+    this.side[1] = new Side();
+    this.resetReported = false;
+  }
+}
+
+const pack = (s: { state: State; pending: boolean }) => STATES.indexOf(s.state) + (s.pending ? 16 : 0);
+
+/**
+ * The analyzer behind `synfin analyze`: the Wireshark-compatible flags (inherited) and the
+ * lifecycle anomalies, as one StreamHook and TransitionListener of the tracker.
+ */
+export class Analyzer extends WiresharkFlags implements TransitionListener {
+  readonly life: LifeRecord[] = [];
+  /** TIME_WAIT intervals [enter, exit) per holder, for per-host accounting: flat [stream, holder, enter, exit]. */
+  readonly timeWait: number[] = [];
+
+  constructor(readonly t: Thresholds = DEFAULT_THRESHOLDS) {
+    super();
+  }
+
+  protected override create(): StreamAnalysis {
+    return new StreamFacts();
+  }
+
+  private facts(st: Stream): StreamFacts {
+    return this.analysisOf(st) as StreamFacts;
+  }
+
+  private states(st: Stream): [number, number] {
+    const c = st.conn;
+    if (c === null) return [st.finalOf(0), st.finalOf(1)];
+    return [pack(c.displayed(0)), pack(c.displayed(1))];
+  }
+
+  private add(st: Stream, kind: string, variant: string | null, severity: Severity, frame: number | null, from: -1 | 0 | 1,
+    states: [number, number] | null, template: string, data: LifeRecord['data'] = {}): void {
+    this.life.push({ kind, variant, severity, frame, stream: st.id, from, s0: states ? states[0] : -1, s1: states ? states[1] : -1, template, data });
+  }
+
+  // ------------------------------------------------------------------ per segment
+
+  override segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
+    super.segment(st, d, seg, reuse, sameIsnSyn);
+    if (seg.quoted) return;
+    const F = this.facts(st);
+    const A = F.side[d];
+    const t = seg.tsSec + seg.tsNsec / 1e9;
+    const f = seg.flags;
+    // duplicate-frame: the same frame again within 1 ms in the same direction (§7.15)
+    if (seg.ipId === A.prevId && seg.seq === A.prevSeq && seg.ack === A.prevAck && f === A.prevFlags &&
+        seg.payloadLength === A.prevLen && seg.window === A.prevWin && seg.checksumField === A.prevCk &&
+        t - A.prevSec >= 0 && t - A.prevSec < DUPLICATE_WINDOW_S && seg.ipId > 0) {
+      // (an IPv4 ID of 0, as Linux sends on DF segments, carries no identity: equal frames may be distinct)
+      this.dupPending = true;
+    }
+    A.prevId = seg.ipId; A.prevSeq = seg.seq; A.prevAck = seg.ack; A.prevFlags = f; A.prevLen = seg.payloadLength;
+    A.prevWin = seg.window; A.prevCk = seg.checksumField; A.prevSec = t;
+    // capture-loss candidates: a gap before this segment, and retransmissions that fill gaps
+    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && A.gaps.length < 2 * MAX_OPEN_GAPS) {
+      A.gaps.push(this.prevNextRaw, seg.seq);
+      A.gapFrames.push(seg.frame);
+    } else if (seg.payloadLength > 0 && A.gaps.length > 0) {
+      const end = seqAdd(seg.seq, seg.payloadLength);
+      for (let i = 0; i < A.gaps.length; i += 2) {
+        if (seqLt(seg.seq, A.gaps[i + 1]) && seqGt(end, A.gaps[i])) { A.gaps[i] = A.gaps[i + 1]; } // filled: empty the gap
+      }
+    }
+  }
+
+  private dupPending = false;
+
+  override replayed(st: Stream, d: 0 | 1, seg: Segment): void {
+    super.replayed(st, d, seg);
+    const F = this.facts(st);
+    if (F.connections !== st.connections) { F.connections = st.connections; if (st.connections > 1) F.newConnection(); }
+    const r = (1 - d) as 0 | 1;
+    const A = F.side[d], B = F.side[r];
+    const f = seg.flags;
+    const t = seg.tsSec + seg.tsNsec / 1e9;
+    const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0;
+    const states = this.states(st);
+    const S = `{${d}}`, R = `{${r}}`; // the sender's and the receiver's names in message templates
+    if (this.dupPending) {
+      this.dupPending = false;
+      this.add(st, 'duplicate-frame', null, 'info', seg.frame, d, states,
+        `${S} sent the very same frame twice within 1 ms (same IP ID, sequence numbers, flags, window and checksum): a capture artefact, typically a mirror port.`);
+      return; // a copy is not a second event: it counts for nothing below (a second SYN, a FIN retransmission, …)
+    }
+    // state-violation: flag combinations no state can place (§7.14)
+    const combo = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (combo >= 2) {
+      const v = syn && fin ? 'syn-fin' : syn && rst ? 'syn-rst' : 'fin-rst';
+      this.add(st, 'state-violation', v, 'warn', seg.frame, d, states, `${S} sent a segment with ${v.toUpperCase().replace('-', '+')} set together, which no TCP state accepts.`);
+    }
+    if (syn && !ack) {
+      if (A.synCount++ === 0) { A.synFrame = seg.frame; A.synSec = t; }
+    } else if (syn && ack) {
+      if (A.synAckCount++ === 0) {
+        A.synAckFrame = seg.frame; A.synAckSec = t;
+        // handshake-bad-ack (synack-ack): the SYN+ACK must acknowledge the SYN (reference §7.5)
+        if (B.synCount > 0 && st.conn !== null) {
+          const peer = st.conn.ep[r];
+          if (peer.isnKnown && seg.ack !== seqAdd(peer.isn, 1) && !(seqGt(seg.ack, seqAdd(peer.isn, 1)) && seqLe(seg.ack, peer.sndNxt))) {
+            this.add(st, 'handshake-bad-ack', 'synack-ack', 'error', seg.frame, d, states,
+              `${S}'s SYN+ACK acknowledges ${((seg.ack - peer.isn) >>> 0)} instead of 1 (the SYN's sequence number + 1).`, { ack: seg.ack, expected: seqAdd(peer.isn, 1) });
+          }
+        }
+      }
+    }
+    if (!syn && !rst && seg.payloadLength > 0) A.lastDataSec = t;
+    // data-after-close: new data past the sender's own FIN (reference §7.13)
+    if (!syn && !rst && seg.payloadLength > 0 && A.finCount > 0 && seqGt(seqAdd(seg.seq, seg.payloadLength), A.finSeq)) {
+      this.add(st, 'data-after-close', 'after-own-fin', 'warn', seg.frame, d, states, `${S} sent ${seg.payloadLength} byte(s) of new data after its own FIN.`);
+    }
+    if (fin && !rst) {
+      const finSeq = seqAdd(seg.seq, seg.payloadLength + (syn ? 1 : 0));
+      if (A.finCount === 0) { A.finFrame = seg.frame; A.finSec = t; A.finSeq = finSeq; A.finStates = states[0] | (states[1] << 5); A.finCount = 1; }
+      else if (finSeq === A.finSeq) A.finCount++;
+    }
+    if (ack && B.finCount > 0 && seqGe(seg.ack, seqAdd(B.finSeq, 1))) B.finAcked = true;
+    // half-open (no-tcb-rst): a bare RST answering the peer's last segment (reference §7.8)
+    if (rst && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !F.resetReported &&
+        ((!ack && seg.seq === B.lastAck && B.lastHasAck) || (ack && seg.seq === 0 && !B.lastHasAck && seg.ack === B.lastEnd))) {
+      F.resetReported = true;
+      this.add(st, 'half-open', 'no-tcb-rst', 'error', seg.frame, d, states,
+        `${S} answered ${R}'s segment with a bare RST (seq = the segment's ack): ${S} no longer has this connection while ${R} still does.`);
+    }
+    if (rst) A.rstCount++;
+    if (!syn && !rst) { A.lastAck = seg.ack; A.lastEnd = seqAdd(seg.seq, seg.payloadLength + (fin ? 1 : 0)); A.lastSec = t; A.lastHasAck = ack; }
+    // invalid-rst: a RST its receiver must ignore, seen while the receiver is in a synchronized state or SYN_SENT
+    if (rst && st.conn !== null) {
+      const recv = st.conn.ep[r].state;
+      const shown = states[r] & 15;
+      if (shown !== CLOSED && shown !== LISTEN && recv !== CLOSED && recv !== LISTEN) {
+        this.add(st, 'invalid-rst', shown === SYN_SENT ? 'unacceptable-ack' : 'out-of-window', 'warn', seg.frame, d, states,
+          shown === SYN_SENT ? `${R} in SYN_SENT must ignore ${S}'s RST: it does not acknowledge ${R}'s SYN.`
+            : `${R} must ignore ${S}'s RST: its sequence number is not the one ${R} expects next.`);
+      }
+    }
+  }
+
+  /** The replay commits a state change. */
+  onTransition(tag: object, i: 0 | 1, from: number, to: number, event: number, frame: number, atFrame: number, atSec: number,
+    inferred: boolean, revert: boolean): void {
+    const st = tag as Stream;
+    const F = this.facts(st);
+    const S = F.side[i];
+    const other = (1 - i) as 0 | 1;
+    if (revert) {
+      if (event === RCV_ACK_FIN && to === LAST_ACK) F.side[other].finalAckLost = true;
+      return;
+    }
+    if (to === CLOSE_WAIT && event === RCV_FIN) { S.cwAckSec = atSec; S.cwFinSec = F.side[other].finSec; S.cwFinFrame = F.side[other].finFrame; }
+    if (to === TIME_WAIT && from !== TIME_WAIT) S.twEnter = atSec;
+    if (from === TIME_WAIT && to !== TIME_WAIT) {
+      S.twExit = event === TIMEOUT_TW ? S.twEnter + this.t.timeWaitLen : atSec;
+    }
+    if (event !== RCV_RST_OK) return;
+    // an accepted RST: who reset, in which state (reference §7.2, §7.3, §7.6)
+    const states = this.states(st);
+    states[i] = to;
+    const RCV = `{${i}}`, SND = `{${other}}`; // the RST's receiver and sender in message templates
+    if (from === SYN_SENT) {
+      this.add(st, 'connection-refused', null, 'warn', atFrame, other, states,
+        `${SND} answered ${RCV}'s SYN with RST+ACK: nothing listens on ${SND} (connection refused).`);
+    } else if (from === SYN_RCVD || (F.side[other].synAckCount > 0 && !this.established(st, other))) {
+      this.add(st, 'handshake-aborted', i === st.client ? 'responder-rst' : 'initiator-rst', 'warn', atFrame, other, states,
+        `${SND} reset the connection before the handshake completed (${RCV} was ${STATES[from]}).`);
+    } else if (!F.resetReported) {
+      F.resetReported = true;
+      const senderFin = F.side[other].finCount > 0;
+      this.add(st, 'reset', senderFin ? 'after-fin' : 'abort', 'warn', atFrame, other, states,
+        senderFin ? `${SND} reset the connection after sending its own FIN (data still arrived after it closed); ${RCV} was ${STATES[from]}.`
+          : `${SND} aborted the connection with a RST while ${RCV} was ${STATES[from]} (an application abort, e.g. close with unread data or SO_LINGER 0).`,
+        { receiverStateBefore: STATES[from] });
+    }
+    void frame; void inferred;
+  }
+
+  private established(st: Stream, i: 0 | 1): boolean {
+    const c = st.conn;
+    return c !== null && c.ep[i].state === ESTABLISHED;
+  }
+
+  // ------------------------------------------------------------------ end of capture
+
+  /** Findings that need the whole capture, per stream. `endSec` is T_end; `serverOf` gives the server's index. */
+  finish(streams: readonly Stream[], endSec: number, serverOf: (st: Stream) => 0 | 1): void {
+    const t = this.t;
+    for (const st of streams) {
+      const F = st.ext as StreamFacts | null;
+      if (F === null) continue;
+      const srv = serverOf(st), cli = (1 - srv) as 0 | 1;
+      const C = F.side[cli], S = F.side[srv];
+      const oneSided = st.pk0 === 0 || st.pk1 === 0;
+      const fin = (): [number, number] => [st.finalOf(0), st.finalOf(1)];
+      // syn-unanswered (§7.1)
+      if (C.synCount > 0 && S.synAckCount === 0 && S.rstCount === 0 && st.packetsOf(srv) === 0 &&
+          (C.synCount > 1 || endSec - C.synSec >= t.synTimeout)) {
+        const states: [number, number] = cli === 0 ? [SYN_SENT, LISTEN] : [LISTEN, SYN_SENT];
+        this.add(st, 'syn-unanswered', null, 'warn', C.synFrame, cli, states,
+          `{${cli}} sent ${C.synCount} SYN(s) and {${srv}} answered neither with SYN+ACK nor with RST in the ${Math.max(0, endSec - C.synSec).toFixed(1)} s after the first.`,
+          { attempts: C.synCount });
+      }
+      // synack-unanswered (§7.4)
+      if (S.synAckCount > 0 && !oneSided && st.packetsOf(cli) > 0 && C.rstCount === 0 && st.finalOf(srv) === SYN_RCVD &&
+          (S.synAckCount > 1 || endSec - S.synAckSec >= t.synTimeout)) {
+        this.add(st, 'synack-unanswered', null, 'warn', S.synAckFrame, srv, fin(),
+          `{${srv}} sent its SYN+ACK ${S.synAckCount} time(s) and {${cli}} never acknowledged it: {${srv}} stays in SYN_RCVD.`);
+      }
+      for (const i of [0, 1] as const) {
+        const P = F.side[i], A = F.side[1 - i];
+        // missing-final-ack (§7.9): a FIN never acknowledged while its sender sits in LAST_ACK or CLOSING
+        // (not in a one-sided capture whose silent side is the one that should acknowledge)
+        const pFinal = st.finalOf(i);
+        if (P.finCount > 0 && (pFinal === LAST_ACK || pFinal === CLOSING) && st.packetsOf(1 - i) > 0) {
+          if (P.finalAckLost) {
+            this.add(st, 'missing-final-ack', 'seen-but-lost', 'warn', P.finFrame, i, fin(),
+              `{${1 - i}} acknowledged {${i}}'s FIN, but {${i}} sent the FIN again: the final ACK was lost after the capture point, and {${i}} stays in ${STATES[st.finalOf(i)]}.`,
+              { finRetransmissions: P.finCount - 1 });
+          } else if (!P.finAcked && (P.finCount > 1 || endSec - P.finSec >= t.finalAckGrace)) {
+            this.add(st, 'missing-final-ack', 'not-seen', 'warn', P.finFrame, i, fin(),
+              `{${i}}'s FIN (frame ${P.finFrame}) was never acknowledged in the ${Math.max(0, endSec - P.finSec).toFixed(1)} s left in the capture` +
+              `${P.finCount > 1 ? `, although it sent it ${P.finCount} times` : ''}: {${i}} stays in ${STATES[st.finalOf(i)]}.`,
+              { finRetransmissions: P.finCount - 1 });
+          }
+        }
+        // close-wait-stuck (§7.10): the peer's FIN acknowledged, no FIN of its own for too long
+        if (st.finalOf(i) === CLOSE_WAIT && P.cwAckSec >= 0 && P.finCount === 0 && P.rstCount === 0) {
+          const idleFrom = Math.max(P.cwAckSec, P.lastDataSec);
+          if (endSec - idleFrom >= t.closeWaitThreshold) {
+            const age = endSec - P.cwFinSec;
+            this.add(st, 'close-wait-stuck', null, 'warn', P.cwFinFrame || null, (1 - i) as 0 | 1, fin(),
+              `{${i}} received {${1 - i}}'s FIN in frame ${P.cwFinFrame} and acknowledged it, but never sent its own FIN in the ${(endSec - idleFrom).toFixed(1)} s left in the capture.`,
+              { age: Math.round(age * 1e3) / 1e3, idle: Math.round((endSec - idleFrom) * 1e3) / 1e3, holder: i === srv ? 'server' : 'client' });
+          }
+        }
+        // TIME_WAIT intervals for the per-host accounting (§7.11)
+        if (P.twEnter >= 0) this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + t.timeWaitLen));
+        // capture-loss (§7.15): a gap the receiver acknowledged without any retransmission filling it
+        for (let g = 0; g < P.gaps.length; g += 2) {
+          if (P.gaps[g] === P.gaps[g + 1]) continue; // filled by a retransmission
+          if (A.lastAck !== 0 && seqGe(A.lastAck, P.gaps[g + 1])) {
+            this.add(st, 'capture-loss', null, 'info', P.gapFrames[g / 2], i, null,
+              `{${1 - i}} acknowledged ${((P.gaps[g + 1] - P.gaps[g]) >>> 0)} byte(s) of {${i}}'s data that the capture never showed and that were never retransmitted: the capture, not the network, lost them.`,
+              { bytes: (P.gaps[g + 1] - P.gaps[g]) >>> 0 });
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import type { Analysis } from '../analysis/analyze.js';
+import type { Anomaly } from '../analysis/anomalies.js';
+import { formatEndpoint } from './addr.js';
+import { csvCell, flowJson, table } from './flows.js';
+
+export interface TextOptions {
+  /** ANSI colours (only on a terminal, never with NO_COLOR). */
+  color: boolean;
+  /** Findings listed in full; the rest are counted. */
+  limit: number;
+}
+
+const SEVERITY_RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
+const COLOR = { error: '\x1b[31m', warn: '\x1b[33m', note: '\x1b[36m', info: '\x1b[2m' } as const;
+const RESET = '\x1b[0m';
+
+const thousands = (n: number) => n.toLocaleString('en-US');
+const secs = (x: number | null) => (x === null ? '-' : x < 120 ? `${x.toFixed(1)} s` : `${(x / 60).toFixed(1)} min`);
+
+function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
+  return o.color ? `${COLOR[sev]}${text}${RESET}` : text;
+}
+
+function countBy<T>(xs: Iterable<T>, key: (x: T) => string): Array<[string, number]> {
+  const m = new Map<string, number>();
+  for (const x of xs) { const k = key(x); m.set(k, (m.get(k) ?? 0) + 1); }
+  return [...m].sort((a, b) => b[1] - a[1]);
+}
+
+/** The leak tables: CLOSE_WAIT per server endpoint, stragglers, TIME_WAIT per host. */
+export function renderLeakTables(a: Analysis): string {
+  const out: string[] = [];
+  const cw = a.endpoints.filter((e) => e.closeWait.count > 0);
+  if (cw.length === 0) {
+    out.push(`CLOSE_WAIT: no server endpoint holds a connection in CLOSE_WAIT for ${secs(a.thresholds.closeWaitThreshold)} or more.`);
+  } else {
+    out.push('CLOSE_WAIT per server endpoint (peer\'s FIN acknowledged, own FIN never sent):');
+    out.push(table(['ENDPOINT', 'CONNS', 'STUCK', 'SHARE', 'OLDEST', 'MEDIAN', 'PEERS'], cw.map((e) => [
+      formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port), thousands(e.connections), thousands(e.closeWait.count),
+      `${Math.round(e.closeWait.share * 100)}%`, secs(e.closeWait.oldestAge), secs(e.closeWait.medianAge),
+      e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : ''),
+    ])).trimEnd());
+  }
+  const strag = a.endpoints.filter((e) => e.lastAck > 0 || e.finWait2 > 0);
+  if (strag.length > 0) {
+    out.push('Stragglers at the end of the capture:');
+    out.push(table(['SERVER ENDPOINT', 'SERVER LAST_ACK', 'CLIENT FIN_WAIT_2'], strag.map((e) => [
+      formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2),
+    ])).trimEnd());
+  }
+  if (a.hosts.length === 0) {
+    out.push('TIME_WAIT: no host holds a connection in TIME_WAIT.');
+  } else {
+    out.push(`TIME_WAIT per host (threshold ${thousands(a.thresholds.timeWaitThreshold)}, TIME_WAIT length ${secs(a.thresholds.timeWaitLen)}):`);
+    out.push(table(['HOST', 'AT END', 'PEAK', 'CLIENT-SIDE', 'SERVER-SIDE', 'BUSIEST SERVICE'], a.hosts.slice(0, 20).map((h) => [
+      h.ip, thousands(h.timeWait.atEnd), thousands(h.timeWait.peak), thousands(h.timeWait.clientSide), thousands(h.timeWait.serverSide),
+      h.portPressure[0] ? `${h.portPressure[0].server} (${thousands(h.portPressure[0].inUse)} of ${thousands(h.portPressure[0].range)} ports)` : '-',
+    ])).trimEnd());
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The text report of `synfin analyze`: summary, worst connections, leaks, then the findings. */
+export function renderAnalyze(a: Analysis, o: TextOptions): string {
+  const head = a.set.head();
+  const streams = a.set.tracker.streams;
+  const out: string[] = [];
+  out.push(`${head.file}: ${head.format}, ${thousands(head.frames)} frames, ${thousands(head.tcpSegments)} TCP segments, ${thousands(streams.length)} connection${streams.length === 1 ? '' : 's'}`);
+  out.push('');
+  const flows = [...a.set.flows()];
+  out.push('Connections by final state (client / server):');
+  out.push(table(['COUNT', 'CLIENT', 'SERVER'], countBy(flows, (f) => `${f.finalState.client}\t${f.finalState.server}`).slice(0, 12)
+    .map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
+  out.push(`Zeek conn_state: ${countBy(flows, (f) => f.connState).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
+  out.push('');
+  const kinds = countBy(a.anomalies, (x) => `${x.severity}\t${x.kind}${x.variant ? `:${x.variant}` : ''}`)
+    .sort((x, y) => SEVERITY_RANK[x[0].split('\t')[0] as Anomaly['severity']] - SEVERITY_RANK[y[0].split('\t')[0] as Anomaly['severity']] || y[1] - x[1]);
+  if (kinds.length === 0) {
+    out.push('Findings: none.');
+  } else {
+    out.push('Findings by kind:');
+    out.push(table(['SEVERITY', 'KIND', 'COUNT'], kinds.map(([k, n]) => {
+      const [sev, kind] = k.split('\t');
+      return [paint(o, sev as Anomaly['severity'], sev.padEnd(5)), kind, thousands(n)];
+    })).trimEnd());
+    // worst connections: most findings, errors and warnings first
+    const score = new Map<number, number>();
+    for (const x of a.anomalies) if (x.flow !== null) score.set(x.flow, (score.get(x.flow) ?? 0) + (x.severity === 'error' ? 100 : x.severity === 'warn' ? 10 : 1));
+    const worst = [...score].sort((p, q) => q[1] - p[1]).slice(0, 10);
+    if (worst.length > 0) {
+      const per = new Map<number, number>();
+      for (const x of a.anomalies) if (x.flow !== null) per.set(x.flow, (per.get(x.flow) ?? 0) + 1);
+      out.push('');
+      out.push('Worst connections:');
+      out.push(table(['FLOW', 'CLIENT', 'SERVER', 'FINDINGS', 'CLIENT STATE', 'SERVER STATE'], worst.map(([id]) => {
+        const f = flows[id];
+        return [String(id), formatEndpoint(f.ipVersion, f.client.ip, f.client.port), formatEndpoint(f.ipVersion, f.server.ip, f.server.port),
+          thousands(per.get(id) ?? 0), f.finalState.client, f.finalState.server];
+      })).trimEnd());
+    }
+  }
+  out.push('');
+  out.push(renderLeakTables(a).trimEnd());
+  if (a.anomalies.length > 0) {
+    out.push('');
+    const shown = a.anomalies.slice(0, o.limit);
+    out.push(a.anomalies.length > shown.length
+      ? `Findings (the first ${shown.length} of ${thousands(a.anomalies.length)}; --json or --csv lists them all, --limit shows more):`
+      : 'Findings:');
+    for (const x of shown) {
+      const where = x.frame === null ? '' : `frame ${x.frame} `;
+      const flow = x.flow === null ? '' : `flow ${x.flow} `;
+      out.push(`  ${where}${flow}${paint(o, x.severity, `${x.severity} ${x.kind}${x.variant ? `:${x.variant}` : ''}`)}: ${x.message}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+const anomalyJson = (x: Anomaly) => JSON.stringify(x);
+
+/** The full JSON report, streamed: head, flows, anomalies one per line, then the aggregates. */
+export function* analyzeJson(a: Analysis): Generator<string> {
+  const head = JSON.stringify(a.set.head(), null, 2);
+  yield head.slice(0, head.length - 2) + ',\n  "flows": [';
+  let first = true;
+  for (const f of a.set.flows()) { yield (first ? '\n    ' : ',\n    ') + flowJson(f); first = false; }
+  yield (first ? ']' : '\n  ]') + ',\n  "anomalies": [';
+  first = true;
+  for (const x of a.anomalies) { yield (first ? '\n    ' : ',\n    ') + anomalyJson(x); first = false; }
+  yield (first ? ']' : '\n  ]') + `,\n  "endpoints": ${JSON.stringify(a.endpoints)},\n  "hosts": ${JSON.stringify(a.hosts)}\n}`;
+}
+
+/** `synfin leaks --json`: the head fields, the aggregates and the leak findings. */
+export function* leaksJson(a: Analysis): Generator<string> {
+  const head = JSON.stringify(a.set.head(), null, 2);
+  const findings = a.anomalies.filter((x) => LEAK_KINDS.has(x.kind));
+  yield head.slice(0, head.length - 2) +
+    `,\n  "endpoints": ${JSON.stringify(a.endpoints, null, 2).split('\n').join('\n  ')}` +
+    `,\n  "hosts": ${JSON.stringify(a.hosts, null, 2).split('\n').join('\n  ')}` +
+    `,\n  "anomalies": [${findings.map((x) => `\n    ${anomalyJson(x)}`).join(',')}${findings.length ? '\n  ' : ''}]\n}`;
+}
+
+/** The findings `synfin leaks` is about; any of them makes it exit with status 3. */
+export const LEAK_KINDS: ReadonlySet<string> = new Set(['close-wait-stuck', 'time-wait-excess']);
+
+export const ANOMALY_CSV_COLUMNS = ['file', 'frame', 'flow', 'kind', 'variant', 'severity', 'direction', 'client_state', 'server_state', 'message'];
+
+export function* anomaliesCsv(a: Analysis): Generator<string> {
+  const file = a.set.stats.file;
+  for (const x of a.anomalies) {
+    yield [file, x.frame, x.flow, x.kind, x.variant, x.severity, x.direction, x.states?.client ?? null, x.states?.server ?? null, x.message]
+      .map(csvCell).join(',') + '\n';
+  }
+}
