@@ -14,7 +14,7 @@ import {
 import type { TransitionListener } from '../tcp/replay.js';
 import type { Stream } from '../tcp/tracker.js';
 import { WiresharkFlags, type Anomaly, type Severity } from './anomalies.js';
-import { F_PREVIOUS_SEGMENT_LOST, StreamAnalysis } from './seq-analysis.js';
+import { F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE, StreamAnalysis } from './seq-analysis.js';
 
 /** Thresholds of reference §7, as durations in seconds and counts. */
 export interface Thresholds {
@@ -91,6 +91,8 @@ class Side {
   prevId = -2; prevSeq = 0; prevAck = 0; prevFlags = 0; prevLen = 0; prevWin = 0; prevCk = 0; prevSec = -1;
   // its last non-SYN, non-RST segment, for half-open answers
   lastAck = 0; lastEnd = 0; lastSec = -1; lastHasAck = false;
+  /** Sequence number of its last 1-byte zero-window probe, or −1. */
+  probeSeq = -1;
   /** Open sequence gaps [start, end) seen as previous-segment-lost (capture-loss candidates). */
   gaps: number[] = [];
   gapFrames: number[] = [];
@@ -163,7 +165,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     A.prevId = seg.ipId; A.prevSeq = seg.seq; A.prevAck = seg.ack; A.prevFlags = f; A.prevLen = seg.payloadLength;
     A.prevWin = seg.window; A.prevCk = seg.checksumField; A.prevSec = t;
     // capture-loss candidates: a gap before this segment, and retransmissions that fill gaps
-    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && A.gaps.length < 2 * MAX_OPEN_GAPS) {
+    if ((this.pending & F_ZERO_WINDOW_PROBE) !== 0) A.probeSeq = seg.seq;
+    // (Wireshark's nextseq ignores an accepted probe byte, so the data after it looks like a gap: it was captured)
+    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && A.gaps.length < 2 * MAX_OPEN_GAPS && this.prevNextRaw !== A.probeSeq) {
       A.gaps.push(this.prevNextRaw, seg.seq);
       A.gapFrames.push(seg.frame);
     } else if (seg.payloadLength > 0 && A.gaps.length > 0) {

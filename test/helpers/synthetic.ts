@@ -1,0 +1,60 @@
+/**
+ * Captures no stack produces on demand, built byte by byte: a BSD/Windows-style 1-byte
+ * zero-window probe, and a half-open connection answered by a bare RST.
+ */
+import { ACK, FIN, PSH, RST, SYN } from '../../src/decode/segment.js';
+import { ether, ipv4, pcapFile, tcp, type PcapRecord } from './pcap-writer.js';
+
+const C = { ip: '192.0.2.1', port: 51000 }, S = { ip: '192.0.2.80', port: 80 };
+const CI = 1_000_000, SI = 7_000_000;
+
+function pkt(fromClient: boolean, flags: number, seq: number, ack: number, win: number, len = 0, id = 1): Uint8Array {
+  const [a, b] = fromClient ? [C, S] : [S, C];
+  return ether(0x0800, ipv4({ src: a.ip, dst: b.ip, id, payload: tcp({ sport: a.port, dport: b.port, seq, ack, flags, win, payload: new Uint8Array(len) }) }));
+}
+
+function records(list: Array<[number, Uint8Array]>): PcapRecord[] {
+  let id = 100;
+  return list.map(([ms, data]) => {
+    data[18] = (++id >> 8) & 255; data[19] = id & 255; // distinct IPv4 IDs (Ethernet 14 + offset 4)
+    return { sec: 1_700_000_000 + Math.floor(ms / 1000), frac: (ms % 1000) * 1000, data };
+  });
+}
+
+/** A receiver closes its window; the sender probes it with one new byte, twice; then the window opens. */
+export function zeroWindowProbeCapture(): Uint8Array {
+  return pcapFile({}, records([
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 1000)],
+    [40, pkt(false, ACK, SI + 1, CI + 1001, 0)], // zero window
+    [540, pkt(true, PSH | ACK, CI + 1001, SI + 1, 64240, 1)], // 1-byte probe
+    [550, pkt(false, ACK, SI + 1, CI + 1001, 0)], // probe not taken: zero window again
+    [1550, pkt(true, PSH | ACK, CI + 1001, SI + 1, 64240, 1)], // probe again
+    [1560, pkt(false, ACK, SI + 1, CI + 1002, 2000)], // byte taken, window open
+    [1570, pkt(true, PSH | ACK, CI + 1002, SI + 1, 64240, 999)],
+    [1580, pkt(false, ACK, SI + 1, CI + 2001, 4000)],
+    [1590, pkt(true, FIN | ACK, CI + 2001, SI + 1, 64240)],
+    [1600, pkt(false, FIN | ACK, SI + 1, CI + 2002, 4000)],
+    [1610, pkt(true, ACK, CI + 2002, SI + 2, 64240)],
+  ]));
+}
+
+/** The server lost the connection (rebooted): the client's next data draws a bare RST. */
+export function halfOpenCapture(): Uint8Array {
+  return pcapFile({}, records([
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
+    [40, pkt(false, ACK, SI + 1, CI + 101, 65535)],
+    [60_000, pkt(true, PSH | ACK, CI + 101, SI + 1, 64240, 100)],
+    [60_001, pkt(false, RST, SI + 1, 0, 0)], // no TCB: seq = the segment's ack, no ACK flag
+  ]));
+}
+
+export const SYNTHETIC: Record<string, () => Uint8Array> = {
+  'zero-window-probe': zeroWindowProbeCapture,
+  'half-open': halfOpenCapture,
+};

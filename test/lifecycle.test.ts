@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeCapture } from '../src/analysis/analyze.js';
+import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
+import { CLI, ROOT } from './helpers/corpus.js';
+import { recordedFixtures } from './helpers/fixtures.js';
+
+const WIRESHARK = new Set(WIRESHARK_KINDS.map((k) => k.id));
+const fx = (name: string) => [join(ROOT, 'fixtures', `${name}.pcap`), join(ROOT, 'fixtures', `${name}.pcapng`)].find(existsSync)!;
+
+/** Lifecycle findings (not the Wireshark flags) as "kind" or "kind:variant" counts. */
+async function lifecycle(name: string, thresholds = {}): Promise<Record<string, number>> {
+  const a = await analyzeCapture(fx(name), { thresholds });
+  const out: Record<string, number> = {};
+  for (const x of a.anomalies) {
+    if (WIRESHARK.has(x.kind)) continue;
+    const k = x.variant ? `${x.kind}:${x.variant}` : x.kind;
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** What each recorded scenario must raise with the default thresholds, and nothing else. */
+const EXPECTED: Record<string, Record<string, number>> = {
+  'connection-refused': { 'connection-refused': 1 },
+  'missing-final-ack': { 'missing-final-ack:not-seen': 1 },
+  'rst-abort': { 'reset:abort': 1 },
+  'syn-unanswered': { 'syn-unanswered': 1 },
+};
+
+describe('lifecycle anomalies on the recorded scenarios', () => {
+  for (const { truth } of recordedFixtures()) {
+    const want = EXPECTED[truth.scenario] ?? {};
+    it(`${truth.scenario}: ${Object.keys(want).join(', ') || 'none'}`, async () => {
+      expect(await lifecycle(truth.scenario)).toEqual(want);
+    });
+  }
+
+  it('close-wait-leak: every CLOSE_WAIT socket the kernel lists is a close-wait-stuck finding on the server', async () => {
+    const a = await analyzeCapture(fx('close-wait-leak'), { thresholds: { closeWaitThreshold: 0 } });
+    const stuck = a.anomalies.filter((x) => x.kind === 'close-wait-stuck');
+    const kernel = recordedFixtures().find((f) => f.truth.scenario === 'close-wait-leak')!.truth.ss.server.filter((s) => s.state === 'CLOSE_WAIT');
+    expect(stuck).toHaveLength(kernel.length);
+    expect(stuck.every((x) => x.states?.server === 'CLOSE_WAIT' && x.states.client === 'FIN_WAIT_2')).toBe(true);
+    expect(stuck[0].message).toMatch(/^Server 10\.77\.0\.2:8080 received client 10\.77\.0\.1:\d+'s FIN in frame \d+ and acknowledged it, but never sent its own FIN in the [\d.]+ s left in the capture\.$/);
+    expect(a.endpoints[0]).toMatchObject({ ip: '10.77.0.2', port: 8080, connections: 20, finWait2: 20, closeWait: { count: 20, share: 1 } });
+    expect(a.endpoints[0].closeWait.peers).toHaveLength(10);
+  });
+
+  it('close-wait-leak: not flagged before the capture has run long enough (threshold 10 s)', async () => {
+    expect((await lifecycle('close-wait-leak'))['close-wait-stuck']).toBeUndefined();
+  });
+
+  it('TIME_WAIT per host at the end equals the kernel\'s TIME_WAIT sockets, on every scenario', async () => {
+    for (const { truth, capture } of recordedFixtures()) {
+      const a = await analyzeCapture(capture);
+      const ours = new Map(a.hosts.map((h) => [h.ip, h.timeWait.atEnd]));
+      const kernel = new Map<string, number>();
+      for (const s of Object.values(truth.ss).flat()) {
+        if (s.state !== 'TIME_WAIT') continue;
+        const ip = s.local.startsWith('[') ? s.local.slice(1, s.local.indexOf(']')) : s.local.slice(0, s.local.lastIndexOf(':'));
+        kernel.set(ip, (kernel.get(ip) ?? 0) + 1);
+      }
+      for (const [ip, n] of kernel) expect(ours.get(ip), `${truth.scenario} ${ip}`).toBe(n);
+    }
+  });
+
+  it('time-wait-storm: time-wait-excess once the threshold is reached, client-side', async () => {
+    const a = await analyzeCapture(fx('time-wait-storm'), { thresholds: { timeWaitThreshold: 150 } });
+    const x = a.anomalies.filter((y) => y.kind === 'time-wait-excess');
+    expect(x).toHaveLength(1);
+    expect(x[0].data).toMatchObject({ atEnd: 200, peak: 200, clientSide: 200, serverSide: 0 });
+    expect(a.hosts[0].portPressure[0]).toMatchObject({ client: '10.77.0.1', server: '10.77.0.2:8080', inUse: 200 });
+    const pressure = await analyzeCapture(fx('time-wait-storm'), { thresholds: { ephemeralRange: 300 } });
+    expect(pressure.anomalies.find((y) => y.variant === 'port-pressure')?.severity).toBe('error');
+  });
+
+  it('server-closes-first: the server holds TIME_WAIT (server side)', async () => {
+    const a = await analyzeCapture(fx('server-closes-first'));
+    expect(a.hosts[0]).toMatchObject({ ip: '10.77.0.2', timeWait: { atEnd: 1, serverSide: 1, clientSide: 0 } });
+  });
+
+  it('every finding has the one record shape', async () => {
+    for (const name of ['missing-final-ack', 'rst-abort', 'zero-window', 'lossy-transfer']) {
+      for (const x of (await analyzeCapture(fx(name))).anomalies) {
+        expect(Object.keys(x)).toEqual(['kind', 'variant', 'severity', 'frame', 'flow', 'direction', 'states', 'message', 'data']);
+        expect(['error', 'warn', 'note', 'info']).toContain(x.severity);
+        expect(x.message).toMatch(/^[A-Z].*\.$/);
+      }
+    }
+  });
+});
+
+function run(args: string[]) {
+  const p = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: p.status, stdout: p.stdout, stderr: p.stderr };
+}
+
+describe('synfin analyze / leaks', () => {
+  it('`synfin FILE` runs analyze: summary, leaks, findings', () => {
+    const r = run([fx('missing-final-ack')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Connections by final state/);
+    expect(r.stdout).toMatch(/warn\s+missing-final-ack:not-seen\s+1/);
+    expect(r.stdout).toMatch(/frame 15 flow 0 warn missing-final-ack:not-seen: Server 10\.77\.0\.2:8080's FIN/);
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('--json: the full contract, anomalies sorted by frame', () => {
+    const j = JSON.parse(run(['analyze', '--json', fx('lossy-transfer')]).stdout);
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['file', 'format', 'frames', 'warnings', 'flows', 'anomalies', 'endpoints', 'hosts']));
+    const frames = j.anomalies.map((x: { frame: number | null }) => x.frame ?? Infinity);
+    expect([...frames].sort((a, b) => a - b)).toEqual(frames);
+  });
+
+  it('--csv: one row per anomaly', () => {
+    const r = run(['analyze', '--csv', fx('missing-final-ack')]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('file,frame,flow,kind,variant,severity,direction,client_state,server_state,message');
+    expect(lines).toHaveLength(1 + 6);
+  });
+
+  it('--fail-on exits 3 when such a finding exists, and rejects unknown kinds', () => {
+    expect(run(['analyze', '--fail-on', 'missing-final-ack', fx('missing-final-ack')]).status).toBe(3);
+    expect(run(['analyze', '--fail-on', 'reset', fx('missing-final-ack')]).status).toBe(0);
+    const bad = run(['analyze', '--fail-on', 'nonsense', fx('missing-final-ack')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/unknown kind nonsense/);
+  });
+
+  it('leaks: exit 3 when a threshold is crossed; durations parsed', () => {
+    const r = run(['leaks', '--close-wait-threshold', '500ms', fx('close-wait-leak')]);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/10\.77\.0\.2:8080\s+20\s+\d+\s+\d+%/);
+    expect(run(['leaks', fx('close-wait-leak')]).status).toBe(0);
+    const j = JSON.parse(run(['leaks', '--json', '--time-wait-threshold', '150', fx('time-wait-storm')]).stdout);
+    expect(j.hosts[0].timeWait).toEqual({ atEnd: 200, peak: 200, clientSide: 200, serverSide: 0 });
+    expect(j.anomalies.map((x: { kind: string }) => x.kind)).toEqual(['time-wait-excess']);
+    expect(run(['leaks', '--close-wait-threshold', 'soon', fx('close-wait-leak')]).status).toBe(1);
+  });
+});

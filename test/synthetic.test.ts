@@ -1,0 +1,53 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeCapture } from '../src/analysis/analyze.js';
+import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
+import { ROOT } from './helpers/corpus.js';
+import { SYNTHETIC } from './helpers/synthetic.js';
+
+const DIR = join(ROOT, 'fixtures', 'synthetic');
+
+// SYNFIN_WRITE_SYNTHETIC=1 rewrites the committed captures (then re-run fixtures/synthetic/baseline.sh)
+if (process.env.SYNFIN_WRITE_SYNTHETIC) for (const [name, make] of Object.entries(SYNTHETIC)) writeFileSync(join(DIR, `${name}.pcap`), make());
+
+function tsharkFlags(name: string): Record<number, string[]> {
+  const out: Record<number, string[]> = {};
+  for (const line of readFileSync(join(DIR, `${name}.flags.tsv`), 'utf8').trim().split('\n').filter(Boolean)) {
+    const [f, ks] = line.split('\t');
+    out[Number(f)] = ks.split(',').sort();
+  }
+  return out;
+}
+
+describe('synthetic captures (built by test/helpers/synthetic.ts, flags checked with tshark 4.0.17)', () => {
+  for (const name of Object.keys(SYNTHETIC)) {
+    it(`${name}: the committed capture is what the writer builds`, () => {
+      expect(Buffer.from(readFileSync(join(DIR, `${name}.pcap`))).equals(Buffer.from(SYNTHETIC[name]()))).toBe(true);
+    });
+  }
+
+  it('zero-window-probe: true 1-byte probes and their ACKs, frame by frame as tshark flags them', async () => {
+    const a = await analyzeCapture(join(DIR, 'zero-window-probe.pcap'));
+    const ours: Record<number, string[]> = {};
+    const wireshark = new Set(WIRESHARK_KINDS.map((k) => k.id));
+    expect(a.anomalies.filter((x) => !wireshark.has(x.kind))).toEqual([]);
+    for (const x of a.anomalies) {
+      if (x.frame === null) continue;
+      (ours[x.frame] ??= []).push(x.kind);
+      if (x.kind === 'fast-retransmission' || x.kind === 'spurious-retransmission') ours[x.frame].push('retransmission');
+    }
+    for (const k of Object.keys(ours)) ours[Number(k)].sort();
+    expect(ours).toEqual(tsharkFlags('zero-window-probe'));
+    expect(Object.values(ours).flat()).toContain('zero-window-probe');
+    expect(Object.values(ours).flat()).toContain('zero-window-probe-ack');
+  });
+
+  it('half-open: a bare RST answering data is one half-open finding, not also a reset', async () => {
+    const a = await analyzeCapture(join(DIR, 'half-open.pcap'));
+    const life = a.anomalies.filter((x) => x.kind === 'half-open' || x.kind === 'reset');
+    expect(life.map((x) => [x.kind, x.variant, x.frame, x.direction])).toEqual([['half-open', 'no-tcb-rst', 7, 's2c']]);
+    expect(life[0].severity).toBe('error');
+    expect(life[0].message).toMatch(/^Server 192\.0\.2\.80:80 answered client 192\.0\.2\.1:51000's segment with a bare RST/);
+  });
+});
