@@ -208,7 +208,7 @@ export function buildProgram(): Command {
       opts,
       async (file, progress) => {
         const a = await analyzeCapture(file, { onProgress: progress.update, thresholds: thresholdsOf(opts), transitions: opts.transitions });
-        if (opts.failOn && a.anomalies.some((x) => opts.failOn!.includes(x.kind))) matched = true;
+        if (opts.failOn && a.has(opts.failOn)) matched = true;
         return a;
       },
       { text: (a) => renderAnalyze(a, { color: useColor(), limit: opts.limit }), json: analyzeJson, csv: { header: ANOMALY_CSV_COLUMNS.join(',') + '\n', rows: anomaliesCsv } },
@@ -229,7 +229,7 @@ export function buildProgram(): Command {
       opts,
       async (file, progress) => {
         const a = await analyzeCapture(file, { onProgress: progress.update, thresholds: thresholdsOf(opts) });
-        if (a.anomalies.some((x) => LEAK_KINDS.has(x.kind))) crossed = true;
+        if (a.has([...LEAK_KINDS])) crossed = true;
         return a;
       },
       { text: (a) => `${a.set.stats.file}\n${renderLeakTables(a)}`, json: leaksJson },

@@ -8,6 +8,7 @@ import type { Stream } from '../tcp/tracker.js';
 import { flagAnomaly, type Anomaly } from './anomalies.js';
 import { buildPeerPorts, clientIndexOf, FlowSet, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
 import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from './lifecycle.js';
+import { WIRESHARK_KINDS } from './seq-analysis.js';
 import type { StatsReport } from './stats.js';
 
 export interface EndpointLeaks {
@@ -41,35 +42,95 @@ export interface AnalyzeOptions extends FlowsOptions {
   thresholds?: Partial<Thresholds>;
 }
 
-/** The analysis of one capture: flows are built on demand, anomalies and aggregates are computed once. */
+/**
+ * The analysis of one capture. Flows and findings are built on demand, one at a time, so a report
+ * with hundreds of thousands of them is written without holding them all as objects.
+ */
 export class Analysis {
-  readonly anomalies: Anomaly[];
   readonly endpoints: EndpointLeaks[];
   readonly hosts: HostLeaks[];
+  private readonly life: LifeRecord[];
+  private readonly aggregate: Anomaly[];
+  private readonly clients: Array<0 | 1>;
+  private cache: Anomaly[] | null = null;
 
   constructor(readonly set: FlowSet, readonly analyzer: Analyzer, readonly thresholds: Thresholds) {
     const streams = set.tracker.streams;
     const peers = streams.some((s) => s.client < 0) ? buildPeerPorts(streams) : null;
-    const clients = streams.map((st) => clientIndexOf(st, peers));
+    this.clients = streams.map((st) => clientIndexOf(st, peers));
     const end = set.tracker.nowSec === -Infinity ? 0 : set.tracker.nowSec + set.tracker.nowNsec / 1e9;
-    analyzer.finish(streams, end, (st) => (1 - clients[st.id]) as 0 | 1);
-    const name = (st: Stream, i: 0 | 1) => {
-      const role = i === clients[st.id] ? 'client' : 'server';
-      return `${role} ${formatEndpoint(st.ipVersion, ipOf(st, i), st.portOf(i))}`;
-    };
-    const out: Anomaly[] = [];
-    for (const r of analyzer.records) {
-      const st = streams[r.stream];
-      out.push(flagAnomaly(r, clients[r.stream], (i) => name(st, i)));
-    }
-    const life = analyzer.life.map((r) => lifeAnomaly(r, streams[r.stream], clients[r.stream], name));
-    const { endpoints, hosts, aggregate } = leaks(streams, clients, analyzer, end, thresholds);
-    // findings sorted by frame; aggregates (no frame) last
-    const byFrame = (a: Anomaly, b: Anomaly) => (a.frame ?? Infinity) - (b.frame ?? Infinity);
-    life.sort(byFrame);
-    this.anomalies = merge(out, life, byFrame).concat(aggregate);
+    analyzer.finish(streams, end, (st) => (1 - this.clients[st.id]) as 0 | 1);
+    this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));
+    const { endpoints, hosts, aggregate } = leaks(streams, this.clients, analyzer, end, thresholds);
     this.endpoints = endpoints;
     this.hosts = hosts;
+    this.aggregate = aggregate;
+  }
+
+  private name(st: Stream, i: 0 | 1): string {
+    return `${i === this.clients[st.id] ? 'client' : 'server'} ${formatEndpoint(st.ipVersion, ipOf(st, i), st.portOf(i))}`;
+  }
+
+  /** Every finding, sorted by frame (the per-frame flags and the lifecycle findings merged), aggregates last. */
+  *eachAnomaly(): Generator<Anomaly> {
+    const streams = this.set.tracker.streams;
+    const flags = this.analyzer.records, life = this.life;
+    const name = (st: Stream, i: 0 | 1) => this.name(st, i);
+    let i = 0, j = 0;
+    while (i < flags.length || j < life.length) {
+      const lf = j < life.length ? life[j].frame ?? Infinity : Infinity;
+      if (i < flags.length && flags[i].frame <= lf) {
+        const r = flags[i++];
+        const st = streams[r.stream];
+        yield flagAnomaly(r, this.clients[r.stream], (k) => name(st, k));
+      } else {
+        const r = life[j++];
+        yield lifeAnomaly(r, streams[r.stream], this.clients[r.stream], name);
+      }
+    }
+    yield* this.aggregate;
+  }
+
+  /** All findings as an array (built once; the writers use eachAnomaly()). */
+  get anomalies(): Anomaly[] {
+    return (this.cache ??= [...this.eachAnomaly()]);
+  }
+
+  get anomalyCount(): number {
+    return this.analyzer.records.length + this.life.length + this.aggregate.length;
+  }
+
+  /** Findings per severity and kind (with its variant), from the raw records. */
+  kindCounts(): Array<{ severity: Anomaly['severity']; kind: string; count: number }> {
+    const m = new Map<string, { severity: Anomaly['severity']; kind: string; count: number }>();
+    const bump = (severity: Anomaly['severity'], kind: string) => {
+      const k = `${severity} ${kind}`;
+      const e = m.get(k);
+      if (e) e.count++; else m.set(k, { severity, kind, count: 1 });
+    };
+    for (const r of this.analyzer.records) { const k = KIND_BY_BIT.get(r.bit)!; bump(k.severity, k.id); }
+    for (const r of this.life) bump(r.severity, r.variant ? `${r.kind}:${r.variant}` : r.kind);
+    for (const x of this.aggregate) bump(x.severity, x.variant ? `${x.kind}:${x.variant}` : x.kind);
+    return [...m.values()];
+  }
+
+  /** Whether any finding is of one of these kinds. */
+  has(kinds: readonly string[]): boolean {
+    return this.kindCounts().some((k) => kinds.includes(k.kind.split(':')[0]));
+  }
+
+  /** Findings per flow, and a score that weighs errors and warnings (for "worst connections"). */
+  perFlow(): Map<number, { count: number; score: number }> {
+    const m = new Map<number, { count: number; score: number }>();
+    const add = (flow: number, sev: Anomaly['severity']) => {
+      const e = m.get(flow) ?? { count: 0, score: 0 };
+      e.count++;
+      e.score += sev === 'error' ? 100 : sev === 'warn' ? 10 : 1;
+      m.set(flow, e);
+    };
+    for (const r of this.analyzer.records) add(r.stream, KIND_BY_BIT.get(r.bit)!.severity);
+    for (const r of this.life) add(r.stream, r.severity);
+    return m;
   }
 
   report(): AnalyzeReport {
@@ -81,17 +142,9 @@ export class Analysis {
   get damaged() { return this.set.damaged; }
 }
 
-const ipOf = (st: Stream, i: number): string => formatIp(st.ipVersion, st.addrOf(i));
+const KIND_BY_BIT = new Map(WIRESHARK_KINDS.map((k) => [k.bit, k]));
 
-/** Merge two lists already sorted by `cmp`, keeping the order of equal items (first list first). */
-function merge<T>(a: T[], b: T[], cmp: (x: T, y: T) => number): T[] {
-  const out: T[] = [];
-  let i = 0, j = 0;
-  while (i < a.length && j < b.length) out.push(cmp(b[j], a[i]) < 0 ? b[j++] : a[i++]);
-  while (i < a.length) out.push(a[i++]);
-  while (j < b.length) out.push(b[j++]);
-  return out;
-}
+const ipOf = (st: Stream, i: number): string => formatIp(st.ipVersion, st.addrOf(i));
 
 function lifeAnomaly(r: LifeRecord, st: Stream, client: 0 | 1, name: (st: Stream, i: 0 | 1) => string): Anomaly {
   const message = r.template.replaceAll('{0}', name(st, 0)).replaceAll('{1}', name(st, 1));

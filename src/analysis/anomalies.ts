@@ -81,28 +81,27 @@ export class WiresharkFlags implements StreamHook {
   segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
     const a = this.analysisOf(st);
     if (sameIsnSyn) a.sameIsnSyn(d);
-    const t = seg.tsSec + seg.tsNsec / 1e9;
-    const rBase = st.baseOf(1 - d);
     const D = a.d[d];
-    const prevNext = D.nextseq, prevFrame = D.nextseqFrame, prevWin = D.win, prevNextTime = D.nextseqTime;
+    const prevNext = D.nextseq, prevFrame = D.nextseqFrame, prevWin = D.win, prevNextSec = D.nextseqSec, prevNextNsec = D.nextseqNsec;
     this.prevNextRaw = prevNext;
     let flags: number;
     if (seg.quoted) {
-      flags = a.after(seg, d, t, rBase, false) & (F_TFO_ACK | F_TFO_SYN | F_TFO_IGNORED);
+      a.after(seg, d, st, false); // an ICMP-quoted header is not a frame of the flow: its flags are not counted here
       this.pending = 0;
-      return void flags; // an ICMP-quoted header is not a frame of the flow: its flags are not counted here
+      return;
     }
-    flags = a.analyze(seg, d, rBase);
+    flags = a.analyze(seg, d, st);
     if (reuse === REUSE_NEW_STREAM || reuse === REUSE_SYNACK) flags |= F_PORT_REUSE;
     // a header cut by the snap length is analysed, but Wireshark shows none of its flags except TFO's (§3 intro)
     if (!seg.headerComplete) flags &= F_TFO_SYN | F_TFO_ACK | F_TFO_IGNORED;
     this.pending = flags;
     if (flags !== 0) {
       const base = st.baseOf(d);
+      const rBase = st.baseOf(1 - d);
       this.pendingSeg = {
         len: seg.payloadLength, relSeq: seqRel(seg.seq, base), relAck: seqRel(seg.ack, rBase),
         relNext: seqRel(prevNext, base), nextFrame: prevFrame, dupNum: a.dupNum, dupFrame: a.dupFrame,
-        window: seg.window, prevWindow: prevWin, peerWindow: a.d[1 - d].win, delta: t - prevNextTime, flags: seg.flags,
+        window: seg.window, prevWindow: prevWin, peerWindow: a.d[1 - d].win, delta: seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9, flags: seg.flags,
       };
     }
   }
@@ -112,12 +111,8 @@ export class WiresharkFlags implements StreamHook {
     if (flags === 0) return;
     this.pending = 0;
     const c = st.conn;
-    const shown = (i: 0 | 1) => {
-      if (c === null) return st.finalOf(i);
-      const x = c.displayed(i);
-      return STATES.indexOf(x.state) + (x.pending ? 16 : 0);
-    };
-    const s0 = shown(0), s1 = shown(1);
+    const s0 = c === null ? st.final0 : c.shown(0);
+    const s1 = c === null ? st.final1 : c.shown(1);
     for (let i = 0; i < WIRESHARK_KINDS.length; i++) {
       const bit = WIRESHARK_KINDS[i].bit;
       if ((flags & bit) === 0) continue;

@@ -225,6 +225,11 @@ export class FlowSet {
   get warningsOmitted(): number { return this.stats.warningsOmitted; }
   get damaged(): boolean { return this.stats.damaged; }
 
+  /** One flow by id. */
+  flow(id: number): FlowReport {
+    return flowReport(this.tracker.streams[id], this.peers, this.withTransitions);
+  }
+
   /** Flows in id order. */
   *flows(): Generator<FlowReport> {
     for (const st of this.tracker.streams) yield flowReport(st, this.peers, this.withTransitions);

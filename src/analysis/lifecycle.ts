@@ -72,8 +72,6 @@ class Side {
   finSec = 0;
   finSeq = 0;
   finCount = 0;
-  /** States after its first FIN (packed), for the anchor of missing-final-ack. */
-  finStates = -1;
   rstCount = 0;
   lastDataSec = -1;
   /** Time it acknowledged the peer's FIN (entered CLOSE_WAIT), and the peer FIN's time. */
@@ -112,8 +110,6 @@ export class StreamFacts extends StreamAnalysis {
   }
 }
 
-const pack = (s: { state: State; pending: boolean }) => STATES.indexOf(s.state) + (s.pending ? 16 : 0);
-
 /**
  * The analyzer behind `synfin analyze`: the Wireshark-compatible flags (inherited) and the
  * lifecycle anomalies, as one StreamHook and TransitionListener of the tracker.
@@ -135,10 +131,11 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     return this.analysisOf(st) as StreamFacts;
   }
 
+  /** Both endpoints' shown states now (computed only when a finding is raised). */
   private states(st: Stream): [number, number] {
     const c = st.conn;
-    if (c === null) return [st.finalOf(0), st.finalOf(1)];
-    return [pack(c.displayed(0)), pack(c.displayed(1))];
+    if (c === null) return [st.final0, st.final1];
+    return [c.shown(0), c.shown(1)];
   }
 
   private add(st: Stream, kind: string, variant: string | null, severity: Severity, frame: number | null, from: -1 | 0 | 1,
@@ -189,11 +186,10 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const f = seg.flags;
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0;
-    const states = this.states(st);
     const S = `{${d}}`, R = `{${r}}`; // the sender's and the receiver's names in message templates
     if (this.dupPending) {
       this.dupPending = false;
-      this.add(st, 'duplicate-frame', null, 'info', seg.frame, d, states,
+      this.add(st, 'duplicate-frame', null, 'info', seg.frame, d, this.states(st),
         `${S} sent the very same frame twice within 1 ms (same IP ID, sequence numbers, flags, window and checksum): a capture artefact, typically a mirror port.`);
       return; // a copy is not a second event: it counts for nothing below (a second SYN, a FIN retransmission, …)
     }
@@ -201,7 +197,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const combo = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (combo >= 2) {
       const v = syn && fin ? 'syn-fin' : syn && rst ? 'syn-rst' : 'fin-rst';
-      this.add(st, 'state-violation', v, 'warn', seg.frame, d, states, `${S} sent a segment with ${v.toUpperCase().replace('-', '+')} set together, which no TCP state accepts.`);
+      this.add(st, 'state-violation', v, 'warn', seg.frame, d, this.states(st), `${S} sent a segment with ${v.toUpperCase().replace('-', '+')} set together, which no TCP state accepts.`);
     }
     if (syn && !ack) {
       if (A.synCount++ === 0) { A.synFrame = seg.frame; A.synSec = t; }
@@ -212,7 +208,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         if (B.synCount > 0 && st.conn !== null) {
           const peer = st.conn.ep[r];
           if (peer.isnKnown && seg.ack !== seqAdd(peer.isn, 1) && !(seqGt(seg.ack, seqAdd(peer.isn, 1)) && seqLe(seg.ack, peer.sndNxt))) {
-            this.add(st, 'handshake-bad-ack', 'synack-ack', 'error', seg.frame, d, states,
+            this.add(st, 'handshake-bad-ack', 'synack-ack', 'error', seg.frame, d, this.states(st),
               `${S}'s SYN+ACK acknowledges ${((seg.ack - peer.isn) >>> 0)} instead of 1 (the SYN's sequence number + 1).`, { ack: seg.ack, expected: seqAdd(peer.isn, 1) });
           }
         }
@@ -221,11 +217,11 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (!syn && !rst && seg.payloadLength > 0) A.lastDataSec = t;
     // data-after-close: new data past the sender's own FIN (reference §7.13)
     if (!syn && !rst && seg.payloadLength > 0 && A.finCount > 0 && seqGt(seqAdd(seg.seq, seg.payloadLength), A.finSeq)) {
-      this.add(st, 'data-after-close', 'after-own-fin', 'warn', seg.frame, d, states, `${S} sent ${seg.payloadLength} byte(s) of new data after its own FIN.`);
+      this.add(st, 'data-after-close', 'after-own-fin', 'warn', seg.frame, d, this.states(st), `${S} sent ${seg.payloadLength} byte(s) of new data after its own FIN.`);
     }
     if (fin && !rst) {
       const finSeq = seqAdd(seg.seq, seg.payloadLength + (syn ? 1 : 0));
-      if (A.finCount === 0) { A.finFrame = seg.frame; A.finSec = t; A.finSeq = finSeq; A.finStates = states[0] | (states[1] << 5); A.finCount = 1; }
+      if (A.finCount === 0) { A.finFrame = seg.frame; A.finSec = t; A.finSeq = finSeq; A.finCount = 1; }
       else if (finSeq === A.finSeq) A.finCount++;
     }
     if (ack && B.finCount > 0 && seqGe(seg.ack, seqAdd(B.finSeq, 1))) B.finAcked = true;
@@ -233,7 +229,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (rst && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !F.resetReported &&
         ((!ack && seg.seq === B.lastAck && B.lastHasAck) || (ack && seg.seq === 0 && !B.lastHasAck && seg.ack === B.lastEnd))) {
       F.resetReported = true;
-      this.add(st, 'half-open', 'no-tcb-rst', 'error', seg.frame, d, states,
+      this.add(st, 'half-open', 'no-tcb-rst', 'error', seg.frame, d, this.states(st),
         `${S} answered ${R}'s segment with a bare RST (seq = the segment's ack): ${S} no longer has this connection while ${R} still does.`);
     }
     if (rst) A.rstCount++;
@@ -241,9 +237,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     // invalid-rst: a RST its receiver must ignore, seen while the receiver is in a synchronized state or SYN_SENT
     if (rst && st.conn !== null) {
       const recv = st.conn.ep[r].state;
-      const shown = states[r] & 15;
+      const shown = this.states(st)[r] & 15;
       if (shown !== CLOSED && shown !== LISTEN && recv !== CLOSED && recv !== LISTEN) {
-        this.add(st, 'invalid-rst', shown === SYN_SENT ? 'unacceptable-ack' : 'out-of-window', 'warn', seg.frame, d, states,
+        this.add(st, 'invalid-rst', shown === SYN_SENT ? 'unacceptable-ack' : 'out-of-window', 'warn', seg.frame, d, this.states(st),
           shown === SYN_SENT ? `${R} in SYN_SENT must ignore ${S}'s RST: it does not acknowledge ${R}'s SYN.`
             : `${R} must ignore ${S}'s RST: its sequence number is not the one ${R} expects next.`);
       }

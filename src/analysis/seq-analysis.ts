@@ -5,6 +5,7 @@
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { seqAdd, seqGt, seqLe, seqLt } from '../tcp/seq.js';
+import type { Stream } from '../tcp/tracker.js';
 
 // flag bits, one per synfin id
 export const F_RETRANSMISSION = 1 << 0;
@@ -49,23 +50,32 @@ export const WIRESHARK_KINDS: ReadonlyArray<{ id: string; bit: number; severity:
 ];
 
 /** Fast retransmission: the re-send must come within this long of the receiver's last segment (§3.3 item 4). */
-export const FAST_RETRANSMIT_WINDOW_S = 0.020;
+export const FAST_RETRANSMIT_WINDOW_NS = 20_000_000;
 /** Out-of-order threshold when the initial RTT is unknown (§3.3 item 5). */
-export const OUT_OF_ORDER_DEFAULT_S = 0.003;
+export const OUT_OF_ORDER_DEFAULT_NS = 3_000_000;
 
 const SHIFT_UNKNOWN = -1;
 const SHIFT_NONE = -2;
 const NEVER = -Infinity;
 
+/**
+ * b − a in integer nanoseconds, exact (as Wireshark's nstime) while the seconds differ by less than
+ * about 104 days; a float of absolute seconds would lose the microseconds these thresholds compare.
+ */
+const deltaNs = (aSec: number, aNsec: number, bSec: number, bNsec: number): number => (bSec - aSec) * 1e9 + (bNsec - aNsec);
+
 /** Per-direction state (§3.1). Sentinels are Wireshark's: 0 means "unknown" for nextseq, contig and lastack. */
 class Dir {
   nextseq = 0;
-  nextseqTime = 0;
+  nextseqSec = 0;
+  nextseqNsec = 0;
   nextseqFrame = 0;
   /** Wireshark's maxseqtobeacked: end of the contiguous data seen. */
   contig = 0;
   lastack = 0;
-  lastackTime = NEVER;
+  /** Time of the direction's last segment; NEVER until it sends one. */
+  lastackSec = NEVER;
+  lastackNsec = 0;
   /** Raw window of the last segment; 0xFFFFFFFF = none yet. */
   win = 0xffffffff;
   shift = SHIFT_UNKNOWN;
@@ -79,8 +89,9 @@ class Dir {
 /** The sequence analysis of one stream; create a new one for every new stream. */
 export class StreamAnalysis {
   readonly d: [Dir, Dir] = [new Dir(), new Dir()];
-  private synTime = NEVER;
-  /** tcp.analysis.initial_rtt in seconds; 0 = unknown. */
+  private synSec = NEVER;
+  private synNsec = 0;
+  /** tcp.analysis.initial_rtt in nanoseconds; 0 = unknown (may be negative, §3.1). */
   irtt = 0;
   private mpOps = 0;
   private hadMptcp = false;
@@ -96,15 +107,15 @@ export class StreamAnalysis {
   }
 
   /**
-   * Steps 1–11 and U for one analysed segment sent in `dir`; returns its flags. `rBase` is the
-   * reverse direction's relative-sequence base after this segment set it (for tfo-ack).
+   * Steps 1–11 and U for one analysed segment sent in `dir` of stream `st`; returns its flags.
+   * (Sequence numbers are read from the objects: passed alone, V8 would box them on every call.)
    */
-  analyze(seg: Segment, dir: 0 | 1, rBase: number): number {
+  analyze(seg: Segment, dir: 0 | 1, st: Stream): number {
     const D = this.d[dir];
     const R = this.d[1 - dir];
     const f = seg.flags;
     const seq = seg.seq, ack = seg.ack, len = seg.payloadLength, win = seg.window, frame = seg.frame;
-    const t = seg.tsSec + seg.tsNsec / 1e9;
+    const sec = seg.tsSec, nsec = seg.tsNsec;
     const syn = (f & SYN) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0, hasAck = (f & ACK) !== 0;
     const noSFR = (f & (SYN | FIN | RST)) === 0;
     let flags = 0;
@@ -169,12 +180,13 @@ export class StreamAnalysis {
     if ((len > 0 || syn || fin) && (flags & F_KEEP_ALIVE) === 0) {
       let notAdv = D.nextseq !== 0 && seqLt(seq, D.nextseq);
       if (len > 1 && seq === seqAdd(D.nextseq, -1)) notAdv = false; // data after an untaken 1-byte probe
-      const sinceReceiver = t - R.lastackTime;
-      const sinceNewest = t - D.nextseqTime;
-      const thr = this.irtt === 0 ? OUT_OF_ORDER_DEFAULT_S : this.irtt < 0 ? Infinity : this.irtt;
+      // time deltas are unsigned in Wireshark: a negative one is never below a threshold
+      const sinceReceiver = R.lastackSec === NEVER ? -1 : deltaNs(R.lastackSec, R.lastackNsec, sec, nsec);
+      const sinceNewest = deltaNs(D.nextseqSec, D.nextseqNsec, sec, nsec);
+      const thr = this.irtt === 0 ? OUT_OF_ORDER_DEFAULT_NS : this.irtt < 0 ? Infinity : this.irtt;
       if (len > 0 && R.lastack !== 0 && seqLe(seqAdd(seq, len), R.lastack)) {
         flags |= F_SPURIOUS_RETRANSMISSION;
-      } else if (notAdv && R.dupacks >= 2 && R.lastack === seq && sinceReceiver >= 0 && sinceReceiver < FAST_RETRANSMIT_WINDOW_S) {
+      } else if (notAdv && R.dupacks >= 2 && R.lastack === seq && sinceReceiver >= 0 && sinceReceiver < FAST_RETRANSMIT_WINDOW_NS) {
         flags |= F_FAST_RETRANSMISSION;
       } else if (notAdv && sinceNewest >= 0 && sinceNewest < thr && D.nextseq !== seqAdd(seq, len + (syn || fin ? 1 : 0))) {
         flags |= F_OUT_OF_ORDER;
@@ -187,23 +199,25 @@ export class StreamAnalysis {
     const probe = (flags & F_ZERO_WINDOW_PROBE) !== 0;
     if ((seqGt(end, D.nextseq) || D.nextseq === 0) && !probe) {
       D.nextseq = end;
-      D.nextseqTime = t;
+      D.nextseqSec = sec;
+      D.nextseqNsec = nsec;
       D.nextseqFrame = frame;
     }
     if ((seq === D.contig || D.contig === 0) && !probe) D.contig = D.nextseq;
     D.win = win;
     D.lastack = ack;
-    D.lastackTime = t;
+    D.lastackSec = sec;
+    D.lastackNsec = nsec;
     D.lastFlags = flags;
     if (this.hadMptcp) D.mpOps = this.mpOps;
-    return flags | this.after(seg, dir, t, rBase, true);
+    return flags | this.after(seg, dir, st, true);
   }
 
   /**
    * V1–V4 (§3.4): updates that follow every header with a stream, analysed or not (ICMP-quoted
    * headers and cut headers too). Returns the TCP Fast Open flags of this segment.
    */
-  after(seg: Segment, dir: 0 | 1, t: number, rBase: number, analysed: boolean): number {
+  after(seg: Segment, dir: 0 | 1, st: Stream, analysed: boolean): number {
     const D = this.d[dir];
     const R = this.d[1 - dir];
     const f = seg.flags;
@@ -212,12 +226,12 @@ export class StreamAnalysis {
     let flags = 0;
     // V1
     if (syn) {
-      if (!ack) this.synTime = t;
+      if (!ack) { this.synSec = seg.tsSec; this.synNsec = seg.tsNsec; }
       D.firstAckPending = true;
     }
     // V2: the initial RTT, measured once at the first ACK after a SYN
     if (ack && !syn) {
-      if (this.synTime !== NEVER && this.irtt === 0) this.irtt = t - this.synTime;
+      if (this.synSec !== NEVER && this.irtt === 0) this.irtt = deltaNs(this.synSec, this.synNsec, seg.tsSec, seg.tsNsec);
       D.firstAckPending = false;
     }
     // V3: window scale, decided per side
@@ -231,7 +245,8 @@ export class StreamAnalysis {
       flags |= F_TFO_SYN;
       if (seg.payloadLength > 0) this.tfoSynData = true;
     } else if (syn && ack) {
-      const relAck = seg.quoted || !analysed ? seg.ack : (seg.ack - rBase) >>> 0;
+      // relative to the reverse direction's base as this segment's analysis set it
+      const relAck = seg.quoted || !analysed ? seg.ack : (seg.ack - st.baseOf(1 - dir)) >>> 0;
       if (relAck > 1) flags |= F_TFO_ACK;
       else if (this.tfoSynData) flags |= F_TFO_IGNORED;
     }

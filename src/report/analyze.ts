@@ -21,12 +21,6 @@ function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
   return o.color ? `${COLOR[sev]}${text}${RESET}` : text;
 }
 
-function countBy<T>(xs: Iterable<T>, key: (x: T) => string): Array<[string, number]> {
-  const m = new Map<string, number>();
-  for (const x of xs) { const k = key(x); m.set(k, (m.get(k) ?? 0) + 1); }
-  return [...m].sort((a, b) => b[1] - a[1]);
-}
-
 /** The leak tables: CLOSE_WAIT per server endpoint, stragglers, TIME_WAIT per host. */
 export function renderLeakTables(a: Analysis): string {
   const out: string[] = [];
@@ -67,45 +61,49 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   const out: string[] = [];
   out.push(`${head.file}: ${head.format}, ${thousands(head.frames)} frames, ${thousands(head.tcpSegments)} TCP segments, ${thousands(streams.length)} connection${streams.length === 1 ? '' : 's'}`);
   out.push('');
-  const flows = [...a.set.flows()];
+  const states = new Map<string, number>(), zeek = new Map<string, number>();
+  for (const f of a.set.flows()) {
+    const k = `${f.finalState.client}\t${f.finalState.server}`;
+    states.set(k, (states.get(k) ?? 0) + 1);
+    zeek.set(f.connState, (zeek.get(f.connState) ?? 0) + 1);
+  }
+  const byCount = (m: Map<string, number>) => [...m].sort((x, y) => y[1] - x[1]);
   out.push('Connections by final state (client / server):');
-  out.push(table(['COUNT', 'CLIENT', 'SERVER'], countBy(flows, (f) => `${f.finalState.client}\t${f.finalState.server}`).slice(0, 12)
-    .map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
-  out.push(`Zeek conn_state: ${countBy(flows, (f) => f.connState).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
+  out.push(table(['COUNT', 'CLIENT', 'SERVER'], byCount(states).slice(0, 12).map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
+  out.push(`Zeek conn_state: ${byCount(zeek).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
   out.push('');
-  const kinds = countBy(a.anomalies, (x) => `${x.severity}\t${x.kind}${x.variant ? `:${x.variant}` : ''}`)
-    .sort((x, y) => SEVERITY_RANK[x[0].split('\t')[0] as Anomaly['severity']] - SEVERITY_RANK[y[0].split('\t')[0] as Anomaly['severity']] || y[1] - x[1]);
+  const kinds = a.kindCounts().sort((x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.count - x.count);
   if (kinds.length === 0) {
     out.push('Findings: none.');
   } else {
     out.push('Findings by kind:');
-    out.push(table(['SEVERITY', 'KIND', 'COUNT'], kinds.map(([k, n]) => {
-      const [sev, kind] = k.split('\t');
-      return [paint(o, sev as Anomaly['severity'], sev.padEnd(5)), kind, thousands(n)];
-    })).trimEnd());
+    out.push(table(['SEVERITY', 'KIND', 'COUNT'], kinds.map((k) => [paint(o, k.severity, k.severity.padEnd(5)), k.kind, thousands(k.count)])).trimEnd());
+    const dup = kinds.find((k) => k.kind === 'duplicate-frame');
+    if (dup && dup.count * 100 > head.frames) {
+      out.push(`Note: ${thousands(dup.count)} frames (${((100 * dup.count) / head.frames).toFixed(1)}%) are duplicates of the frame before them: Wireshark-compatible retransmissions and duplicate ACKs are inflated by them.`);
+    }
     // worst connections: most findings, errors and warnings first
-    const score = new Map<number, number>();
-    for (const x of a.anomalies) if (x.flow !== null) score.set(x.flow, (score.get(x.flow) ?? 0) + (x.severity === 'error' ? 100 : x.severity === 'warn' ? 10 : 1));
-    const worst = [...score].sort((p, q) => q[1] - p[1]).slice(0, 10);
+    const per = a.perFlow();
+    const worst = [...per].sort((p, q) => q[1].score - p[1].score).slice(0, 10);
     if (worst.length > 0) {
-      const per = new Map<number, number>();
-      for (const x of a.anomalies) if (x.flow !== null) per.set(x.flow, (per.get(x.flow) ?? 0) + 1);
       out.push('');
       out.push('Worst connections:');
       out.push(table(['FLOW', 'CLIENT', 'SERVER', 'FINDINGS', 'CLIENT STATE', 'SERVER STATE'], worst.map(([id]) => {
-        const f = flows[id];
+        const f = a.set.flow(id);
         return [String(id), formatEndpoint(f.ipVersion, f.client.ip, f.client.port), formatEndpoint(f.ipVersion, f.server.ip, f.server.port),
-          thousands(per.get(id) ?? 0), f.finalState.client, f.finalState.server];
+          thousands(per.get(id)?.count ?? 0), f.finalState.client, f.finalState.server];
       })).trimEnd());
     }
   }
   out.push('');
   out.push(renderLeakTables(a).trimEnd());
-  if (a.anomalies.length > 0) {
+  const total = a.anomalyCount;
+  if (total > 0) {
     out.push('');
-    const shown = a.anomalies.slice(0, o.limit);
-    out.push(a.anomalies.length > shown.length
-      ? `Findings (the first ${shown.length} of ${thousands(a.anomalies.length)}; --json or --csv lists them all, --limit shows more):`
+    const shown: Anomaly[] = [];
+    for (const x of a.eachAnomaly()) { if (shown.length >= o.limit) break; shown.push(x); }
+    out.push(total > shown.length
+      ? `Findings (the first ${shown.length} of ${thousands(total)}; --json or --csv lists them all, --limit shows more):`
       : 'Findings:');
     for (const x of shown) {
       const where = x.frame === null ? '' : `frame ${x.frame} `;
@@ -126,14 +124,14 @@ export function* analyzeJson(a: Analysis): Generator<string> {
   for (const f of a.set.flows()) { yield (first ? '\n    ' : ',\n    ') + flowJson(f); first = false; }
   yield (first ? ']' : '\n  ]') + ',\n  "anomalies": [';
   first = true;
-  for (const x of a.anomalies) { yield (first ? '\n    ' : ',\n    ') + anomalyJson(x); first = false; }
+  for (const x of a.eachAnomaly()) { yield (first ? '\n    ' : ',\n    ') + anomalyJson(x); first = false; }
   yield (first ? ']' : '\n  ]') + `,\n  "endpoints": ${JSON.stringify(a.endpoints)},\n  "hosts": ${JSON.stringify(a.hosts)}\n}`;
 }
 
 /** `synfin leaks --json`: the head fields, the aggregates and the leak findings. */
 export function* leaksJson(a: Analysis): Generator<string> {
   const head = JSON.stringify(a.set.head(), null, 2);
-  const findings = a.anomalies.filter((x) => LEAK_KINDS.has(x.kind));
+  const findings = [...a.eachAnomaly()].filter((x) => LEAK_KINDS.has(x.kind));
   yield head.slice(0, head.length - 2) +
     `,\n  "endpoints": ${JSON.stringify(a.endpoints, null, 2).split('\n').join('\n  ')}` +
     `,\n  "hosts": ${JSON.stringify(a.hosts, null, 2).split('\n').join('\n  ')}` +
@@ -147,7 +145,7 @@ export const ANOMALY_CSV_COLUMNS = ['file', 'frame', 'flow', 'kind', 'variant', 
 
 export function* anomaliesCsv(a: Analysis): Generator<string> {
   const file = a.set.stats.file;
-  for (const x of a.anomalies) {
+  for (const x of a.eachAnomaly()) {
     yield [file, x.frame, x.flow, x.kind, x.variant, x.severity, x.direction, x.states?.client ?? null, x.states?.server ?? null, x.message]
       .map(csvCell).join(',') + '\n';
   }

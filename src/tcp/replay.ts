@@ -293,6 +293,12 @@ export class Connection {
 
   /** The state shown after a frame: committed, with the non-contradicted pending events applied. */
   displayed(i: 0 | 1): { state: State; pending: boolean } {
+    const v = this.shown(i);
+    return { state: STATES[v & 15], pending: v >= 16 };
+  }
+
+  /** The same as displayed(), packed without allocating: the state's index, plus 16 while pending. */
+  shown(i: 0 | 1): number {
     const e = this.ep[i];
     let s = e.state;
     let pending = false;
@@ -301,7 +307,7 @@ export class Connection {
       const n = nextState(s, p.event);
       if (n !== s) { s = n; pending = true; }
     }
-    return { state: STATES[s], pending };
+    return pending ? s + 16 : s;
   }
 
   // ------------------------------------------------------------------ segments
@@ -501,8 +507,7 @@ export class Connection {
   /** §6.2: is a RST from A acceptable to B, judged on B's displayed state? */
   private rstAcceptable(B: Endpoint, A: Endpoint, s: ReplaySegment): boolean {
     const bi = this.ep[0] === B ? 0 : 1;
-    const shown = STATES.indexOf(this.displayed(bi as 0 | 1).state);
-    switch (shown) {
+    switch (this.shown(bi) & 15) {
       case CLOSED: case LISTEN: return false;
       case SYN_SENT:
         return (s.flags & ACK) !== 0 && B.isnKnown && seqLt(B.isn, s.ack) && seqLe(s.ack, B.sndNxt);
