@@ -30,30 +30,38 @@ export interface Anomaly {
 }
 
 /** A per-frame flag as collected while streaming: numbers only; text is made at report time. */
-export interface FlagRecord {
-  bit: number;
-  frame: number;
-  stream: number;
+export class FlagRecord {
+  bit = 0;
+  frame = 0;
+  stream = 0;
   /** Sender's index in the stream. */
-  from: 0 | 1;
+  from: 0 | 1 = 0;
   /** Both endpoints' shown states after the frame (state index; +16 when pending). */
-  s0: number;
-  s1: number;
-  len: number;
-  relSeq: number;
-  relAck: number;
+  s0 = 0;
+  s1 = 0;
+  len = 0;
+  relSeq = 0;
+  relAck = 0;
   /** For retransmissions and gaps: the direction's highest relative sequence before this segment. */
-  relNext: number;
-  nextFrame: number;
-  dupNum: number;
-  dupFrame: number;
-  window: number;
-  prevWindow: number;
+  relNext = 0;
+  nextFrame = 0;
+  dupNum = 0;
+  dupFrame = 0;
+  window = 0;
+  prevWindow = 0;
   /** The peer's last advertised raw window before this segment. */
-  peerWindow: number;
-  delta: number;
+  peerWindow = 0;
+  /** Seconds since the direction's newest segment. */
+  delta = 0;
   /** TCP flags of the segment. */
-  flags: number;
+  flags = 0;
+
+  copy(bit: number): FlagRecord {
+    const r = new FlagRecord();
+    Object.assign(r, this);
+    r.bit = bit;
+    return r;
+  }
 }
 
 /** Collects the Wireshark-compatible flags of every analysed segment (reference §3). */
@@ -63,7 +71,7 @@ export class WiresharkFlags implements StreamHook {
   readonly counts = new Float64Array(WIRESHARK_KINDS.length);
   /** Flags of the segment being processed, until its replay is done. */
   protected pending = 0;
-  private pendingSeg: Partial<FlagRecord> = {};
+  private pendingRec: FlagRecord | null = null;
   /** The sender direction's highest sequence number (raw) before the segment being processed. */
   protected prevNextRaw = 0;
 
@@ -97,27 +105,31 @@ export class WiresharkFlags implements StreamHook {
     this.pending = flags;
     if (flags !== 0) {
       const base = st.baseOf(d);
-      const rBase = st.baseOf(1 - d);
-      this.pendingSeg = {
-        len: seg.payloadLength, relSeq: seqRel(seg.seq, base), relAck: seqRel(seg.ack, rBase),
-        relNext: seqRel(prevNext, base), nextFrame: prevFrame, dupNum: a.dupNum, dupFrame: a.dupFrame,
-        window: seg.window, prevWindow: prevWin, peerWindow: a.d[1 - d].win, delta: seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9, flags: seg.flags,
-      };
+      const r = new FlagRecord();
+      r.frame = seg.frame; r.stream = st.id; r.from = d;
+      r.len = seg.payloadLength; r.relSeq = seqRel(seg.seq, base); r.relAck = seqRel(seg.ack, st.baseOf(1 - d));
+      r.relNext = seqRel(prevNext, base); r.nextFrame = prevFrame; r.dupNum = a.dupNum; r.dupFrame = a.dupFrame;
+      r.window = seg.window; r.prevWindow = prevWin; r.peerWindow = a.d[1 - d].win;
+      r.delta = seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9; r.flags = seg.flags;
+      this.pendingRec = r;
     }
   }
 
-  replayed(st: Stream, d: 0 | 1, seg: Segment): void {
+  replayed(st: Stream, _d: 0 | 1, _seg: Segment): void {
     const flags = this.pending;
     if (flags === 0) return;
     this.pending = 0;
     const c = st.conn;
-    const s0 = c === null ? st.final0 : c.shown(0);
-    const s1 = c === null ? st.final1 : c.shown(1);
+    const rec = this.pendingRec!;
+    this.pendingRec = null;
+    rec.s0 = c === null ? st.final0 : c.shown(0);
+    rec.s1 = c === null ? st.final1 : c.shown(1);
+    let first = true;
     for (let i = 0; i < WIRESHARK_KINDS.length; i++) {
       const bit = WIRESHARK_KINDS[i].bit;
       if ((flags & bit) === 0) continue;
       this.counts[i]++;
-      this.records.push({ ...(this.pendingSeg as FlagRecord), bit, frame: seg.frame, stream: st.id, from: d, s0, s1 });
+      if (first) { rec.bit = bit; this.records.push(rec); first = false; } else this.records.push(rec.copy(bit));
     }
   }
 

@@ -96,18 +96,16 @@ class Side {
   gapFrames: number[] = [];
 }
 
-/** The sequence analysis plus the lifecycle facts of one stream. */
+/**
+ * The sequence analysis plus the lifecycle facts of one stream's current connection. The facts
+ * (`side`) are settled and dropped when the tracker releases the connection; the small sequence
+ * analysis state stays for late segments.
+ */
 export class StreamFacts extends StreamAnalysis {
-  readonly side: [Side, Side] = [new Side(), new Side()];
+  side: [Side, Side] | null = [new Side(), new Side()];
   connections = 0;
   /** An accepted RST already explained as half-open or reset on this stream. */
   resetReported = false;
-
-  newConnection(): void {
-    this.side[0] = new Side();
-    this.side[1] = new Side();
-    this.resetReported = false;
-  }
 }
 
 /**
@@ -131,6 +129,44 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     return this.analysisOf(st) as StreamFacts;
   }
 
+  /** The facts of the stream's current connection; a new connection settles the previous one's. */
+  private current(st: Stream): StreamFacts & { side: [Side, Side] } {
+    const F = this.facts(st);
+    if (F.connections !== st.connections) {
+      if (F.side !== null && F.connections > 0) this.settle(st, F.side);
+      if (F.side === null || F.connections > 0) F.side = [new Side(), new Side()];
+      F.connections = st.connections;
+      F.resetReported = false;
+    }
+    if (F.side === null) F.side = [new Side(), new Side()];
+    return F as StreamFacts & { side: [Side, Side] };
+  }
+
+  /** The connection is over: keep what the aggregates need, drop the facts. */
+  released(st: Stream): void {
+    const F = st.ext as StreamFacts | null;
+    if (F === null || F.side === null) return;
+    this.settle(st, F.side);
+    F.side = null;
+  }
+
+  /** TIME_WAIT intervals and capture loss of one connection (the parts that need no T_end). */
+  private settle(st: Stream, side: [Side, Side]): void {
+    for (const i of [0, 1] as const) {
+      const P = side[i], A = side[1 - i];
+      if (P.twEnter >= 0) this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + this.t.timeWaitLen));
+      // capture-loss (§7.15): a gap the receiver acknowledged without any retransmission filling it
+      for (let g = 0; g < P.gaps.length; g += 2) {
+        if (P.gaps[g] === P.gaps[g + 1]) continue; // filled by a retransmission
+        if (A.lastAck !== 0 && seqGe(A.lastAck, P.gaps[g + 1])) {
+          this.add(st, 'capture-loss', null, 'info', P.gapFrames[g / 2], i, null,
+            `{${1 - i}} acknowledged ${((P.gaps[g + 1] - P.gaps[g]) >>> 0)} byte(s) of {${i}}'s data that the capture never showed and that were never retransmitted: the capture, not the network, lost them.`,
+            { bytes: (P.gaps[g + 1] - P.gaps[g]) >>> 0 });
+        }
+      }
+    }
+  }
+
   /** Both endpoints' shown states now (computed only when a finding is raised). */
   private states(st: Stream): [number, number] {
     const c = st.conn;
@@ -148,8 +184,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   override segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
     super.segment(st, d, seg, reuse, sameIsnSyn);
     if (seg.quoted) return;
-    const F = this.facts(st);
-    const A = F.side[d];
+    const A = this.current(st).side[d];
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const f = seg.flags;
     // duplicate-frame: the same frame again within 1 ms in the same direction (§7.15)
@@ -179,8 +214,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   override replayed(st: Stream, d: 0 | 1, seg: Segment): void {
     super.replayed(st, d, seg);
-    const F = this.facts(st);
-    if (F.connections !== st.connections) { F.connections = st.connections; if (st.connections > 1) F.newConnection(); }
+    const F = this.current(st);
     const r = (1 - d) as 0 | 1;
     const A = F.side[d], B = F.side[r];
     const f = seg.flags;
@@ -250,7 +284,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   onTransition(tag: object, i: 0 | 1, from: number, to: number, event: number, frame: number, atFrame: number, atSec: number,
     inferred: boolean, revert: boolean): void {
     const st = tag as Stream;
-    const F = this.facts(st);
+    const F = this.current(st);
     const S = F.side[i];
     const other = (1 - i) as 0 | 1;
     if (revert) {
@@ -296,7 +330,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const t = this.t;
     for (const st of streams) {
       const F = st.ext as StreamFacts | null;
-      if (F === null) continue;
+      if (F === null || F.side === null) continue; // settled when its connection was released
       const srv = serverOf(st), cli = (1 - srv) as 0 | 1;
       const C = F.side[cli], S = F.side[srv];
       const oneSided = st.pk0 === 0 || st.pk1 === 0;
@@ -342,18 +376,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
               { age: Math.round(age * 1e3) / 1e3, idle: Math.round((endSec - idleFrom) * 1e3) / 1e3, holder: i === srv ? 'server' : 'client' });
           }
         }
-        // TIME_WAIT intervals for the per-host accounting (§7.11)
-        if (P.twEnter >= 0) this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + t.timeWaitLen));
-        // capture-loss (§7.15): a gap the receiver acknowledged without any retransmission filling it
-        for (let g = 0; g < P.gaps.length; g += 2) {
-          if (P.gaps[g] === P.gaps[g + 1]) continue; // filled by a retransmission
-          if (A.lastAck !== 0 && seqGe(A.lastAck, P.gaps[g + 1])) {
-            this.add(st, 'capture-loss', null, 'info', P.gapFrames[g / 2], i, null,
-              `{${1 - i}} acknowledged ${((P.gaps[g + 1] - P.gaps[g]) >>> 0)} byte(s) of {${i}}'s data that the capture never showed and that were never retransmitted: the capture, not the network, lost them.`,
-              { bytes: (P.gaps[g + 1] - P.gaps[g]) >>> 0 });
-          }
-        }
       }
+      this.settle(st, F.side);
     }
   }
 }

@@ -27,6 +27,8 @@ export interface StreamHook {
   segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void;
   /** After the replay of a segment of the flow (not for ICMP-quoted headers). */
   replayed(st: Stream, d: 0 | 1, seg: Segment): void;
+  /** The stream's connection is over and its working state released (not called at the end of the capture). */
+  released?(st: Stream): void;
 }
 
 export interface TrackerOptions {
@@ -403,6 +405,7 @@ export class Tracker {
   private release(st: Stream, c: Connection): void {
     st.settle(c);
     this.live.delete(st);
+    this.opts.hook?.released?.(st);
     if (this.spare.length < MAX_SPARE_CONNECTIONS) this.spare.push(c);
   }
 
