@@ -109,6 +109,22 @@ export class Endpoint {
     return STATES[this.state];
   }
 
+  /** What every segment the endpoint sends tells: its highest sequence number (RST aside) and acknowledgment. */
+  noteSent(s: ReplaySegment): void {
+    const f = s.flags;
+    if ((f & RST) === 0) {
+      const end = seqAdd(s.seq, s.len + ((f & SYN) !== 0 ? 1 : 0) + ((f & FIN) !== 0 ? 1 : 0));
+      if (!this.sndNxtKnown || seqGt(end, this.sndNxt)) { this.sndNxt = end; this.sndNxtKnown = true; }
+    }
+    if ((f & ACK) !== 0) {
+      if (!this.ackKnown || seqGt(s.ack, this.highAck)) this.highAck = s.ack;
+      this.lastAck = s.ack;
+      this.ackKnown = true;
+    }
+    this.sent++;
+    if (!s.inferred) this.captured++;
+  }
+
   /** Back to a fresh endpoint (connection objects are reused: most connections are short-lived). */
   reset(): void {
     this.state = CLOSED; this.initial = CLOSED; this.assumed = false; this.decided = true;
@@ -338,15 +354,7 @@ export class Connection {
       if (A.ackKnown && (!known || seqGt(A.highAck, x))) { x = A.highAck; known = true; }
       if (known && s.ack === seqAdd(x, 1)) return false;
     }
-    const end = seqAdd(s.seq, s.len);
-    if (!A.sndNxtKnown || seqGt(end, A.sndNxt)) { A.sndNxt = end; A.sndNxtKnown = true; }
-    if (ack) {
-      if (!A.ackKnown || seqGt(s.ack, A.highAck)) A.highAck = s.ack;
-      A.lastAck = s.ack;
-      A.ackKnown = true;
-    }
-    A.sent++;
-    if (!s.inferred) A.captured++;
+    A.noteSent(s);
     return true;
   }
 
@@ -424,14 +432,7 @@ export class Connection {
       A.finSent++;
       this.commit(s.from, SND_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
     }
-    if (!rst && (!A.sndNxtKnown || seqGt(end, A.sndNxt))) { A.sndNxt = end; A.sndNxtKnown = true; }
-    if (ack) {
-      if (!A.ackKnown || seqGt(s.ack, A.highAck)) A.highAck = s.ack;
-      A.lastAck = s.ack;
-      A.ackKnown = true;
-    }
-    A.sent++;
-    if (!s.inferred) A.captured++;
+    A.noteSent(s);
 
     // the receiver, in RFC order: RST, SYN, ACK, FIN
     const bi = (1 - s.from) as 0 | 1;
