@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, buildPeerPorts, clientIndexOf, flowReport, trackCapture, trackFlows } from './analysis/flows.js';
 import { captureStats, type StatsReport } from './analysis/stats.js';
-import { analyzeCapture, type Analysis } from './analysis/analyze.js';
+import { analyzeCapture, mergeLeaks, type Analysis } from './analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
 import { WIRESHARK_KINDS } from './analysis/seq-analysis.js';
 import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
@@ -221,8 +221,13 @@ export function buildProgram(): Command {
     .description('the leak hunt: connections stuck in CLOSE_WAIT per server endpoint (with ages and peers), TIME_WAIT per host (at the end and at peak, by side), LAST_ACK and FIN_WAIT_2 stragglers; exit status 3 when a threshold is crossed')
     .argument('<file...>', 'capture files (- for standard input)')
     .option('--json', 'print endpoints, hosts and the leak findings as JSON')
+    .option('--merge', 'one report for all the files (captures of the same service taken at several points)')
     .option('-q, --quiet', 'no progress or warnings on stderr');
-  thresholdOptions(leaks).action(async (files: string[], opts: CommonOptions & ThresholdOptions) => {
+  thresholdOptions(leaks).action(async (files: string[], opts: CommonOptions & ThresholdOptions & { merge?: boolean }) => {
+    if (opts.merge) {
+      process.exitCode = await mergedLeaks(files, opts);
+      return;
+    }
     let crossed = false;
     const status = await perFile<Analysis>(
       files,
@@ -347,6 +352,31 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** `leaks --merge`: read every file, then one report (the usual exit statuses, 3 when a threshold is crossed). */
+async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptions): Promise<number> {
+  const list: Analysis[] = [];
+  let status = EXIT_OK;
+  for (const file of files) {
+    const progress = new ProgressLine(file, !opts.quiet);
+    try {
+      const a = await analyzeCapture(file, { onProgress: progress.update, thresholds: thresholdsOf(opts) });
+      progress.done();
+      if (!opts.quiet) printWarnings(a.warnings, a.warningsOmitted);
+      if (a.damaged) status = Math.max(status, EXIT_DAMAGED);
+      list.push(a);
+    } catch (e) {
+      progress.done();
+      if (!(e instanceof CaptureError)) throw e;
+      process.stderr.write(`synfin: error: ${e.message}\n`);
+      status = Math.max(status, EXIT_USAGE);
+    }
+  }
+  const m = mergeLeaks(list, LEAK_KINDS);
+  if (opts.json) await write(JSON.stringify(m, null, 2) + '\n');
+  else await write(`merged: ${m.files.join(', ')}\n${renderLeakTables({ ...m, thresholds: thresholdsOf(opts) })}`);
+  return Math.max(status, m.anomalies.length > 0 ? EXIT_FINDINGS : EXIT_OK);
 }
 
 function fail(message: string): never {

@@ -140,4 +140,14 @@ describe('synfin analyze / leaks', () => {
     expect(j.anomalies.map((x: { kind: string }) => x.kind)).toEqual(['time-wait-excess']);
     expect(run(['leaks', '--close-wait-threshold', 'soon', fx('close-wait-leak')]).status).toBe(1);
   });
+
+  it('leaks --merge: one report for captures of the same service', () => {
+    const r = run(['leaks', '--merge', '--json', '--close-wait-threshold', '0', fx('close-wait-leak'), fx('close-wait-leak'), fx('time-wait-storm')]);
+    expect(r.status).toBe(3);
+    const m = JSON.parse(r.stdout);
+    expect(m.files).toHaveLength(3);
+    expect(m.endpoints[0]).toMatchObject({ ip: '10.77.0.2', port: 8080, connections: 240, finWait2: 40, closeWait: { count: 40 } });
+    expect(m.hosts[0].timeWait).toMatchObject({ atEnd: 200, clientSide: 200 });
+    expect(m.anomalies.every((x: { file: string }) => x.file.endsWith('close-wait-leak.pcap'))).toBe(true);
+  });
 });

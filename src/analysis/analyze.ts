@@ -11,6 +11,12 @@ import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from '
 import { WIRESHARK_KINDS } from './seq-analysis.js';
 import type { StatsReport } from './stats.js';
 
+/** CLOSE_WAIT ages (seconds) and peers behind one endpoint's figures, kept so several captures can be merged. */
+interface CloseWaitDetail {
+  ages: number[];
+  peers: Map<string, number>;
+}
+
 export interface EndpointLeaks {
   ip: string;
   port: number;
@@ -49,6 +55,8 @@ export interface AnalyzeOptions extends FlowsOptions {
 export class Analysis {
   readonly endpoints: EndpointLeaks[];
   readonly hosts: HostLeaks[];
+  /** Per server endpoint (ip:port), the CLOSE_WAIT ages and peers behind `endpoints`. */
+  readonly closeWaitDetail: Map<string, CloseWaitDetail>;
   private readonly life: LifeRecord[];
   private readonly aggregate: Anomaly[];
   private readonly clients: Array<0 | 1>;
@@ -61,10 +69,11 @@ export class Analysis {
     const end = set.tracker.nowSec === -Infinity ? 0 : set.tracker.nowSec + set.tracker.nowNsec / 1e9;
     analyzer.finish(streams, end, (st) => (1 - this.clients[st.id]) as 0 | 1);
     this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));
-    const { endpoints, hosts, aggregate } = leaks(streams, this.clients, analyzer, end, thresholds);
+    const { endpoints, hosts, aggregate, detail } = leaks(streams, this.clients, analyzer, end, thresholds);
     this.endpoints = endpoints;
     this.hosts = hosts;
     this.aggregate = aggregate;
+    this.closeWaitDetail = detail;
   }
 
   private name(st: Stream, i: 0 | 1): string {
@@ -167,7 +176,7 @@ const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
 
 /** Per server endpoint and per host figures (reference §7.10–7.11), and the aggregate findings. */
 function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Analyzer, end: number, t: Thresholds):
-  { endpoints: EndpointLeaks[]; hosts: HostLeaks[]; aggregate: Anomaly[] } {
+  { endpoints: EndpointLeaks[]; hosts: HostLeaks[]; aggregate: Anomaly[]; detail: Map<string, CloseWaitDetail> } {
   const eps = new Map<string, EndpointLeaks & { ages: number[]; peerSet: Map<string, number>; graceful: number; serverClosed: number }>();
   for (const st of streams) {
     const c = clients[st.id], s = (1 - c) as 0 | 1;
@@ -195,21 +204,16 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     const key = formatEndpoint(st.ipVersion, ipOf(st, holder), st.portOf(holder));
     const e = eps.get(key);
     if (e === undefined) continue; // a client stuck in CLOSE_WAIT: reported per connection only
-    e.closeWait.count++;
     e.ages.push(Number(r.data.age));
     const peer = formatEndpoint(st.ipVersion, ipOf(st, 1 - holder), st.portOf(1 - holder));
     e.peerSet.set(peer, (e.peerSet.get(peer) ?? 0) + 1);
   }
   const aggregate: Anomaly[] = [];
   const endpoints: EndpointLeaks[] = [];
-  for (const e of eps.values()) {
-    const ages = e.ages;
-    e.closeWait.oldestAge = ages.length ? r3(Math.max(...ages)) : null;
-    e.closeWait.maxAge = e.closeWait.oldestAge;
-    const med = median(ages);
-    e.closeWait.medianAge = med === null ? null : r3(med);
-    e.closeWait.share = e.connections ? r3(e.closeWait.count / e.connections) : 0;
-    e.closeWait.peers = [...e.peerSet].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([p]) => p);
+  const detail = new Map<string, CloseWaitDetail>();
+  for (const [key, e] of eps) {
+    if (e.ages.length > 0) detail.set(key, { ages: e.ages, peers: e.peerSet });
+    closeWaitFigures(e.closeWait, e.ages, e.peerSet, e.connections);
     if (e.graceful >= 10 && e.serverClosed * 2 >= e.graceful) {
       aggregate.push({
         kind: 'time-wait-server-side', variant: null, severity: 'info', frame: null, flow: null, direction: null, states: null,
@@ -272,9 +276,77 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
       }
     }
   }
+  sortLeaks(endpoints, hosts);
+  return { endpoints, hosts, aggregate, detail };
+}
+
+function sortLeaks(endpoints: EndpointLeaks[], hosts: HostLeaks[]): void {
   endpoints.sort((a, b) => b.closeWait.count - a.closeWait.count || b.connections - a.connections);
   hosts.sort((a, b) => b.timeWait.atEnd - a.timeWait.atEnd || b.timeWait.peak - a.timeWait.peak);
-  return { endpoints, hosts, aggregate };
+}
+
+/** Oldest, median and maximum age, share of stuck connections, and the top peers. */
+function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[], peers: Map<string, number>, connections: number): void {
+  cw.count = ages.length;
+  cw.oldestAge = ages.length ? r3(Math.max(...ages)) : null;
+  cw.maxAge = cw.oldestAge;
+  const med = median(ages);
+  cw.medianAge = med === null ? null : r3(med);
+  cw.share = connections ? r3(ages.length / connections) : 0;
+  cw.peers = [...peers].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([p]) => p);
+}
+
+export interface MergedLeaks {
+  files: string[];
+  endpoints: EndpointLeaks[];
+  hosts: HostLeaks[];
+  /** The leak findings of every capture, each with its file. */
+  anomalies: Array<Anomaly & { file: string }>;
+}
+
+/**
+ * One leak report from captures of the same service taken at several points (`leaks --merge`):
+ * endpoint and host figures are added up; a host's TIME_WAIT peak is the highest of the captures'.
+ */
+export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>): MergedLeaks {
+  const eps = new Map<string, EndpointLeaks & { ages: number[]; peers: Map<string, number> }>();
+  const hosts = new Map<string, HostLeaks>();
+  const anomalies: Array<Anomaly & { file: string }> = [];
+  for (const a of list) {
+    for (const e of a.endpoints) {
+      const key = formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port);
+      let m = eps.get(key);
+      if (m === undefined) {
+        m = { ...e, closeWait: { ...e.closeWait }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
+        eps.set(key, m);
+      }
+      m.connections += e.connections; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
+      const d = a.closeWaitDetail.get(key);
+      if (d !== undefined) {
+        m.ages.push(...d.ages);
+        for (const [p, n] of d.peers) m.peers.set(p, (m.peers.get(p) ?? 0) + n);
+      }
+    }
+    for (const h of a.hosts) {
+      const m = hosts.get(h.ip);
+      if (m === undefined) { hosts.set(h.ip, { ip: h.ip, timeWait: { ...h.timeWait }, portPressure: h.portPressure.map((p) => ({ ...p })) }); continue; }
+      m.timeWait.atEnd += h.timeWait.atEnd; m.timeWait.clientSide += h.timeWait.clientSide; m.timeWait.serverSide += h.timeWait.serverSide;
+      m.timeWait.peak = Math.max(m.timeWait.peak, h.timeWait.peak);
+      for (const p of h.portPressure) {
+        const q = m.portPressure.find((x) => x.client === p.client && x.server === p.server);
+        if (q) q.inUse += p.inUse; else m.portPressure.push({ ...p });
+      }
+    }
+    for (const x of a.eachAnomaly()) if (kinds.has(x.kind)) anomalies.push({ ...x, file: a.set.stats.file });
+  }
+  const endpoints = [...eps.values()].map(({ ages, peers, ...e }) => {
+    closeWaitFigures(e.closeWait, ages, peers, e.connections);
+    return e;
+  });
+  const hostList = [...hosts.values()];
+  for (const h of hostList) h.portPressure.sort((x, y) => y.inUse - x.inUse);
+  sortLeaks(endpoints, hostList);
+  return { files: list.map((a) => a.set.stats.file), endpoints, hosts: hostList, anomalies };
 }
 
 /** Read, track and analyze a capture. */

@@ -22,7 +22,7 @@ function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
 }
 
 /** The leak tables: CLOSE_WAIT per server endpoint, stragglers, TIME_WAIT per host. */
-export function renderLeakTables(a: Analysis): string {
+export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>): string {
   const out: string[] = [];
   const cw = a.endpoints.filter((e) => e.closeWait.count > 0);
   if (cw.length === 0) {
