@@ -5,6 +5,10 @@ import { captureStats, type StatsReport } from './analysis/stats.js';
 import { analyzeCapture, mergeLeaks, type Analysis } from './analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
 import { WIRESHARK_KINDS } from './analysis/seq-analysis.js';
+import { BUILTIN_RUBRIC, RubricError, expandInputs, gradeAll, loadRubric, type Rubric } from './analysis/grade.js';
+import type { Lang } from './analysis/grade-text.js';
+import { gradeCsvHeader, gradeCsvRow, renderGrade } from './report/grade.js';
+import { existsSync } from 'node:fs';
 import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
@@ -241,6 +245,40 @@ export function buildProgram(): Command {
     );
     process.exitCode = Math.max(status, crossed ? EXIT_FINDINGS : EXIT_OK);
   });
+
+  program
+    .command('grade')
+    .description('grade student captures: the built-in tcp-lifecycle rubric (handshake, options, data, teardown, TIME_WAIT, no RST or retransmission; 100 points) or a custom one, with feedback citing frames and states; a directory grades every file in it')
+    .argument('<path...>', 'capture files or directories of submissions')
+    .option('--rubric <file>', 'a custom rubric (JSON): { "name": ..., "items": [ { "check": "handshake", "points": 30, "params": {} } ] }')
+    .option('--host <ip>', 'grade the connection with this address')
+    .option('--port <n>', 'grade the connection with this port', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number, 0 to 65535');
+      return n;
+    })
+    .addOption(new Option('--lang <lang>', 'language of the feedback').choices(['en', 'zh']).default('en'))
+    .option('--json', 'one JSON object per submission (an array for several)')
+    .option('--csv', 'one CSV row per submission, points per item')
+    .action(async (paths: string[], opts: { rubric?: string; host?: string; port?: number; lang: Lang; json?: boolean; csv?: boolean }) => {
+      if (opts.json && opts.csv) fail('choose one of --json and --csv');
+      const missing = paths.filter((p) => !existsSync(p));
+      if (missing.length > 0) fail(`${missing[0]}: no such file or directory`);
+      let rubric: Rubric = BUILTIN_RUBRIC;
+      if (opts.rubric) {
+        try { rubric = loadRubric(opts.rubric); } catch (e) {
+          if (e instanceof RubricError) fail(`rubric ${e.message}`);
+          throw e;
+        }
+      }
+      const files = expandInputs(paths);
+      if (files.length === 0) fail(`${paths.join(', ')}: no files to grade`);
+      const grades = await gradeAll(files, { rubric, host: opts.host, port: opts.port, lang: opts.lang });
+      const checks = rubric.items.map((i) => i.check);
+      if (opts.json) await write(JSON.stringify(grades.length === 1 && paths.length === 1 && files.length === 1 ? grades[0] : grades, null, 2) + '\n');
+      else if (opts.csv) await write(gradeCsvHeader(checks) + grades.map((g) => gradeCsvRow(g, checks)).join(''));
+      else await write(grades.map((g) => renderGrade(g, opts.lang)).join('\n'));
+    });
 
   program
     .command('stats')

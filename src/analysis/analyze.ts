@@ -221,9 +221,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
         data: { serverClosed: e.serverClosed, graceful: e.graceful },
       });
     }
-    const { ages: _a, peerSet: _p, graceful: _g, serverClosed: _s, ...pub } = e;
-    void _a; void _p; void _g; void _s;
-    endpoints.push(pub);
+    endpoints.push({ ip: e.ip, port: e.port, connections: e.connections, closeWait: e.closeWait, lastAck: e.lastAck, finWait2: e.finWait2, timeWaitServerSide: e.timeWaitServerSide });
   }
   // TIME_WAIT per host: at the end of the capture and at peak, by holder side
   const tw = analyzer.timeWait;

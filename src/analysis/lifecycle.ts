@@ -281,8 +281,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   }
 
   /** The replay commits a state change. */
-  onTransition(tag: object, i: 0 | 1, from: number, to: number, event: number, frame: number, atFrame: number, atSec: number,
-    inferred: boolean, revert: boolean): void {
+  onTransition(tag: object, i: 0 | 1, from: number, to: number, event: number, _frame: number, atFrame: number, atSec: number,
+    _inferred: boolean, revert: boolean): void {
     const st = tag as Stream;
     const F = this.current(st);
     const S = F.side[i];
@@ -315,7 +315,6 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           : `${SND} aborted the connection with a RST while ${RCV} was ${STATES[from]} (an application abort, e.g. close with unread data or SO_LINGER 0).`,
         { receiverStateBefore: STATES[from] });
     }
-    void frame; void inferred;
   }
 
   private established(st: Stream, i: 0 | 1): boolean {

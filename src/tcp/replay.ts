@@ -284,14 +284,9 @@ export class Connection {
     while (e.pending.length > 0 && seqGe(s.ack, e.pending[0].threshold)) {
       const p = e.pending.shift()!;
       // committed at this frame; the transition is dated by the segment that caused it
-      this.commitPending(i, p, s.frame, s.tsSec, s.tsNsec, s.inferred || p.inferred);
+      this.commit(i, p.event, p.frame, s.tsSec, s.tsNsec, s.inferred || p.inferred);
       if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
     }
-  }
-
-  private commitPending(i: 0 | 1, p: PendingEvent, frame: number, tsSec: number, tsNsec: number, inferred: boolean): void {
-    void frame;
-    this.commit(i, p.event, p.frame, tsSec, tsNsec, inferred);
   }
 
   /** Rule 4: a retransmission by endpoint i shows which of its pending events had not reached it. */
