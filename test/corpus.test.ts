@@ -51,6 +51,17 @@ describe.skipIf(!CORPUS_PRESENT)('shared corpus against tshark 4.0.17 (expected.
     expect(new Set(perFrame.map((w) => w.frame)).size).toBe(perFrame.length);
   });
 
+  it('analyze runs on every file and every finding has the one record shape', async () => {
+    const { analyzeCapture } = await import('../src/analysis/analyze.js');
+    for (const name of Object.keys(expected)) {
+      const a = await analyzeCapture(join(CORPUS_DIR, name));
+      for (const x of a.eachAnomaly()) {
+        expect(Object.keys(x), name).toEqual(['kind', 'variant', 'severity', 'frame', 'flow', 'direction', 'states', 'message', 'data']);
+        expect(x.message, name).toMatch(/^[A-Z0-9].*[.)]$/);
+      }
+    }
+  });
+
   it('pcapng-2if-eth-sll-comments.pcapng: timestamps near 2^64 µs are exact (tshark: 18446744073204.157839)', async () => {
     const r = await captureStats(join(CORPUS_DIR, 'pcapng-2if-eth-sll-comments.pcapng'));
     expect(r.firstTs).toBe('1422527998.578402281');

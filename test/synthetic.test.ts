@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { ROOT } from './helpers/corpus.js';
-import { SYNTHETIC } from './helpers/synthetic.js';
+import { SYNTHETIC, badThirdAckCapture } from './helpers/synthetic.js';
+import { tmpFile } from './helpers/pcap-writer.js';
 
 const DIR = join(ROOT, 'fixtures', 'synthetic');
 
@@ -41,6 +42,15 @@ describe('synthetic captures (built by test/helpers/synthetic.ts, flags checked 
     expect(ours).toEqual(tsharkFlags('zero-window-probe'));
     expect(Object.values(ours).flat()).toContain('zero-window-probe');
     expect(Object.values(ours).flat()).toContain('zero-window-probe-ack');
+  });
+
+  it('handshake-bad-ack: a third segment acknowledging the wrong number; an ack number without the ACK flag', async () => {
+    const f = tmpFile('bad-third.pcap', badThirdAckCapture());
+    const a = await analyzeCapture(f);
+    const bad = a.anomalies.filter((x) => x.kind === 'handshake-bad-ack').map((x) => [x.variant, x.frame, x.severity]);
+    expect(bad).toEqual([['third-ack', 3, 'error'], ['ack-without-flag', 4, 'info']]);
+    expect(a.anomalies.find((x) => x.variant === 'third-ack')?.message).toMatch(/acknowledges 4017 instead of 1 \(the responder's ISN \+ 1\)/);
+    expect(a.set.flow(0).finalState.server).toBe('SYN_RCVD');
   });
 
   it('half-open: a bare RST answering data is one half-open finding, not also a reset', async () => {

@@ -73,6 +73,15 @@ class Side {
   finSeq = 0;
   finCount = 0;
   rstCount = 0;
+  /** Sequence number just past its SYN (seq + 1 + TFO data), for the third segment's check. */
+  synEnd = 0;
+  /** Its first ACK after the peer's SYN+ACK was checked (handshake-bad-ack third-ack). */
+  thirdChecked = false;
+  /** Findings raised at most once per connection and direction. */
+  ackWithoutFlag = false;
+  continuedAfterRst = false;
+  /** Frame at which its RST was accepted by the peer, or 0. */
+  rstAcceptedFrame = 0;
   lastDataSec = -1;
   /** Time it acknowledged the peer's FIN (entered CLOSE_WAIT), and the peer FIN's time. */
   cwAckSec = -1;
@@ -234,10 +243,15 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       this.add(st, 'state-violation', v, 'warn', seg.frame, d, this.states(st), `${S} sent a segment with ${v.toUpperCase().replace('-', '+')} set together, which no TCP state accepts.`);
     }
     if (syn && !ack) {
-      if (A.synCount++ === 0) { A.synFrame = seg.frame; A.synSec = t; }
+      if (A.synCount++ === 0) { A.synFrame = seg.frame; A.synSec = t; A.synEnd = seqAdd(seg.seq, 1 + seg.payloadLength); }
     } else if (syn && ack) {
       if (A.synAckCount++ === 0) {
         A.synAckFrame = seg.frame; A.synAckSec = t;
+        // handshake-bad-ack (synack-wrong-direction): the SYN+ACK comes from the side that sent the SYN
+        if (A.synCount > 0 && B.synCount === 0) {
+          this.add(st, 'handshake-bad-ack', 'synack-wrong-direction', 'error', seg.frame, d, this.states(st),
+            `${S} answered its own SYN with a SYN+ACK: the SYN+ACK must come from the side that received the SYN.`);
+        }
         // handshake-bad-ack (synack-ack): the SYN+ACK must acknowledge the SYN (reference §7.5)
         if (B.synCount > 0 && st.conn !== null) {
           const peer = st.conn.ep[r];
@@ -247,6 +261,32 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           }
         }
       }
+    }
+    // handshake-bad-ack (third-ack): the initiator's first ACK after the SYN+ACK must acknowledge the responder's ISN + 1
+    if (ack && !syn && !rst && !A.thirdChecked && A.synCount > 0 && B.synAckCount > 0 && st.conn !== null) {
+      A.thirdChecked = true;
+      const peer = st.conn.ep[r];
+      const wantAck = seqAdd(peer.isn, 1);
+      if (peer.isnKnown && (seg.ack !== wantAck || seg.seq !== A.synEnd)) {
+        this.add(st, 'handshake-bad-ack', 'third-ack', 'error', seg.frame, d, this.states(st),
+          seg.ack !== wantAck
+            ? `${S}'s ACK after the SYN+ACK acknowledges ${((seg.ack - peer.isn) >>> 0)} instead of 1 (the responder's ISN + 1): ${R} cannot leave SYN_RCVD on it.`
+            : `${S}'s ACK after the SYN+ACK carries sequence number ${((seg.seq - A.synEnd + 1) >>> 0)} instead of 1 (its ISN + 1).`,
+          { ack: seg.ack, expectedAck: wantAck, seq: seg.seq, expectedSeq: A.synEnd });
+      }
+    }
+    // handshake-bad-ack (ack-without-flag): an acknowledgment number without the ACK flag (Wireshark tcp.ack.nonzero)
+    if (!ack && seg.ack !== 0 && !A.ackWithoutFlag) {
+      A.ackWithoutFlag = true;
+      this.add(st, 'handshake-bad-ack', 'ack-without-flag', 'info', seg.frame, d, this.states(st),
+        `${S} sent an acknowledgment number (${seg.ack}) without the ACK flag; receivers ignore it.`, { ack: seg.ack });
+    }
+    // invalid-rst (sender-continued): the sender of an accepted RST keeps sending (Suricata suspected_rst_inject)
+    if (A.rstAcceptedFrame > 0 && !rst && !syn && !A.continuedAfterRst) {
+      A.continuedAfterRst = true;
+      this.add(st, 'invalid-rst', 'sender-continued', 'warn', seg.frame, d, this.states(st),
+        `${S} kept sending after its RST in frame ${A.rstAcceptedFrame} was accepted: that RST may have been injected by a third party.`,
+        { rstFrame: A.rstAcceptedFrame });
     }
     if (!syn && !rst && seg.payloadLength > 0) A.lastDataSec = t;
     // data-after-close: new data past the sender's own FIN (reference §7.13)
@@ -297,6 +337,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       S.twExit = event === TIMEOUT_TW ? S.twEnter + this.t.timeWaitLen : atSec;
     }
     if (event !== RCV_RST_OK) return;
+    F.side[other].rstAcceptedFrame = atFrame;
     // an accepted RST: who reset, in which state (reference §7.2, §7.3, §7.6)
     const states = this.states(st);
     states[i] = to;

@@ -449,7 +449,8 @@ export class Connection {
       }
     }
     if (ack) {
-      if (B.state === SYN_RCVD && B.isnKnown && seqGe(s.ack, seqAdd(B.isn, 1))) {
+      // an acceptable ACK in SYN_RCVD covers the SYN but nothing B never sent (RFC 9293 §3.10.7.4)
+      if (B.state === SYN_RCVD && B.isnKnown && seqGe(s.ack, seqAdd(B.isn, 1)) && (!B.sndNxtKnown || seqLe(s.ack, B.sndNxt))) {
         B.ackCommit = { event: RCV_ACK_SYN, from: B.state, to: ESTABLISHED, key: B.isn };
         this.commit(bi, RCV_ACK_SYN, s.frame, s.tsSec, s.tsNsec, s.inferred);
       }

@@ -54,6 +54,16 @@ export function halfOpenCapture(): Uint8Array {
   ]));
 }
 
+/** A student's own socket program gets the third segment wrong: the server never leaves SYN_RCVD. */
+export function badThirdAckCapture(): Uint8Array {
+  return pcapFile({}, records([
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 4017, 64240)], // acknowledges 4017, not 1
+    [30, pkt(true, PSH, CI + 1, 12345, 64240, 10)], // an ack field without the ACK flag
+  ]));
+}
+
 export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
