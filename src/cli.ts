@@ -9,6 +9,7 @@ import { BUILTIN_RUBRIC, RubricError, expandInputs, gradeAll, loadRubric, type R
 import type { Lang } from './analysis/grade-text.js';
 import { gradeCsvHeader, gradeCsvRow, renderGrade } from './report/grade.js';
 import { existsSync } from 'node:fs';
+import { FilterError, compileFilter, filterNeedsFindings } from './analysis/filter.js';
 import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
@@ -57,6 +58,18 @@ function durationOption(value: string): number {
   const s = parseDuration(value);
   if (s === null || s < 0) throw new InvalidArgumentError('expected a duration such as 500ms, 10s, 2m or 1h');
   return s;
+}
+
+const FILTER_HELP = 'only connections matching EXPR: terms that must all hold, e.g. "state:CLOSE_WAIT port:8080", "kind:retransmission", "!partial", "zeek:SF|S1", "closed-by:server"';
+
+function filterOption(value: string): string {
+  try {
+    compileFilter(value);
+  } catch (e) {
+    if (e instanceof FilterError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
+  return value;
 }
 
 function countOption(value: string): number {
@@ -202,9 +215,10 @@ export function buildProgram(): Command {
     .option('--csv', 'print one CSV row per anomaly')
     .option('--fail-on <kinds>', 'exit with status 3 when any finding of these kinds (comma-separated) exists', kindsOption)
     .option('--limit <count>', 'findings listed in the text report', countOption, 50)
+    .option('--filter <expr>', FILTER_HELP, filterOption)
     .option('--transitions', 'include every state transition in the JSON report')
     .option('-q, --quiet', 'no progress or warnings on stderr');
-  thresholdOptions(analyze).action(async (files: string[], opts: CommonOptions & ThresholdOptions & { failOn?: string[]; limit: number; transitions?: boolean }) => {
+  thresholdOptions(analyze).action(async (files: string[], opts: CommonOptions & ThresholdOptions & { failOn?: string[]; limit: number; transitions?: boolean; filter?: string }) => {
     if (opts.json && opts.csv) fail('choose one of --json and --csv');
     let matched = false;
     const status = await perFile<Analysis>(
@@ -212,6 +226,7 @@ export function buildProgram(): Command {
       opts,
       async (file, progress) => {
         const a = await analyzeCapture(file, { onProgress: progress.update, thresholds: thresholdsOf(opts), transitions: opts.transitions });
+        if (opts.filter) a.filter(compileFilter(opts.filter));
         if (opts.failOn && a.has(opts.failOn)) matched = true;
         return a;
       },
@@ -303,14 +318,20 @@ export function buildProgram(): Command {
     .option('--json', 'print the JSON report (flows sorted by id)')
     .option('--csv', 'print one CSV row per connection')
     .option('--transitions', 'include every state transition in the JSON report')
+    .option('--filter <expr>', FILTER_HELP + ' (kind: and anomalies need synfin analyze)', filterOption)
     .option('--time-wait-len <duration>', 'TIME_WAIT length before an endpoint counts as CLOSED', durationOption, DEFAULT_TIME_WAIT_SECONDS)
     .option('-q, --quiet', 'no progress or warnings on stderr')
-    .action(async (files: string[], opts: CommonOptions & { transitions?: boolean; timeWaitLen: number }) => {
+    .action(async (files: string[], opts: CommonOptions & { transitions?: boolean; timeWaitLen: number; filter?: string }) => {
       if (opts.json && opts.csv) fail('choose one of --json and --csv');
+      if (opts.filter && filterNeedsFindings(opts.filter)) fail('kind: and anomalies need the findings: use synfin analyze --filter');
       process.exitCode = await perFile<FlowSet>(
         files,
         opts,
-        (file, progress) => trackFlows(file, { onProgress: progress.update, transitions: opts.transitions, timeWaitSeconds: opts.timeWaitLen }),
+        async (file, progress) => {
+          const set = await trackFlows(file, { onProgress: progress.update, transitions: opts.transitions, timeWaitSeconds: opts.timeWaitLen });
+          if (opts.filter) set.filter(compileFilter(opts.filter));
+          return set;
+        },
         { text: renderFlows, json: flowsJson, csv: { header: FLOW_CSV_COLUMNS.join(',') + '\n', rows: flowsCsvRows } },
       );
     });

@@ -80,10 +80,31 @@ export class Analysis {
     return `${i === this.clients[st.id] ? 'client' : 'server'} ${formatEndpoint(st.ipVersion, ipOf(st, i), st.portOf(i))}`;
   }
 
+  /** The kinds of findings of each flow. */
+  kindsByFlow(): Map<number, Set<string>> {
+    const m = new Map<number, Set<string>>();
+    const add = (flow: number, kind: string) => { let s = m.get(flow); if (s === undefined) { s = new Set(); m.set(flow, s); } s.add(kind); };
+    for (const r of this.analyzer.records) add(r.stream, KIND_BY_BIT.get(r.bit)!.id);
+    for (const r of this.life) add(r.stream, r.kind);
+    return m;
+  }
+
+  /** Keep only the flows (and their findings) that pass the filter; per-host aggregates stay. */
+  filter(test: Parameters<FlowSet['filter']>[0]): void {
+    this.set.filter(test, this.kindsByFlow());
+    this.cache = null;
+  }
+
+  private kept(stream: number): boolean {
+    return this.set.keep === null || this.set.keep.has(stream);
+  }
+
   /** Every finding, sorted by frame (the per-frame flags and the lifecycle findings merged), aggregates last. */
   *eachAnomaly(): Generator<Anomaly> {
     const streams = this.set.tracker.streams;
-    const flags = this.analyzer.records, life = this.life;
+    const keep = this.set.keep;
+    const flags = keep === null ? this.analyzer.records : this.analyzer.records.filter((r) => keep.has(r.stream));
+    const life = keep === null ? this.life : this.life.filter((r) => keep.has(r.stream));
     const name = (st: Stream, i: 0 | 1) => this.name(st, i);
     let i = 0, j = 0;
     while (i < flags.length || j < life.length) {
@@ -106,7 +127,8 @@ export class Analysis {
   }
 
   get anomalyCount(): number {
-    return this.analyzer.records.length + this.life.length + this.aggregate.length;
+    if (this.set.keep === null) return this.analyzer.records.length + this.life.length + this.aggregate.length;
+    return this.analyzer.records.filter((r) => this.kept(r.stream)).length + this.life.filter((r) => this.kept(r.stream)).length + this.aggregate.length;
   }
 
   /** Findings per severity and kind (with its variant), from the raw records. */
@@ -117,8 +139,8 @@ export class Analysis {
       const e = m.get(k);
       if (e) e.count++; else m.set(k, { severity, kind, count: 1 });
     };
-    for (const r of this.analyzer.records) { const k = KIND_BY_BIT.get(r.bit)!; bump(k.severity, k.id); }
-    for (const r of this.life) bump(r.severity, r.variant ? `${r.kind}:${r.variant}` : r.kind);
+    for (const r of this.analyzer.records) if (this.kept(r.stream)) { const k = KIND_BY_BIT.get(r.bit)!; bump(k.severity, k.id); }
+    for (const r of this.life) if (this.kept(r.stream)) bump(r.severity, r.variant ? `${r.kind}:${r.variant}` : r.kind);
     for (const x of this.aggregate) bump(x.severity, x.variant ? `${x.kind}:${x.variant}` : x.kind);
     return [...m.values()];
   }
@@ -137,8 +159,8 @@ export class Analysis {
       e.score += sev === 'error' ? 100 : sev === 'warn' ? 10 : 1;
       m.set(flow, e);
     };
-    for (const r of this.analyzer.records) add(r.stream, KIND_BY_BIT.get(r.bit)!.severity);
-    for (const r of this.life) add(r.stream, r.severity);
+    for (const r of this.analyzer.records) if (this.kept(r.stream)) add(r.stream, KIND_BY_BIT.get(r.bit)!.severity);
+    for (const r of this.life) if (this.kept(r.stream)) add(r.stream, r.severity);
     return m;
   }
 

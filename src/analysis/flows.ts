@@ -207,6 +207,8 @@ export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | nul
 export class FlowSet {
   private readonly peers: Map<string, Set<number>> | null;
   readonly endTs: string | null;
+  /** When set, only these flows (by id) are reported. */
+  keep: ReadonlySet<number> | null = null;
 
   constructor(
     readonly stats: StatsReport,
@@ -230,9 +232,19 @@ export class FlowSet {
     return flowReport(this.tracker.streams[id], this.peers, this.withTransitions);
   }
 
-  /** Flows in id order. */
+  /** Flows in id order (only the kept ones, when a filter is set). */
   *flows(): Generator<FlowReport> {
-    for (const st of this.tracker.streams) yield flowReport(st, this.peers, this.withTransitions);
+    const keep = this.keep;
+    for (const st of this.tracker.streams) if (keep === null || keep.has(st.id)) yield flowReport(st, this.peers, this.withTransitions);
+  }
+
+  /** Keep only the flows that pass `test` (given each flow and the kinds of its findings). */
+  filter(test: (f: { flow: FlowReport; kinds: ReadonlySet<string> }) => boolean, kinds: ReadonlyMap<number, ReadonlySet<string>> = new Map()): void {
+    const none = new Set<string>();
+    const keep = new Set<number>();
+    this.keep = null;
+    for (const flow of this.flows()) if (test({ flow, kinds: kinds.get(flow.id) ?? none })) keep.add(flow.id);
+    this.keep = keep;
   }
 
   /** The report's fields before `flows`. */
