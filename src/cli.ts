@@ -202,7 +202,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('synfin')
-    .description('TCP capture analyzer: reads pcap/pcapng (also gzip, and - for standard input), decodes every TCP segment')
+    .description('TCP capture analyzer: reads pcap/pcapng (also gzip, and - for standard input), replays the RFC 9293 state machine for both endpoints of every connection, and flags anomalies (Wireshark-compatible and lifecycle). `synfin FILE` runs analyze.')
     .version('0.1.0')
     .showHelpAfterError('(run synfin --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
