@@ -373,7 +373,7 @@ export function buildProgram(): Command {
             file: stats.file, flow,
             segments: rows.map((r) => ({
               frame: r.frame, direction: r.from === client ? 'c2s' : 's2c', flags: r.flags, seq: r.seq, ack: r.ack,
-              relSeq: r.relSeq, relAck: r.relAck, len: r.len, window: r.window,
+              relSeq: r.relSeq, relAck: r.relAck, len: r.len, window: r.window, sack: r.sack,
               states: { client: r.states[client], server: r.states[1 - client] },
               transitions: r.transitions.map((t) => ({ ...t, endpoint: side(t.endpoint), frame: t.frame < 0 ? null : t.frame })),
             })),

@@ -124,6 +124,17 @@ describe('synfin flows / flow / states', () => {
     expect(r.stdout).toMatch(/CLOSE_WAIT›LAST_ACK/);
   });
 
+  it('flow --json: segments with relative numbers and SACK blocks as Wireshark shows them (SLE/SRE)', () => {
+    const j = JSON.parse(run(['flow', '--json', fx('lossy-transfer'), '0']).stdout);
+    const withSack = j.segments.filter((x: { sack: number[] }) => x.sack.length > 0);
+    expect(withSack.length).toBeGreaterThan(0);
+    for (const x of withSack) {
+      expect(x.direction).toBe('s2c');
+      expect(x.sack[0]).toBeGreaterThan(x.relAck); // a SACK block lies above the cumulative ACK
+    }
+    expect(j.segments[0]).toMatchObject({ relSeq: 0, direction: 'c2s', states: { client: { state: 'SYN_SENT', pending: false } } });
+  });
+
   it('flow: an unknown id is a one-line error', () => {
     const r = run(['flow', fx('http-close-client-first'), '7']);
     expect(r.status).toBe(1);

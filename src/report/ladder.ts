@@ -32,8 +32,13 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
   const STATE_W = Math.max(12, ...rows.map((r) => statePath(r, clientIndex).length));
   const ws = flow.options.windowScale;
   const shift = (r: WatchedSegment) => (ws === null || (r.flags & 0x02) !== 0 ? 0 : r.from === clientIndex ? ws.client : ws.server);
+  const sackOf = (r: WatchedSegment) => {
+    let t = '';
+    for (let i = 0; i < r.sack.length; i += 2) t += ` sack=${r.sack[i]}-${r.sack[i + 1]}`;
+    return t;
+  };
   const labelOf = (r: WatchedSegment) =>
-    ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} len=${r.len} win=${r.window * 2 ** shift(r)} `;
+    ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} len=${r.len} win=${r.window * 2 ** shift(r)}${sackOf(r)} `;
   const longest = Math.max(0, ...rows.map((r) => labelOf(r).length));
   const arrowW = Math.max(40, longest + 6, width - 2 * (STATE_W + 1) - 22);
   const out: string[] = [];

@@ -60,6 +60,8 @@ export interface WatchedSegment {
   states: [{ state: State; pending: boolean }, { state: State; pending: boolean }];
   /** Transitions this segment caused (inferred segments inserted before it included). */
   transitions: TransitionRecord[];
+  /** SACK blocks as [left, right) pairs, relative to the peer's base (as Wireshark shows SLE/SRE). */
+  sack: number[];
   /** The segment starts another connection on the stream's 4-tuple. */
   newConnection: boolean;
   /** Initial states of the current connection's endpoints. */
@@ -380,6 +382,7 @@ export class Tracker {
       frame: seg.frame, tsSec: seg.tsSec, tsNsec: seg.tsNsec, from: d, flags: seg.flags, seq: seg.seq, ack: seg.ack,
       relSeq: (seg.seq - st.baseOf(d)) >>> 0, relAck: (seg.flags & ACK) !== 0 ? (seg.ack - st.baseOf(r)) >>> 0 : 0,
       len: seg.payloadLength, window: seg.window, states: [shown(0), shown(1)],
+      sack: Array.from(seg.sack.subarray(0, 2 * seg.sackCount), (v) => (v - st.baseOf(r)) >>> 0),
       transitions: all.slice(before), newConnection: fresh && st.connections > 1,
       initial: c !== null ? [STATES[c.ep[0].initial], STATES[c.ep[1].initial]] : [STATES[st.final0], STATES[st.final1]],
     });
