@@ -2,7 +2,7 @@ import type { CaptureWarning } from '../capture/frame.js';
 import type { ReadOptions } from '../capture/reader.js';
 import { formatTs } from '../capture/time.js';
 import type { DecoderOptions } from '../decode/decoder.js';
-import { formatEndpoint, formatIp } from '../report/addr.js';
+import { formatIp } from '../report/addr.js';
 import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import type { State } from '../tcp/state-table.js';
 import { Stream, Tracker, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
@@ -263,5 +263,3 @@ export async function flowsReport(path: string, opts: FlowsOptions = {}): Promis
   const set = await trackFlows(path, opts);
   return { ...set.head(), flows: [...set.flows()], anomalies: [] };
 }
-
-export { formatEndpoint };

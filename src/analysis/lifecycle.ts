@@ -8,12 +8,12 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from '../tcp/seq.js';
 import {
-  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, SND_RST, STATES,
-  SYN_RCVD, SYN_SENT, TIME_WAIT, TIMEOUT_TW, type State,
+  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, STATES,
+  SYN_RCVD, SYN_SENT, TIME_WAIT, TIMEOUT_TW,
 } from '../tcp/state-table.js';
 import type { TransitionListener } from '../tcp/replay.js';
 import type { Stream } from '../tcp/tracker.js';
-import { WiresharkFlags, type Anomaly, type Severity } from './anomalies.js';
+import { WiresharkFlags, type Severity } from './anomalies.js';
 import { F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE, StreamAnalysis } from './seq-analysis.js';
 
 /** Thresholds of reference §7, as durations in seconds and counts. */
@@ -390,7 +390,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           `{${srv}} sent its SYN+ACK ${S.synAckCount} time(s) and {${cli}} never acknowledged it: {${srv}} stays in SYN_RCVD.`);
       }
       for (const i of [0, 1] as const) {
-        const P = F.side[i], A = F.side[1 - i];
+        const P = F.side[i];
         // missing-final-ack (§7.9): a FIN never acknowledged while its sender sits in LAST_ACK or CLOSING
         // (not in a one-sided capture whose silent side is the one that should acknowledge)
         const pFinal = st.finalOf(i);

@@ -55,10 +55,6 @@ export class PcapngParser extends FormatParser {
     return this.sectionOrders.has('be') ? 'pcapng-be' : 'pcapng-le';
   }
 
-  get interfaceCount(): number {
-    return this.interfacesSeen;
-  }
-
   parse(buf: Uint8Array, dv: DataView, pos: number, end: number, base: number): number {
     const f = this.frame;
     f.buf = buf;

@@ -36,7 +36,6 @@ export const LINKTYPE_NAMES: Record<number, string> = {
   101: 'raw IP', 104: 'Cisco HDLC', 105: 'IEEE 802.11', 108: 'OpenBSD loopback (LOOP)', 113: 'Linux cooked (SLL)',
   127: 'IEEE 802.11 radiotap', 228: 'raw IPv4', 229: 'raw IPv6', 276: 'Linux cooked v2 (SLL2)',
 };
-const SUPPORTED_LINKTYPES = new Set([0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 228, 229, 276]);
 
 export function linktypeName(lt: number): string {
   return LINKTYPE_NAMES[lt] ?? 'unknown';
@@ -101,10 +100,6 @@ export class Decoder {
         this.linktype = f.linktype;
         return this.no(R_LINKTYPE);
     }
-  }
-
-  get supportedLinktypes(): ReadonlySet<number> {
-    return SUPPORTED_LINKTYPES;
   }
 
   private avail(off: number): number {

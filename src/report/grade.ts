@@ -1,4 +1,4 @@
-import { CHECKS, type CheckId, type Grade } from '../analysis/grade.js';
+import type { CheckId, Grade } from '../analysis/grade.js';
 import { feedback, type Lang } from '../analysis/grade-text.js';
 import { csvCell, table } from './flows.js';
 
@@ -44,5 +44,3 @@ export function gradeCsvRow(g: Grade, checks: CheckId[]): string {
   const fb = g.items.flatMap((i) => i.feedback.map((l) => `${i.check}: ${l}`)).join(' | ');
   return [g.file, g.total, g.max, ...checks.map((c) => byCheck.get(c) ?? 0), g.flow, g.duplicateOf, g.reason, fb].map(csvCell).join(',') + '\n';
 }
-
-export { CHECKS };

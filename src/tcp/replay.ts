@@ -105,10 +105,6 @@ export class Endpoint {
   contradictedSyn = -1;
   contradictedFin = -1;
 
-  get name(): State {
-    return STATES[this.state];
-  }
-
   /** What every segment the endpoint sends tells: its highest sequence number (RST aside) and acknowledgment. */
   noteSent(s: ReplaySegment): void {
     const f = s.flags;

@@ -97,8 +97,6 @@ export class Stream extends ZeekSummary {
   client: -1 | 0 | 1 = -1;
   /** No connection of the stream began with a SYN or SYN+ACK. */
   partial = true;
-  /** Frames with `port-reuse` (SYN+ACK with a new ISN inside the stream). */
-  reusedSynAck = 0;
   final0 = 0; final1 = 0;
   /** Whether each endpoint's first FIN acknowledged the peer's FIN: −1 no FIN, 0 no, 1 yes (§6.4). */
   private finAck0 = -1; private finAck1 = -1;
@@ -226,7 +224,6 @@ export class Tracker {
   nowNsec = 0;
   /** Frames whose timestamp jumped more than a day past the others (not trusted as the capture's end). */
   implausibleTimestamps = 0;
-  segmentsWithoutStream = 0;
 
   constructor(readonly opts: TrackerOptions) {}
 
@@ -240,7 +237,7 @@ export class Tracker {
   }
 
   onSegment(seg: Segment): void {
-    if (!seg.hasStreamFields) { this.segmentsWithoutStream++; return; }
+    if (!seg.hasStreamFields) return; // fewer than 16 TCP bytes: no stream, as in Wireshark (§2.1)
     const t = this.table;
     t.setKey(seg.ipVersion, seg.src, seg.srcPort, seg.dst, seg.dstPort);
     const idx = t.get();
@@ -273,7 +270,6 @@ export class Tracker {
         sameIsnSyn = true;
       } else if ((flags & (SYN | ACK)) === (SYN | ACK) && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
         st.setBase(d, seg.seq); // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
-        if (!seg.quoted) st.reusedSynAck++;
         reuse = REUSE_SYNACK;
       }
     }
@@ -423,7 +419,4 @@ export class Tracker {
     this.live.clear();
   }
 
-  get liveConnections(): number {
-    return this.live.size;
-  }
 }
