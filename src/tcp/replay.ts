@@ -337,14 +337,7 @@ export class Connection {
     const B = this.ep[1 - s.from];
     if (!A.decided || A.state === SYN_SENT || A.rstCommit !== null || A.pending.length > 0 ||
         B.state === SYN_RCVD || B.finKnown) return false;
-    const ack = (s.flags & ACK) !== 0;
-    if (ack) {
-      // rule 8c looks for an acknowledgment one beyond everything the peer sent
-      let x = 0, known = false;
-      if (B.sndNxtKnown) { x = B.sndNxt; known = true; }
-      if (A.ackKnown && (!known || seqGt(A.highAck, x))) { x = A.highAck; known = true; }
-      if (known && s.ack === seqAdd(x, 1)) return false;
-    }
+    if ((s.flags & ACK) !== 0 && this.acksOneBeyondPeer(s)) return false; // rule 8c may apply
     A.noteSent(s);
     return true;
   }
@@ -485,16 +478,25 @@ export class Connection {
   private inferFin(s: ReplaySegment): void {
     const A = this.ep[s.from];
     const B = this.ep[1 - s.from];
-    let x: number;
-    if (B.sndNxtKnown && A.ackKnown) x = seqGe(B.sndNxt, A.highAck) ? B.sndNxt : A.highAck;
-    else if (B.sndNxtKnown) x = B.sndNxt;
-    else if (A.ackKnown) x = A.highAck;
-    else return;
-    if (s.ack !== seqAdd(x, 1)) return;
+    if (!this.acksOneBeyondPeer(s)) return;
     const corroborated = (s.flags & FIN) !== 0 || A.finKnown || B.captured === 0;
     if (!corroborated) return;
     if (B.state !== ESTABLISHED && B.state !== CLOSE_WAIT) return;
-    this.insert((1 - s.from) as 0 | 1, FIN | ACK, x, A.sndNxtKnown ? A.sndNxt : 0, 0, s);
+    // B's FIN occupies X = S.ack − 1
+    this.insert((1 - s.from) as 0 | 1, FIN | ACK, seqAdd(s.ack, -1), A.sndNxtKnown ? A.sndNxt : 0, 0, s);
+  }
+
+  /**
+   * Rule 8c's test: S from A acknowledges exactly X + 1, X being the later of B's highest sequence
+   * number so far and the highest acknowledgment A sent before S.
+   */
+  private acksOneBeyondPeer(s: ReplaySegment): boolean {
+    const A = this.ep[s.from];
+    const B = this.ep[1 - s.from];
+    let x = 0, known = false;
+    if (B.sndNxtKnown) { x = B.sndNxt; known = true; }
+    if (A.ackKnown && (!known || seqGt(A.highAck, x))) { x = A.highAck; known = true; }
+    return known && s.ack === seqAdd(x, 1);
   }
 
   /** §6.2: is a RST from A acceptable to B, judged on B's displayed state? */
