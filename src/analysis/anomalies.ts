@@ -119,11 +119,10 @@ export class WiresharkFlags implements StreamHook {
     const flags = this.pending;
     if (flags === 0) return;
     this.pending = 0;
-    const c = st.conn;
     const rec = this.pendingRec!;
     this.pendingRec = null;
-    rec.s0 = c === null ? st.final0 : c.shown(0);
-    rec.s1 = c === null ? st.final1 : c.shown(1);
+    rec.s0 = st.shown(0);
+    rec.s1 = st.shown(1);
     let first = true;
     for (let i = 0; i < WIRESHARK_KINDS.length; i++) {
       const bit = WIRESHARK_KINDS[i].bit;

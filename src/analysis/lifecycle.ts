@@ -178,9 +178,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   /** Both endpoints' shown states now (computed only when a finding is raised). */
   private states(st: Stream): [number, number] {
-    const c = st.conn;
-    if (c === null) return [st.final0, st.final1];
-    return [c.shown(0), c.shown(1)];
+    return [st.shown(0), st.shown(1)];
   }
 
   private add(st: Stream, kind: string, variant: string | null, severity: Severity, frame: number | null, from: -1 | 0 | 1,

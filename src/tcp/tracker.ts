@@ -147,6 +147,11 @@ export class Stream extends ZeekSummary {
   assumed(i: number): boolean { return this.flag(ASSUMED0, i); }
   finalOf(i: number): number { return i === 0 ? this.final0 : this.final1; }
 
+  /** Endpoint i's state as shown now (state index, +16 while pending): the live connection's, else the final one. */
+  shown(i: 0 | 1): number {
+    return this.conn !== null ? this.conn.shown(i) : this.finalOf(i);
+  }
+
   setBase(i: number, v: number): void {
     if (i === 0) this.base0 = v; else this.base1 = v;
     this.setFlag(BASE_SET0, i);
@@ -372,7 +377,7 @@ export class Tracker {
   private emitWatched(st: Stream, d: 0 | 1, seg: Segment, before: number, fresh: boolean): void {
     const all = [...(st.transitions ?? []), ...(st.conn?.transitions ?? [])];
     const c = st.conn;
-    const shown = (i: 0 | 1) => (c !== null ? c.displayed(i) : { state: STATES[st.finalOf(i)], pending: false });
+    const shown = (i: 0 | 1) => { const v = st.shown(i); return { state: STATES[v & 15], pending: v >= 16 }; };
     const r = (1 - d) as 0 | 1;
     this.opts.watch!.onSegment({
       frame: seg.frame, tsSec: seg.tsSec, tsNsec: seg.tsNsec, from: d, flags: seg.flags, seq: seg.seq, ack: seg.ack,
