@@ -77,7 +77,7 @@ export class Analysis {
   }
 
   private name(st: Stream, i: 0 | 1): string {
-    return `${i === this.clients[st.id] ? 'client' : 'server'} ${formatEndpoint(st.ipVersion, ipOf(st, i), st.portOf(i))}`;
+    return `${i === this.clients[st.id] ? 'client' : 'server'} ${formatEndpoint(ipOf(st, i), st.portOf(i))}`;
   }
 
   /** The kinds of findings of each flow. */
@@ -202,7 +202,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   const eps = new Map<string, EndpointLeaks & { ages: number[]; peerSet: Map<string, number>; graceful: number; serverClosed: number }>();
   for (const st of streams) {
     const c = clients[st.id], s = (1 - c) as 0 | 1;
-    const key = formatEndpoint(st.ipVersion, ipOf(st, s), st.portOf(s));
+    const key = formatEndpoint(ipOf(st, s), st.portOf(s));
     let e = eps.get(key);
     if (e === undefined) {
       e = { ip: ipOf(st, s), port: st.portOf(s), connections: 0, closeWait: { count: 0, oldestAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
@@ -223,11 +223,11 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     const c = clients[st.id], s = (1 - c) as 0 | 1;
     const holderIsServer = r.data.holder === 'server';
     const holder = holderIsServer ? s : c;
-    const key = formatEndpoint(st.ipVersion, ipOf(st, holder), st.portOf(holder));
+    const key = formatEndpoint(ipOf(st, holder), st.portOf(holder));
     const e = eps.get(key);
     if (e === undefined) continue; // a client stuck in CLOSE_WAIT: reported per connection only
     e.ages.push(Number(r.data.age));
-    const peer = formatEndpoint(st.ipVersion, ipOf(st, 1 - holder), st.portOf(1 - holder));
+    const peer = formatEndpoint(ipOf(st, 1 - holder), st.portOf(1 - holder));
     e.peerSet.set(peer, (e.peerSet.get(peer) ?? 0) + 1);
   }
   const aggregate: Anomaly[] = [];
@@ -239,7 +239,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     if (e.graceful >= 10 && e.serverClosed * 2 >= e.graceful) {
       aggregate.push({
         kind: 'time-wait-server-side', variant: null, severity: 'info', frame: null, flow: null, direction: null, states: null,
-        message: `Server ${formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port)} closed first in ${e.serverClosed} of its ${e.graceful} gracefully closed connections, so it, not its clients, accumulates TIME_WAIT; let clients close first, or keep connections alive.`,
+        message: `Server ${formatEndpoint(e.ip, e.port)} closed first in ${e.serverClosed} of its ${e.graceful} gracefully closed connections, so it, not its clients, accumulates TIME_WAIT; let clients close first, or keep connections alive.`,
         data: { serverClosed: e.serverClosed, graceful: e.graceful },
       });
     }
@@ -262,7 +262,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
       if (clientSide) {
         h.clientSide++;
         const srv = (1 - holder) as 0 | 1;
-        const pair = `${ip} → ${formatEndpoint(st.ipVersion, ipOf(st, srv), st.portOf(srv))}`;
+        const pair = `${ip} → ${formatEndpoint(ipOf(st, srv), st.portOf(srv))}`;
         h.pairs.set(pair, (h.pairs.get(pair) ?? 0) + 1);
       } else {
         h.serverSide++;
@@ -334,7 +334,7 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
   const anomalies: Array<Anomaly & { file: string }> = [];
   for (const a of list) {
     for (const e of a.endpoints) {
-      const key = formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port);
+      const key = formatEndpoint(e.ip, e.port);
       let m = eps.get(key);
       if (m === undefined) {
         m = { ...e, closeWait: { ...e.closeWait }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };

@@ -183,8 +183,8 @@ export async function gradeFile(file: string, o: GradeOptions): Promise<Grade & 
   if (candidates.length === 0) return { ...zero(file, o.rubric, t.noMatch(o.host, o.port, flows.length)), key: null };
   const best = candidates.reduce((b, f) => (completeness(f) > completeness(b) || (completeness(f) === completeness(b) && f.packets > b.packets) ? f : b));
   const filtered = o.host !== undefined || o.port !== undefined;
-  const reason = t.picked(best.id, formatEndpoint(best.ipVersion, best.client.ip, best.client.port),
-    formatEndpoint(best.ipVersion, best.server.ip, best.server.port), filtered, flows.length);
+  const reason = t.picked(best.id, formatEndpoint(best.client.ip, best.client.port),
+    formatEndpoint(best.server.ip, best.server.port), filtered, flows.length);
 
   // replay once more, watching the chosen connection segment by segment
   const rows: WatchedSegment[] = [];

@@ -24,7 +24,7 @@ export function formatIp(version: 4 | 6, words: ArrayLike<number>): string {
   return version === 4 ? formatIpv4(words[0]) : formatIpv6(words);
 }
 
-/** ip:port, with IPv6 in brackets. */
-export function formatEndpoint(version: 4 | 6, ip: string, port: number): string {
-  return version === 4 ? `${ip}:${port}` : `[${ip}]:${port}`;
+/** ip:port, with IPv6 (whose text always holds a colon) in brackets. */
+export function formatEndpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }

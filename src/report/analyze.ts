@@ -30,7 +30,7 @@ export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thre
   } else {
     out.push('CLOSE_WAIT per server endpoint (peer\'s FIN acknowledged, own FIN never sent):');
     out.push(table(['ENDPOINT', 'CONNS', 'STUCK', 'SHARE', 'OLDEST', 'MEDIAN', 'PEERS'], cw.map((e) => [
-      formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port), thousands(e.connections), thousands(e.closeWait.count),
+      formatEndpoint(e.ip, e.port), thousands(e.connections), thousands(e.closeWait.count),
       `${Math.round(e.closeWait.share * 100)}%`, secs(e.closeWait.oldestAge), secs(e.closeWait.medianAge),
       e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : ''),
     ])).trimEnd());
@@ -39,7 +39,7 @@ export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thre
   if (strag.length > 0) {
     out.push('Stragglers at the end of the capture:');
     out.push(table(['SERVER ENDPOINT', 'SERVER LAST_ACK', 'CLIENT FIN_WAIT_2'], strag.map((e) => [
-      formatEndpoint(e.ip.includes(':') ? 6 : 4, e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2),
+      formatEndpoint(e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2),
     ])).trimEnd());
   }
   if (a.hosts.length === 0) {
@@ -90,7 +90,7 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
       out.push('Worst connections:');
       out.push(table(['FLOW', 'CLIENT', 'SERVER', 'FINDINGS', 'CLIENT STATE', 'SERVER STATE'], worst.map(([id]) => {
         const f = a.set.flow(id);
-        return [String(id), formatEndpoint(f.ipVersion, f.client.ip, f.client.port), formatEndpoint(f.ipVersion, f.server.ip, f.server.port),
+        return [String(id), formatEndpoint(f.client.ip, f.client.port), formatEndpoint(f.server.ip, f.server.port),
           thousands(per.get(id)?.count ?? 0), f.finalState.client, f.finalState.server];
       })).trimEnd());
     }

@@ -1,7 +1,7 @@
 import type { FlowReport, FlowSet } from '../analysis/flows.js';
 import { formatEndpoint } from './addr.js';
 
-const ep = (f: FlowReport, side: 'client' | 'server') => formatEndpoint(f.ipVersion, f[side].ip, f[side].port);
+const ep = (f: FlowReport, side: 'client' | 'server') => formatEndpoint(f[side].ip, f[side].port);
 
 function human(n: number): string {
   if (n < 1e3) return String(n);

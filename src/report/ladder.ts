@@ -42,8 +42,8 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
   const longest = Math.max(0, ...rows.map((r) => labelOf(r).length));
   const arrowW = Math.max(40, longest + 6, width - 2 * (STATE_W + 1) - 22);
   const out: string[] = [];
-  const c = formatEndpoint(flow.ipVersion, flow.client.ip, flow.client.port);
-  const s = formatEndpoint(flow.ipVersion, flow.server.ip, flow.server.port);
+  const c = formatEndpoint(flow.client.ip, flow.client.port);
+  const s = formatEndpoint(flow.server.ip, flow.server.port);
   out.push(`flow ${flow.id}: client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
   out.push(`${'frame'.padStart(7)}  ${'client'.padEnd(STATE_W)} ${''.padEnd(arrowW)} ${'server'}`);
   const stateOf = (r: WatchedSegment, side: 0 | 1) => statePath(r, side).padEnd(STATE_W);
