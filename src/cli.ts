@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, buildPeerPorts, clientIndexOf, flowReport, trackCapture, trackFlows } from './analysis/flows.js';
+import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, trackFlows } from './analysis/flows.js';
 import { captureStats, type StatsReport } from './analysis/stats.js';
 import { analyzeCapture, mergeLeaks, type Analysis } from './analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
@@ -121,6 +121,32 @@ function flowIdOption(value: string): number {
   return n;
 }
 
+interface Reported {
+  warnings: CaptureWarning[];
+  warningsOmitted: number;
+  damaged: boolean;
+}
+
+/**
+ * Read one file with the conventions every command shares: progress and warnings on stderr, status 2
+ * when the file was damaged; a file that is not a capture is one line on stderr and status 1.
+ */
+async function readOne<R extends Reported>(file: string, quiet: boolean | undefined, work: (file: string, progress: ProgressLine) => Promise<R>):
+  Promise<{ ok: true; result: R; status: number } | { ok: false; status: number; error: CaptureError }> {
+  const progress = new ProgressLine(file, !quiet);
+  try {
+    const result = await work(file, progress);
+    progress.done();
+    if (!quiet) printWarnings(result.warnings, result.warningsOmitted);
+    return { ok: true, result, status: result.damaged ? EXIT_DAMAGED : EXIT_OK };
+  } catch (e) {
+    progress.done();
+    if (!(e instanceof CaptureError)) throw e;
+    process.stderr.write(`synfin: error: ${e.message}\n`);
+    return { ok: false, status: EXIT_USAGE, error: e };
+  }
+}
+
 interface Outputs<R> {
   text: (r: R) => string;
   json: (r: R) => Iterable<string>;
@@ -132,7 +158,7 @@ interface Outputs<R> {
  * for one file, an array for several; errors as one line on stderr; the highest exit status wins.
  * Reports are written as they are produced, in chunks, never as one string.
  */
-async function perFile<R extends { warnings: CaptureWarning[]; warningsOmitted: number; damaged: boolean }>(
+async function perFile<R extends Reported>(
   files: string[],
   opts: CommonOptions,
   work: (file: string, progress: ProgressLine) => Promise<R>,
@@ -144,27 +170,18 @@ async function perFile<R extends { warnings: CaptureWarning[]; warningsOmitted: 
   if (opts.json && many) w.add('[\n');
   let index = 0;
   for (const file of files) {
-    const progress = new ProgressLine(file, !opts.quiet);
     if (opts.json && index > 0) w.add(',\n');
-    try {
-      const r = await work(file, progress);
-      progress.done();
-      if (!opts.quiet) printWarnings(r.warnings, r.warningsOmitted);
-      if (r.damaged) status = Math.max(status, EXIT_DAMAGED);
-      if (opts.json) {
-        for (const chunk of out.json(r)) await w.add(chunk);
-      } else if (opts.csv && out.csv) {
-        if (index === 0) w.add(out.csv.header);
-        for (const chunk of out.csv.rows(r)) await w.add(chunk);
-      } else {
-        await w.add(out.text(r));
-      }
-    } catch (e) {
-      progress.done();
-      if (!(e instanceof CaptureError)) throw e;
-      process.stderr.write(`synfin: error: ${e.message}\n`);
-      status = Math.max(status, EXIT_USAGE);
-      if (opts.json) await w.add(JSON.stringify({ file: e.file, error: e.message }, null, 2));
+    const one = await readOne(file, opts.quiet, work);
+    status = Math.max(status, one.status);
+    if (!one.ok) {
+      if (opts.json) await w.add(JSON.stringify({ file: one.error.file, error: one.error.message }, null, 2));
+    } else if (opts.json) {
+      for (const chunk of out.json(one.result)) await w.add(chunk);
+    } else if (opts.csv && out.csv) {
+      if (index === 0) w.add(out.csv.header);
+      for (const chunk of out.csv.rows(one.result)) await w.add(chunk);
+    } else {
+      await w.add(out.text(one.result));
     }
     index++;
   }
@@ -348,47 +365,38 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (file: string, id: number, opts: CommonOptions & { all?: boolean; width?: number; timeWaitLen: number }) => {
       const rows: WatchedSegment[] = [];
-      const progress = new ProgressLine(file, !opts.quiet);
-      let status = EXIT_OK;
-      try {
-        const { stats, tracker } = await trackCapture(file, {
-          onProgress: progress.update, timeWaitSeconds: opts.timeWaitLen, transitions: false,
-          watch: { stream: id, onSegment: (r) => rows.push(r) },
-        });
-        progress.done();
-        if (!opts.quiet) printWarnings(stats.warnings, stats.warningsOmitted);
-        if (stats.damaged) status = EXIT_DAMAGED;
-        const st = tracker.streams[id];
-        if (st === undefined) {
-          process.stderr.write(`synfin: error: ${file}: no flow ${id} (the capture has ${tracker.streams.length} flow(s), numbered from 0)\n`);
-          process.exitCode = EXIT_USAGE;
-          return;
-        }
-        const peers = st.client < 0 ? buildPeerPorts(tracker.streams) : null;
-        const client = clientIndexOf(st, peers);
-        const flow = flowReport(st, peers, false);
-        if (opts.json) {
-          const side = (i: 0 | 1) => (i === client ? 'client' : 'server');
-          await write(JSON.stringify({
-            file: stats.file, flow,
-            segments: rows.map((r) => ({
-              frame: r.frame, direction: r.from === client ? 'c2s' : 's2c', flags: r.flags, seq: r.seq, ack: r.ack,
-              relSeq: r.relSeq, relAck: r.relAck, len: r.len, window: r.window, sack: r.sack,
-              states: { client: r.states[client], server: r.states[1 - client] },
-              transitions: r.transitions.map((t) => ({ ...t, endpoint: side(t.endpoint), frame: t.frame < 0 ? null : t.frame })),
-            })),
-          }, null, 2) + '\n');
-        } else {
-          const width = opts.width ?? (process.stdout.columns || 100);
-          await write(renderLadder(flow, rows, client, { width, elideAfter: opts.all ? 0 : 24 }));
-        }
-      } catch (e) {
-        progress.done();
-        if (!(e instanceof CaptureError)) throw e;
-        process.stderr.write(`synfin: error: ${e.message}\n`);
-        status = EXIT_USAGE;
+      const one = await readOne(file, opts.quiet, (f, progress) => trackFlows(f, {
+        onProgress: progress.update, timeWaitSeconds: opts.timeWaitLen, transitions: false,
+        watch: { stream: id, onSegment: (r) => rows.push(r) },
+      }));
+      if (!one.ok) {
+        process.exitCode = one.status;
+        return;
       }
-      process.exitCode = status;
+      const set = one.result;
+      if (id >= set.count) {
+        process.stderr.write(`synfin: error: ${file}: no flow ${id} (the capture has ${set.count} flow(s), numbered from 0)\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const client = set.clientIndex(id);
+      const flow = set.flow(id);
+      if (opts.json) {
+        const side = (i: 0 | 1) => (i === client ? 'client' : 'server');
+        await write(JSON.stringify({
+          file: set.stats.file, flow,
+          segments: rows.map((r) => ({
+            frame: r.frame, direction: r.from === client ? 'c2s' : 's2c', flags: r.flags, seq: r.seq, ack: r.ack,
+            relSeq: r.relSeq, relAck: r.relAck, len: r.len, window: r.window, sack: r.sack,
+            states: { client: r.states[client], server: r.states[1 - client] },
+            transitions: r.transitions.map((t) => ({ ...t, endpoint: side(t.endpoint), frame: t.frame < 0 ? null : t.frame })),
+          })),
+        }, null, 2) + '\n');
+      } else {
+        const width = opts.width ?? (process.stdout.columns || 100);
+        await write(renderLadder(flow, rows, client, { width, elideAfter: opts.all ? 0 : 24 }));
+      }
+      process.exitCode = one.status;
     });
 
   program
@@ -418,19 +426,9 @@ async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptio
   const list: Analysis[] = [];
   let status = EXIT_OK;
   for (const file of files) {
-    const progress = new ProgressLine(file, !opts.quiet);
-    try {
-      const a = await analyzeCapture(file, { onProgress: progress.update, thresholds: thresholdsOf(opts) });
-      progress.done();
-      if (!opts.quiet) printWarnings(a.warnings, a.warningsOmitted);
-      if (a.damaged) status = Math.max(status, EXIT_DAMAGED);
-      list.push(a);
-    } catch (e) {
-      progress.done();
-      if (!(e instanceof CaptureError)) throw e;
-      process.stderr.write(`synfin: error: ${e.message}\n`);
-      status = Math.max(status, EXIT_USAGE);
-    }
+    const one = await readOne(file, opts.quiet, (f, progress) => analyzeCapture(f, { onProgress: progress.update, thresholds: thresholdsOf(opts) }));
+    status = Math.max(status, one.status);
+    if (one.ok) list.push(one.result);
   }
   const m = mergeLeaks(list, LEAK_KINDS);
   if (opts.json) await write(JSON.stringify(m, null, 2) + '\n');

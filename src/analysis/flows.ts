@@ -227,6 +227,11 @@ export class FlowSet {
   get warningsOmitted(): number { return this.stats.warningsOmitted; }
   get damaged(): boolean { return this.stats.damaged; }
 
+  /** The client's endpoint index in flow `id` (seen in the handshake, or guessed). */
+  clientIndex(id: number): 0 | 1 {
+    return clientIndexOf(this.tracker.streams[id], this.peers);
+  }
+
   /** One flow by id. */
   flow(id: number): FlowReport {
     return flowReport(this.tracker.streams[id], this.peers, this.withTransitions);
