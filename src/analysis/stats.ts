@@ -1,7 +1,7 @@
 import type { CaptureWarning, Frame, FrameSink } from '../capture/frame.js';
 import { readCapture, type ReadOptions } from '../capture/reader.js';
 import { compareTs, formatTs } from '../capture/time.js';
-import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, REASONS, type DecoderOptions } from '../decode/decoder.js';
+import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, REASONS, REASON_UNSUPPORTED_LINK_TYPE, type DecoderOptions } from '../decode/decoder.js';
 import type { Segment } from '../decode/segment.js';
 
 /** A consumer of decoded segments (the tracker), called in file order. */
@@ -92,7 +92,7 @@ export class StatsCollector implements FrameSink {
         if (consumer !== null) consumer.onSegment(d.seg);
       }
       this.notDecoded[d.reason]++;
-      if (d.reason === 1) this.unsupportedLinktypes.set(d.linktype, (this.unsupportedLinktypes.get(d.linktype) ?? 0) + 1);
+      if (d.reason === REASON_UNSUPPORTED_LINK_TYPE) this.unsupportedLinktypes.set(d.linktype, (this.unsupportedLinktypes.get(d.linktype) ?? 0) + 1);
     }
     if (d.warning !== null) this.frameWarning(f.fileOffset, f.number, d.warning);
   }
@@ -119,7 +119,7 @@ export class StatsCollector implements FrameSink {
   notDecodedRecord(): Record<string, number> {
     const out: Record<string, number> = {};
     REASONS.forEach((name, i) => {
-      if (i === 1) return;
+      if (i === REASON_UNSUPPORTED_LINK_TYPE) return; // listed per link type below
       if (this.notDecoded[i] > 0) out[name] = this.notDecoded[i];
     });
     for (const [lt, n] of this.unsupportedLinktypes) out[`link-type-${lt}`] = n;
