@@ -75,15 +75,12 @@ export class WiresharkFlags implements StreamHook {
   /** The sender direction's highest sequence number (raw) before the segment being processed. */
   protected prevNextRaw = 0;
 
-  /** The per-stream analysis state; subclasses keep more facts in it. */
-  protected create(): StreamAnalysis {
-    return new StreamAnalysis();
-  }
+  /** The sequence analysis of every stream. */
+  private readonly analysis = new StreamAnalysis();
 
+  /** The sequence analysis, pointed at stream `st`. */
   protected analysisOf(st: Stream): StreamAnalysis {
-    let a = st.ext as StreamAnalysis | null;
-    if (a === null) { a = this.create(); st.ext = a; }
-    return a;
+    return this.analysis.at(st.id);
   }
 
   segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {

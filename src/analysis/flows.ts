@@ -91,6 +91,8 @@ export interface FlowsOptions extends ReadOptions, DecoderOptions {
   watch?: { stream: number; onSegment: (row: WatchedSegment) => void };
   hook?: StreamHook;
   listener?: TransitionListener;
+  /** See TrackerOptions.sweepEveryPackets (tests sweep often to show releases change no result). */
+  sweepEveryPackets?: number;
 }
 
 /** Read a capture, track and replay every connection. */
@@ -101,6 +103,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     watch: opts.watch,
     hook: opts.hook,
     listener: opts.listener,
+    sweepEveryPackets: opts.sweepEveryPackets,
   };
   const tracker = new Tracker(trackerOpts);
   const stats = await captureStats(path, opts, tracker);

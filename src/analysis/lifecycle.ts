@@ -14,7 +14,7 @@ import {
 import type { TransitionListener } from '../tcp/replay.js';
 import type { Stream } from '../tcp/tracker.js';
 import { WiresharkFlags, type Severity } from './anomalies.js';
-import { F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE, StreamAnalysis } from './seq-analysis.js';
+import { F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE } from './seq-analysis.js';
 
 /** Thresholds of reference §7, as durations in seconds and counts. */
 export interface Thresholds {
@@ -106,15 +106,17 @@ class Side {
 }
 
 /**
- * The sequence analysis plus the lifecycle facts of one stream's current connection. The facts
- * (`side`) are settled and dropped when the tracker releases the connection; the small sequence
- * analysis state stays for late segments.
+ * The lifecycle facts of one stream's current connection. The facts (`side`) are settled and
+ * dropped when the tracker releases the connection; the rest stays for late segments.
  */
-export class StreamFacts extends StreamAnalysis {
+class StreamFacts {
   side: [Side, Side] | null = [new Side(), new Side()];
   connections = 0;
   /** An accepted RST already explained as half-open or reset on this stream. */
   resetReported = false;
+  /** Index in Analyzer.timeWait of each endpoint's interval still open when its connection was released, or −1. */
+  twOpen0 = -1;
+  twOpen1 = -1;
 }
 
 /**
@@ -130,12 +132,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     super();
   }
 
-  protected override create(): StreamAnalysis {
-    return new StreamFacts();
-  }
+  /** Lifecycle facts by stream id. */
+  private readonly byStream: Array<StreamFacts | undefined> = [];
 
   private facts(st: Stream): StreamFacts {
-    return this.analysisOf(st) as StreamFacts;
+    let F = this.byStream[st.id];
+    if (F === undefined) { F = new StreamFacts(); this.byStream[st.id] = F; }
+    return F;
   }
 
   /** The facts of the stream's current connection; a new connection settles the previous one's. */
@@ -153,17 +156,31 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   /** The connection is over: keep what the aggregates need, drop the facts. */
   released(st: Stream): void {
-    const F = st.ext as StreamFacts | null;
-    if (F === null || F.side === null) return;
+    const F = this.byStream[st.id];
+    if (F === undefined || F.side === null) return;
     this.settle(st, F.side);
     F.side = null;
   }
 
+  /** A parked TIME_WAIT ended: a new connection on the 4-tuple cut its interval short (a timeout ends it where it was put). */
+  parkedTimeWaitEnded(st: Stream, i: 0 | 1, atSec: number, timeout: boolean): void {
+    const F = this.facts(st);
+    const at = i === 0 ? F.twOpen0 : F.twOpen1;
+    if (at < 0) return;
+    if (!timeout) this.timeWait[at + 3] = Math.min(this.timeWait[at + 3], Math.max(atSec, this.timeWait[at + 2]));
+    if (i === 0) F.twOpen0 = -1; else F.twOpen1 = -1;
+  }
+
   /** TIME_WAIT intervals and capture loss of one connection (the parts that need no T_end). */
   private settle(st: Stream, side: [Side, Side]): void {
+    const F = this.facts(st);
     for (const i of [0, 1] as const) {
       const P = side[i], A = side[1 - i];
-      if (P.twEnter >= 0) this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + this.t.timeWaitLen));
+      if (P.twEnter >= 0) {
+        const open = P.twExit === Infinity ? this.timeWait.length : -1;
+        if (i === 0) F.twOpen0 = open; else F.twOpen1 = open;
+        this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + this.t.timeWaitLen));
+      }
       // capture-loss (§7.15): a gap the receiver acknowledged without any retransmission filling it
       for (let g = 0; g < P.gaps.length; g += 2) {
         if (P.gaps[g] === P.gaps[g + 1]) continue; // filled by a retransmission
@@ -367,8 +384,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   finish(streams: readonly Stream[], endSec: number, serverOf: (st: Stream) => 0 | 1): void {
     const t = this.t;
     for (const st of streams) {
-      const F = st.ext as StreamFacts | null;
-      if (F === null || F.side === null) continue; // settled when its connection was released
+      const F = this.byStream[st.id];
+      if (F === undefined || F.side === null) continue; // settled when its connection was released
       const srv = serverOf(st), cli = (1 - srv) as 0 | 1;
       const C = F.side[cli], S = F.side[srv];
       const oneSided = st.pk0 === 0 || st.pk1 === 0;

@@ -64,41 +64,126 @@ const NEVER = -Infinity;
  */
 const deltaNs = (aSec: number, aNsec: number, bSec: number, bNsec: number): number => (bSec - aSec) * 1e9 + (bNsec - aNsec);
 
-/** Per-direction state (§3.1). Sentinels are Wireshark's: 0 means "unknown" for nextseq, contig and lastack. */
+/**
+ * Per-stream state lives in typed-array records, not objects: a capture can hold hundreds of
+ * thousands of streams, and Wireshark keeps analysing a stream's late segments forever, so this state
+ * is never released. A record is two directions of DIR_FIELDS numbers, then the stream's own fields.
+ */
+const DIR_FIELDS = 15;
+const S_SYN_SEC = 2 * DIR_FIELDS, S_SYN_NSEC = S_SYN_SEC + 1, S_IRTT = S_SYN_SEC + 2, S_MP_OPS = S_SYN_SEC + 3,
+  S_HAD_MPTCP = S_SYN_SEC + 4, S_TFO_SYN_DATA = S_SYN_SEC + 5;
+const STRIDE = 2 * DIR_FIELDS + 6;
+const CHUNK_BITS = 12;
+const CHUNK_RECORDS = 1 << CHUNK_BITS;
+const EMPTY = new Float64Array(0);
+
+const D_NEXTSEQ = 0;
+const D_NEXTSEQ_SEC = 1;
+const D_NEXTSEQ_NSEC = 2;
+const D_NEXTSEQ_FRAME = 3;
+const D_CONTIG = 4;
+const D_LASTACK = 5;
+const D_LASTACK_SEC = 6;
+const D_LASTACK_NSEC = 7;
+const D_WIN = 8;
+const D_SHIFT = 9;
+const D_FIRST_ACK_PENDING = 10;
+const D_DUPACKS = 11;
+const D_LAST_NONDUP_FRAME = 12;
+const D_LAST_FLAGS = 13;
+const D_MP_OPS = 14;
+
+/**
+ * Per-direction state (§3.1), a view on one direction of a stream's record (moved by
+ * StreamAnalysis.at). Sentinels are Wireshark's: 0 means "unknown" for nextseq, contig and lastack.
+ */
 class Dir {
-  nextseq = 0;
-  nextseqSec = 0;
-  nextseqNsec = 0;
-  nextseqFrame = 0;
+  a: Float64Array = EMPTY;
+  o = 0;
+
+  get nextseq(): number { return this.a[this.o + D_NEXTSEQ]; }
+  set nextseq(v: number) { this.a[this.o + D_NEXTSEQ] = v; }
+  get nextseqSec(): number { return this.a[this.o + D_NEXTSEQ_SEC]; }
+  set nextseqSec(v: number) { this.a[this.o + D_NEXTSEQ_SEC] = v; }
+  get nextseqNsec(): number { return this.a[this.o + D_NEXTSEQ_NSEC]; }
+  set nextseqNsec(v: number) { this.a[this.o + D_NEXTSEQ_NSEC] = v; }
+  get nextseqFrame(): number { return this.a[this.o + D_NEXTSEQ_FRAME]; }
+  set nextseqFrame(v: number) { this.a[this.o + D_NEXTSEQ_FRAME] = v; }
   /** Wireshark's maxseqtobeacked: end of the contiguous data seen. */
-  contig = 0;
-  lastack = 0;
+  get contig(): number { return this.a[this.o + D_CONTIG]; }
+  set contig(v: number) { this.a[this.o + D_CONTIG] = v; }
+  get lastack(): number { return this.a[this.o + D_LASTACK]; }
+  set lastack(v: number) { this.a[this.o + D_LASTACK] = v; }
   /** Time of the direction's last segment; NEVER until it sends one. */
-  lastackSec = NEVER;
-  lastackNsec = 0;
+  get lastackSec(): number { return this.a[this.o + D_LASTACK_SEC]; }
+  set lastackSec(v: number) { this.a[this.o + D_LASTACK_SEC] = v; }
+  get lastackNsec(): number { return this.a[this.o + D_LASTACK_NSEC]; }
+  set lastackNsec(v: number) { this.a[this.o + D_LASTACK_NSEC] = v; }
   /** Raw window of the last segment; 0xFFFFFFFF = none yet. */
-  win = 0xffffffff;
-  shift = SHIFT_UNKNOWN;
-  firstAckPending = false;
-  dupacks = 0;
-  lastNondupFrame = 0;
-  lastFlags = 0;
-  mpOps = 0;
+  get win(): number { return this.a[this.o + D_WIN]; }
+  set win(v: number) { this.a[this.o + D_WIN] = v; }
+  get shift(): number { return this.a[this.o + D_SHIFT]; }
+  set shift(v: number) { this.a[this.o + D_SHIFT] = v; }
+  get firstAckPending(): boolean { return this.a[this.o + D_FIRST_ACK_PENDING] !== 0; }
+  set firstAckPending(v: boolean) { this.a[this.o + D_FIRST_ACK_PENDING] = v ? 1 : 0; }
+  get dupacks(): number { return this.a[this.o + D_DUPACKS]; }
+  set dupacks(v: number) { this.a[this.o + D_DUPACKS] = v; }
+  get lastNondupFrame(): number { return this.a[this.o + D_LAST_NONDUP_FRAME]; }
+  set lastNondupFrame(v: number) { this.a[this.o + D_LAST_NONDUP_FRAME] = v; }
+  get lastFlags(): number { return this.a[this.o + D_LAST_FLAGS]; }
+  set lastFlags(v: number) { this.a[this.o + D_LAST_FLAGS] = v; }
+  get mpOps(): number { return this.a[this.o + D_MP_OPS]; }
+  set mpOps(v: number) { this.a[this.o + D_MP_OPS] = v; }
 }
 
-/** The sequence analysis of one stream; create a new one for every new stream. */
+/** The sequence analysis of every stream: records by stream id, and one view moved to the stream at hand. */
 export class StreamAnalysis {
   readonly d: [Dir, Dir] = [new Dir(), new Dir()];
-  private synSec = NEVER;
-  private synNsec = 0;
-  /** tcp.analysis.initial_rtt in nanoseconds; 0 = unknown (may be negative, §3.1). */
-  irtt = 0;
-  private mpOps = 0;
-  private hadMptcp = false;
-  private tfoSynData = false;
+  private readonly chunks: Float64Array[] = [];
+  private records = 0;
+  private a: Float64Array = EMPTY;
+  private o = 0;
   /** For a duplicate ACK: its running number and the frame whose ACK it repeats. */
   dupNum = 0;
   dupFrame = 0;
+
+  /** Point the analysis at stream `id` (records are created as ids appear, in order). */
+  at(id: number): this {
+    while (this.records <= id) this.init(this.records++);
+    const a = this.chunks[id >>> CHUNK_BITS];
+    const o = (id & (CHUNK_RECORDS - 1)) * STRIDE;
+    this.a = a; this.o = o;
+    const d0 = this.d[0], d1 = this.d[1];
+    d0.a = a; d0.o = o;
+    d1.a = a; d1.o = o + DIR_FIELDS;
+    return this;
+  }
+
+  private init(id: number): void {
+    if ((id & (CHUNK_RECORDS - 1)) === 0) this.chunks.push(new Float64Array(CHUNK_RECORDS * STRIDE));
+    const a = this.chunks[id >>> CHUNK_BITS];
+    const o = (id & (CHUNK_RECORDS - 1)) * STRIDE;
+    for (const d of [o, o + DIR_FIELDS]) {
+      a[d + D_LASTACK_SEC] = NEVER;
+      a[d + D_WIN] = 0xffffffff;
+      a[d + D_SHIFT] = SHIFT_UNKNOWN;
+    }
+    a[o + S_SYN_SEC] = NEVER;
+  }
+
+  private get synSec(): number { return this.a[this.o + S_SYN_SEC]; }
+  private set synSec(v: number) { this.a[this.o + S_SYN_SEC] = v; }
+  private get synNsec(): number { return this.a[this.o + S_SYN_NSEC]; }
+  private set synNsec(v: number) { this.a[this.o + S_SYN_NSEC] = v; }
+  /** tcp.analysis.initial_rtt in nanoseconds; 0 = unknown (may be negative, §3.1). */
+  get irtt(): number { return this.a[this.o + S_IRTT]; }
+  set irtt(v: number) { this.a[this.o + S_IRTT] = v; }
+  private get mpOps(): number { return this.a[this.o + S_MP_OPS]; }
+  private set mpOps(v: number) { this.a[this.o + S_MP_OPS] = v; }
+  private get hadMptcp(): boolean { return this.a[this.o + S_HAD_MPTCP] !== 0; }
+  private set hadMptcp(v: boolean) { this.a[this.o + S_HAD_MPTCP] = v ? 1 : 0; }
+  private get tfoSynData(): boolean { return this.a[this.o + S_TFO_SYN_DATA] !== 0; }
+  private set tfoSynData(v: boolean) { this.a[this.o + S_TFO_SYN_DATA] = v ? 1 : 0; }
 
   /** §2.2: a SYN repeating the direction's ISN restarts the direction's nextseq at its contiguous end. */
   sameIsnSyn(dir: 0 | 1): void {

@@ -558,6 +558,13 @@ export class Connection {
     return a.state === CLOSED && b.state === CLOSED && a.pending.length === 0 && b.pending.length === 0;
   }
 
+  /** Both endpoints are CLOSED or in TIME_WAIT, nothing pending: only a timer or a new connection changes it. */
+  get quiescent(): boolean {
+    const a = this.ep[0], b = this.ep[1];
+    return (a.state === CLOSED || a.state === TIME_WAIT) && (b.state === CLOSED || b.state === TIME_WAIT) &&
+      a.pending.length === 0 && b.pending.length === 0;
+  }
+
   /** Both endpoints are CLOSED or TIME_WAIT that expired by `nowSec`, nothing pending. */
   expiredBy(nowSec: number, timeWaitSeconds: number): boolean {
     for (let i = 0; i < 2; i++) {

@@ -7,7 +7,9 @@
 import { ACK, RST, SYN, type Segment } from '../decode/segment.js';
 import { Connection, type ReplaySegment, type TransitionListener, type TransitionRecord } from './replay.js';
 import { seqAdd } from './seq.js';
-import { STATES, type State } from './state-table.js';
+import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } from './state-table.js';
+
+const NS_PER_S = 1e9;
 import { TupleTable } from './tuple-table.js';
 import { ZeekSummary } from './zeek.js';
 
@@ -29,6 +31,11 @@ export interface StreamHook {
   replayed(st: Stream, d: 0 | 1, seg: Segment): void;
   /** The stream's connection is over and its working state released (not called at the end of the capture). */
   released?(st: Stream): void;
+  /**
+   * Endpoint i of a parked connection (released while in TIME_WAIT) left TIME_WAIT at `atSec`:
+   * superseded by a new connection on its 4-tuple, or (`timeout`) expired by the end of the capture.
+   */
+  parkedTimeWaitEnded?(st: Stream, i: 0 | 1, atSec: number, timeout: boolean): void;
 }
 
 export interface TrackerOptions {
@@ -41,6 +48,8 @@ export interface TrackerOptions {
   hook?: StreamHook;
   /** Told about every committed state change of every connection, tagged with its Stream. */
   listener?: TransitionListener;
+  /** Look for connections to release every this many packets (default 65,536, and at most one step per 64 packets). */
+  sweepEveryPackets?: number;
 }
 
 /** One captured segment of a watched stream, with both endpoints' states after it. */
@@ -68,7 +77,7 @@ export interface WatchedSegment {
   initial: [State, State];
 }
 
-const BASE_SET0 = 1, SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256;
+const BASE_SET0 = 1, SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256, PARKED = 1024;
 
 /**
  * One `tcp.stream`: its identity, figures, and its live connection while there is one.
@@ -102,13 +111,13 @@ export class Stream extends ZeekSummary {
   private finAck0 = -1; private finAck1 = -1;
   inferredSegments = 0;
   transitions: TransitionRecord[] | null;
-  /** Per-stream state of a StreamHook (the sequence analysis). */
-  ext: object | null = null;
   mss0 = -1; mss1 = -1;
   ws0 = -1; ws1 = -1;
   synTs = -1;
   synAckTs = -1;
   ackTs = -1;
+  /** t_enter of TIME_WAIT of each endpoint, kept while the connection is parked. */
+  twSec0 = 0; twNsec0 = 0; twSec1 = 0; twNsec1 = 0;
 
   constructor(
     readonly id: number,
@@ -190,6 +199,20 @@ export class Stream extends ZeekSummary {
     if (c === this.conn) this.conn = null;
   }
 
+  /** Its last connection was released while an endpoint still held TIME_WAIT (see Tracker.park). */
+  get parked(): boolean { return (this.bits & PARKED) !== 0; }
+
+  /** Mark the stream parked (its connection is about to be released), keeping each endpoint's TIME_WAIT start. */
+  park(c: Connection): void {
+    this.twSec0 = c.ep[0].twSec; this.twNsec0 = c.ep[0].twNsec;
+    this.twSec1 = c.ep[1].twSec; this.twNsec1 = c.ep[1].twNsec;
+    this.bits |= PARKED;
+  }
+
+  unparked(): void { this.bits &= ~PARKED; }
+
+  setFinal(i: number, state: number): void { if (i === 0) this.final0 = state; else this.final1 = state; }
+
   /** Who closed first, from the ACK fields of the first FINs (§6.4), by endpoint index; 2 = simultaneous. */
   closer(): -1 | 0 | 1 | 2 {
     const a = this.finAck0, b = this.finAck1;
@@ -230,7 +253,13 @@ export class Tracker {
   /** Frames whose timestamp jumped more than a day past the others (not trusted as the capture's end). */
   implausibleTimestamps = 0;
 
-  constructor(readonly opts: TrackerOptions) {}
+  private readonly sweepEvery: number;
+  private readonly sweepLiveFactor: number;
+
+  constructor(readonly opts: TrackerOptions) {
+    this.sweepEvery = opts.sweepEveryPackets ?? SWEEP_EVERY_PACKETS;
+    this.sweepLiveFactor = opts.sweepEveryPackets === undefined ? 64 : 0;
+  }
 
   /** Track the capture clock; a timestamp more than a day ahead of the others is not trusted. */
   clock(sec: number, nsec: number): void {
@@ -259,6 +288,8 @@ export class Tracker {
       d = 0;
     } else {
       st = this.latest[idx];
+      const c0 = st.conn;
+      if (c0 !== null && this.idleOver(st, c0)) this.retire(st, c0);
       d = this.dirOf(st, seg);
       // §2.2: a SYN with a new ISN on a known 4-tuple starts a new stream
       if (pureSyn && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
@@ -266,6 +297,8 @@ export class Tracker {
         if (old.conn !== null) {
           old.conn.abort(seg.frame);
           this.release(old, old.conn);
+        } else if (old.parked) {
+          this.unpark(old, seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
         }
         st = this.newStream(seg);
         this.latest[idx] = st;
@@ -302,7 +335,7 @@ export class Tracker {
     this.replay(st, d, seg);
     if (hook !== undefined) hook.replayed(st, d, seg);
     // a sweep costs one pass over the live connections: at most one step per 64 packets
-    if (++this.sinceSweep >= SWEEP_EVERY_PACKETS && this.sinceSweep >= 64 * this.live.size) this.sweep();
+    if (++this.sinceSweep >= this.sweepEvery && this.sinceSweep >= this.sweepLiveFactor * this.live.size) this.sweep();
   }
 
   private newStream(seg: Segment): Stream {
@@ -352,6 +385,7 @@ export class Tracker {
         if (watched) this.emitWatched(st, d, seg, before, false);
         return;
       }
+      if (st.parked) this.unpark(st, seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
       const ro = { record: this.opts.recordTransitions || watched };
       const old = this.spare.pop();
       c = old !== undefined ? old.restart(rs, ro) : new Connection(rs, ro);
@@ -392,17 +426,28 @@ export class Tracker {
   /** Release connections that are over: closed and idle, or TIME_WAIT expired by the capture clock. */
   private sweep(): void {
     this.sinceSweep = 0;
-    const now = this.nowSec;
-    const tw = this.opts.timeWaitSeconds;
     for (const st of this.live) {
       const c = st.conn;
       if (c === null) { this.live.delete(st); continue; }
-      const idle = now - st.lastSec;
-      if ((c.over && idle > RELEASE_IDLE_SECONDS) || c.expiredBy(now, tw)) {
-        c.finish(Math.floor(now), 0, tw);
-        this.release(st, c);
-      }
+      if (this.idleOver(st, c)) this.retire(st, c);
     }
+  }
+
+  /**
+   * A connection both of whose endpoints are CLOSED or in TIME_WAIT, with nothing pending, after
+   * RELEASE_IDLE_SECONDS without segments, is over for good. Checked by the sweep and again when a
+   * segment arrives, so what is released never depends on when the sweep ran.
+   */
+  private idleOver(st: Stream, c: Connection): boolean {
+    return this.nowSec - st.lastSec > RELEASE_IDLE_SECONDS && c.quiescent;
+  }
+
+  /** Release an idle, quiescent connection: closed (TIME_WAIT expired by the clock), or parked. */
+  private retire(st: Stream, c: Connection): void {
+    const tw = this.opts.timeWaitSeconds;
+    if (c.over || c.expiredBy(this.nowSec, tw)) c.finish(Math.floor(this.nowSec), 0, tw);
+    else st.park(c);
+    this.release(st, c);
   }
 
   /** Fold a connection into its stream and keep the object for a later connection. */
@@ -413,7 +458,7 @@ export class Tracker {
     if (this.spare.length < MAX_SPARE_CONNECTIONS) this.spare.push(c);
   }
 
-  /** End of capture: rule 5 and TIME_WAIT expiry for every live connection (§6.3, §6.6). */
+  /** End of capture: rule 5 and TIME_WAIT expiry for every live or parked connection (§6.3, §6.6). */
   finish(endSec: number, endNsec: number): void {
     for (const st of this.live) {
       const c = st.conn;
@@ -422,6 +467,47 @@ export class Tracker {
       st.settle(c);
     }
     this.live.clear();
+    const end = endSec + endNsec / NS_PER_S;
+    const tw = this.opts.timeWaitSeconds;
+    for (const st of this.streams) {
+      if (!st.parked) continue;
+      for (const i of [0, 1] as const) {
+        if (st.finalOf(i) !== TIME_WAIT) continue;
+        const enter = i === 0 ? st.twSec0 + st.twNsec0 / NS_PER_S : st.twSec1 + st.twNsec1 / NS_PER_S;
+        if (i === 0 ? st.twSec0 + tw + st.twNsec0 / NS_PER_S <= end : st.twSec1 + tw + st.twNsec1 / NS_PER_S <= end) {
+          this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, enter + tw, true);
+        }
+      }
+      st.unparked();
+    }
+  }
+
+  /**
+   * A connection is parked when both endpoints are CLOSED or in TIME_WAIT, nothing is pending and it
+   * has been idle for RELEASE_IDLE_SECONDS: its working state is released (most connections of a busy
+   * capture end in TIME_WAIT, which outlives a short capture), and the stream keeps each endpoint's
+   * TIME_WAIT start. A new connection on the 4-tuple supersedes it (ABORT); the end of the capture
+   * expires it (TIMEOUT_TW) — the same table rows a live connection would take.
+   */
+  private unpark(st: Stream, frame: number, atSec: number): void {
+    const tw = this.opts.timeWaitSeconds;
+    for (const i of [0, 1] as const) {
+      if (st.finalOf(i) !== TIME_WAIT) continue;
+      const enter = i === 0 ? st.twSec0 + st.twNsec0 / NS_PER_S : st.twSec1 + st.twNsec1 / NS_PER_S;
+      // (the test of Connection.expiredBy, so a parked endpoint expires exactly when a live one would)
+      if ((i === 0 ? st.twSec0 : st.twSec1) + tw < this.nowSec) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, enter + tw, true);
+      else this.leaveParkedTimeWait(st, i, ABORT, frame, atSec, false);
+    }
+    st.unparked();
+  }
+
+  private leaveParkedTimeWait(st: Stream, i: 0 | 1, event: number, frame: number, atSec: number, timeout: boolean): void {
+    const to = nextState(TIME_WAIT, event);
+    st.setFinal(i, to);
+    if (st.transitions !== null) {
+      st.transitions.push({ frame, endpoint: i, from: STATES[TIME_WAIT], to: STATES[to], event: EVENTS[event], inferred: false });
+    }
+    this.opts.hook?.parkedTimeWaitEnded?.(st, i, atSec, timeout);
   }
 
 }
