@@ -442,6 +442,12 @@ function fail(message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `synfin … | head`: the reader has gone, so there is nobody left to write for; stop quietly
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    process.stderr.write(`synfin: error: cannot write the report: ${e.message}\n`);
+    process.exit(EXIT_USAGE);
+  });
   const program = buildProgram();
   program.exitOverride((err) => {
     // commander already printed its one-line message

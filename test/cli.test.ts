@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CLI } from './helpers/corpus.js';
+import { FIXTURES } from './helpers/fixtures.js';
 import { ether, ipv4, pcapFile, tcp, tmpFile } from './helpers/pcap-writer.js';
 
 function run(args: string[], input?: Uint8Array) {
@@ -99,5 +100,18 @@ describe('the product never reads the shared corpus', () => {
       expect(sources.includes(name.replace(/\.(pcapng|pcap)$/, '')), name).toBe(false);
       expect(sources.includes(e.sha256), e.sha256).toBe(false);
     }
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('stops quietly when stdout is closed (synfin … | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, 'flows', `${FIXTURES}/time-wait-storm.pcap`, '--json', '--transitions'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the report is written
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/Error|at /);
+    expect(code).toBe(0);
   });
 });
