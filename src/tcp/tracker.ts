@@ -11,7 +11,8 @@ import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } f
 
 const NS_PER_S = 1e9;
 import { TupleTable } from './tuple-table.js';
-import { ZeekSummary } from './zeek.js';
+import { RecordStore } from './record-store.js';
+import { ZEEK_F64_SLOTS, ZEEK_I32_SLOTS, ZeekSummary } from './zeek.js';
 
 /** How a segment related to Wireshark's stream rules (§2.2). */
 export const REUSE_NONE = 0;
@@ -79,62 +80,180 @@ export interface WatchedSegment {
 
 const BASE_SET0 = 1, SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256, PARKED = 1024;
 
+const S_PK0 = ZEEK_I32_SLOTS + 0;
+const S_PK1 = ZEEK_I32_SLOTS + 1;
+const S_BY0 = ZEEK_F64_SLOTS + 0;
+const S_BY1 = ZEEK_F64_SLOTS + 1;
+const S_PL0 = ZEEK_F64_SLOTS + 2;
+const S_PL1 = ZEEK_F64_SLOTS + 3;
+const S_A0 = ZEEK_I32_SLOTS + 2;
+const S_A1 = ZEEK_I32_SLOTS + 3;
+const S_A2 = ZEEK_I32_SLOTS + 4;
+const S_A3 = ZEEK_I32_SLOTS + 5;
+const S_B0 = ZEEK_I32_SLOTS + 6;
+const S_B1 = ZEEK_I32_SLOTS + 7;
+const S_B2 = ZEEK_I32_SLOTS + 8;
+const S_B3 = ZEEK_I32_SLOTS + 9;
+const S_PORT0 = ZEEK_I32_SLOTS + 10;
+const S_PORT1 = ZEEK_I32_SLOTS + 11;
+const S_LAST_FRAME = ZEEK_I32_SLOTS + 12;
+const S_LAST_SEC = ZEEK_F64_SLOTS + 4;
+const S_LAST_NSEC = ZEEK_I32_SLOTS + 13;
+const S_BASE0 = ZEEK_I32_SLOTS + 14;
+const S_BASE1 = ZEEK_I32_SLOTS + 15;
+const S_BITS = ZEEK_I32_SLOTS + 16;
+const S_CONNECTIONS = ZEEK_I32_SLOTS + 17;
+const S_CLIENT = ZEEK_I32_SLOTS + 18;
+const S_PARTIAL = ZEEK_I32_SLOTS + 19;
+const S_FINAL0 = ZEEK_I32_SLOTS + 20;
+const S_FINAL1 = ZEEK_I32_SLOTS + 21;
+const S_FIN_ACK0 = ZEEK_I32_SLOTS + 22;
+const S_FIN_ACK1 = ZEEK_I32_SLOTS + 23;
+const S_INFERRED_SEGMENTS = ZEEK_I32_SLOTS + 24;
+const S_MSS0 = ZEEK_I32_SLOTS + 25;
+const S_MSS1 = ZEEK_I32_SLOTS + 26;
+const S_WS0 = ZEEK_I32_SLOTS + 27;
+const S_WS1 = ZEEK_I32_SLOTS + 28;
+const S_SYN_TS = ZEEK_F64_SLOTS + 5;
+const S_SYN_ACK_TS = ZEEK_F64_SLOTS + 6;
+const S_ACK_TS = ZEEK_F64_SLOTS + 7;
+const S_TW_SEC0 = ZEEK_F64_SLOTS + 8;
+const S_TW_NSEC0 = ZEEK_I32_SLOTS + 29;
+const S_TW_SEC1 = ZEEK_F64_SLOTS + 9;
+const S_TW_NSEC1 = ZEEK_I32_SLOTS + 30;
+const S_IP_VERSION = ZEEK_I32_SLOTS + 31;
+const S_FIRST_FRAME = ZEEK_I32_SLOTS + 32;
+const S_FIRST_SEC = ZEEK_F64_SLOTS + 10;
+const S_FIRST_NSEC = ZEEK_I32_SLOTS + 33;
+const STREAM_F64_SLOTS = ZEEK_F64_SLOTS + 11;
+const STREAM_I32_SLOTS = ZEEK_I32_SLOTS + 34;
+
+/** A RecordStore sized for Stream records. */
+export function streamStore(): RecordStore {
+  return new RecordStore(STREAM_F64_SLOTS, STREAM_I32_SLOTS);
+}
+
 /**
  * One `tcp.stream`: its identity, figures, and its live connection while there is one.
- * Endpoint 0 is the stream's first sender. Per-endpoint values are scalar pairs (…0, …1), not
- * arrays: a capture can hold hundreds of thousands of streams, and small arrays cost more than
- * the values they hold.
+ * Endpoint 0 is the stream's first sender. The figures live in a RecordStore record (see
+ * ZeekSummary), read through accessors; the object itself holds only references.
  */
 export class Stream extends ZeekSummary {
-  pk0 = 0; pk1 = 0;
-  /** Original frame lengths, link header included. */
-  by0 = 0; by1 = 0;
-  pl0 = 0; pl1 = 0;
-  readonly a0: number; readonly a1: number; readonly a2: number; readonly a3: number;
-  readonly b0: number; readonly b1: number; readonly b2: number; readonly b3: number;
-  readonly port0: number; readonly port1: number;
-  lastFrame = 0;
-  lastSec = 0;
-  lastNsec = 0;
-  /** Wireshark's per-direction relative sequence base (§1.3), set by analysed segments only. */
-  base0 = 0; base1 = 0;
-  /** Bit flags: BASE_SET, SYN_SEEN, SACK, TS, ASSUMED, each shifted by the endpoint index. */
-  private bits = 0;
   conn: Connection | null = null;
-  connections = 0;
-  /** Index of the client (first SYN sender), −1 while unknown. */
-  client: -1 | 0 | 1 = -1;
-  /** No connection of the stream began with a SYN or SYN+ACK. */
-  partial = true;
-  final0 = 0; final1 = 0;
-  /** Whether each endpoint's first FIN acknowledged the peer's FIN: −1 no FIN, 0 no, 1 yes (§6.4). */
-  private finAck0 = -1; private finAck1 = -1;
-  inferredSegments = 0;
   transitions: TransitionRecord[] | null;
-  mss0 = -1; mss1 = -1;
-  ws0 = -1; ws1 = -1;
-  synTs = -1;
-  synAckTs = -1;
-  ackTs = -1;
-  /** t_enter of TIME_WAIT of each endpoint, kept while the connection is parked. */
-  twSec0 = 0; twNsec0 = 0; twSec1 = 0; twNsec1 = 0;
 
   constructor(
+    store: RecordStore,
     readonly id: number,
-    readonly ipVersion: 4 | 6,
+    ipVersion: 4 | 6,
     src: Uint32Array, sport: number, dst: Uint32Array, dport: number,
-    readonly firstFrame: number,
-    readonly firstSec: number,
-    readonly firstNsec: number,
+    firstFrame: number,
+    firstSec: number,
+    firstNsec: number,
     record: boolean,
   ) {
-    super();
-    this.a0 = src[0]; this.a1 = src[1]; this.a2 = src[2]; this.a3 = src[3];
-    this.b0 = dst[0]; this.b1 = dst[1]; this.b2 = dst[2]; this.b3 = dst[3];
-    this.port0 = sport;
-    this.port1 = dport;
+    super(store);
+    const i = this.i, o = this.io;
+    i[o + S_A0] = src[0]; i[o + S_A1] = src[1]; i[o + S_A2] = src[2]; i[o + S_A3] = src[3];
+    i[o + S_B0] = dst[0]; i[o + S_B1] = dst[1]; i[o + S_B2] = dst[2]; i[o + S_B3] = dst[3];
+    i[o + S_PORT0] = sport;
+    i[o + S_PORT1] = dport;
+    i[o + S_IP_VERSION] = ipVersion;
+    i[o + S_FIRST_FRAME] = firstFrame;
+    i[o + S_FIRST_NSEC] = firstNsec;
+    this.f[this.fo + S_FIRST_SEC] = firstSec;
+    this.client = -1;
+    this.partial = true;
+    this.finAck0 = -1; this.finAck1 = -1;
+    this.mss0 = -1; this.mss1 = -1;
+    this.ws0 = -1; this.ws1 = -1;
+    this.synTs = -1; this.synAckTs = -1; this.ackTs = -1;
     this.transitions = record ? [] : null;
   }
+
+  get pk0(): number { return this.i[this.io + S_PK0]; }
+  set pk0(v: number) { this.i[this.io + S_PK0] = v; }
+  get pk1(): number { return this.i[this.io + S_PK1]; }
+  set pk1(v: number) { this.i[this.io + S_PK1] = v; }
+  /** Original frame lengths, link header included. */
+  get by0(): number { return this.f[this.fo + S_BY0]; }
+  set by0(v: number) { this.f[this.fo + S_BY0] = v; }
+  get by1(): number { return this.f[this.fo + S_BY1]; }
+  set by1(v: number) { this.f[this.fo + S_BY1] = v; }
+  get pl0(): number { return this.f[this.fo + S_PL0]; }
+  set pl0(v: number) { this.f[this.fo + S_PL0] = v; }
+  get pl1(): number { return this.f[this.fo + S_PL1]; }
+  set pl1(v: number) { this.f[this.fo + S_PL1] = v; }
+  get a0(): number { return this.i[this.io + S_A0] >>> 0; }
+  get a1(): number { return this.i[this.io + S_A1] >>> 0; }
+  get a2(): number { return this.i[this.io + S_A2] >>> 0; }
+  get a3(): number { return this.i[this.io + S_A3] >>> 0; }
+  get b0(): number { return this.i[this.io + S_B0] >>> 0; }
+  get b1(): number { return this.i[this.io + S_B1] >>> 0; }
+  get b2(): number { return this.i[this.io + S_B2] >>> 0; }
+  get b3(): number { return this.i[this.io + S_B3] >>> 0; }
+  get port0(): number { return this.i[this.io + S_PORT0]; }
+  get port1(): number { return this.i[this.io + S_PORT1]; }
+  get lastFrame(): number { return this.i[this.io + S_LAST_FRAME]; }
+  set lastFrame(v: number) { this.i[this.io + S_LAST_FRAME] = v; }
+  get lastSec(): number { return this.f[this.fo + S_LAST_SEC]; }
+  set lastSec(v: number) { this.f[this.fo + S_LAST_SEC] = v; }
+  get lastNsec(): number { return this.i[this.io + S_LAST_NSEC]; }
+  set lastNsec(v: number) { this.i[this.io + S_LAST_NSEC] = v; }
+  /** Wireshark's per-direction relative sequence base (§1.3), set by analysed segments only. */
+  get base0(): number { return this.i[this.io + S_BASE0] >>> 0; }
+  set base0(v: number) { this.i[this.io + S_BASE0] = v; }
+  get base1(): number { return this.i[this.io + S_BASE1] >>> 0; }
+  set base1(v: number) { this.i[this.io + S_BASE1] = v; }
+  /** Bit flags: BASE_SET, SYN_SEEN, SACK, TS, ASSUMED, PARKED, each shifted by the endpoint index. */
+  private get bits(): number { return this.i[this.io + S_BITS]; }
+  private set bits(v: number) { this.i[this.io + S_BITS] = v; }
+  get connections(): number { return this.i[this.io + S_CONNECTIONS]; }
+  set connections(v: number) { this.i[this.io + S_CONNECTIONS] = v; }
+  /** Index of the client (first SYN sender), −1 while unknown. */
+  get client(): -1 | 0 | 1 { return this.i[this.io + S_CLIENT] as -1 | 0 | 1; }
+  set client(v: -1 | 0 | 1) { this.i[this.io + S_CLIENT] = v; }
+  /** No connection of the stream began with a SYN or SYN+ACK. */
+  get partial(): boolean { return this.i[this.io + S_PARTIAL] !== 0; }
+  set partial(v: boolean) { this.i[this.io + S_PARTIAL] = v ? 1 : 0; }
+  get final0(): number { return this.i[this.io + S_FINAL0]; }
+  set final0(v: number) { this.i[this.io + S_FINAL0] = v; }
+  get final1(): number { return this.i[this.io + S_FINAL1]; }
+  set final1(v: number) { this.i[this.io + S_FINAL1] = v; }
+  /** Whether each endpoint's first FIN acknowledged the peer's FIN: −1 no FIN, 0 no, 1 yes (§6.4). */
+  private get finAck0(): number { return this.i[this.io + S_FIN_ACK0]; }
+  private set finAck0(v: number) { this.i[this.io + S_FIN_ACK0] = v; }
+  private get finAck1(): number { return this.i[this.io + S_FIN_ACK1]; }
+  private set finAck1(v: number) { this.i[this.io + S_FIN_ACK1] = v; }
+  get inferredSegments(): number { return this.i[this.io + S_INFERRED_SEGMENTS]; }
+  set inferredSegments(v: number) { this.i[this.io + S_INFERRED_SEGMENTS] = v; }
+  get mss0(): number { return this.i[this.io + S_MSS0]; }
+  set mss0(v: number) { this.i[this.io + S_MSS0] = v; }
+  get mss1(): number { return this.i[this.io + S_MSS1]; }
+  set mss1(v: number) { this.i[this.io + S_MSS1] = v; }
+  get ws0(): number { return this.i[this.io + S_WS0]; }
+  set ws0(v: number) { this.i[this.io + S_WS0] = v; }
+  get ws1(): number { return this.i[this.io + S_WS1]; }
+  set ws1(v: number) { this.i[this.io + S_WS1] = v; }
+  get synTs(): number { return this.f[this.fo + S_SYN_TS]; }
+  set synTs(v: number) { this.f[this.fo + S_SYN_TS] = v; }
+  get synAckTs(): number { return this.f[this.fo + S_SYN_ACK_TS]; }
+  set synAckTs(v: number) { this.f[this.fo + S_SYN_ACK_TS] = v; }
+  get ackTs(): number { return this.f[this.fo + S_ACK_TS]; }
+  set ackTs(v: number) { this.f[this.fo + S_ACK_TS] = v; }
+  /** t_enter of TIME_WAIT of each endpoint, kept while the connection is parked. */
+  get twSec0(): number { return this.f[this.fo + S_TW_SEC0]; }
+  set twSec0(v: number) { this.f[this.fo + S_TW_SEC0] = v; }
+  get twNsec0(): number { return this.i[this.io + S_TW_NSEC0]; }
+  set twNsec0(v: number) { this.i[this.io + S_TW_NSEC0] = v; }
+  get twSec1(): number { return this.f[this.fo + S_TW_SEC1]; }
+  set twSec1(v: number) { this.f[this.fo + S_TW_SEC1] = v; }
+  get twNsec1(): number { return this.i[this.io + S_TW_NSEC1]; }
+  set twNsec1(v: number) { this.i[this.io + S_TW_NSEC1] = v; }
+  get ipVersion(): 4 | 6 { return this.i[this.io + S_IP_VERSION] as 4 | 6; }
+  get firstFrame(): number { return this.i[this.io + S_FIRST_FRAME]; }
+  get firstSec(): number { return this.f[this.fo + S_FIRST_SEC]; }
+  get firstNsec(): number { return this.i[this.io + S_FIRST_NSEC]; }
 
   flag(bit: number, i: number): boolean { return (this.bits & (bit << i)) !== 0; }
   setFlag(bit: number, i: number, on = true): void { if (on) this.bits |= bit << i; else this.bits &= ~(bit << i); }
@@ -239,6 +358,7 @@ const RELEASE_IDLE_SECONDS = 5;
 /** Assigns segments to streams and replays their connections. Feed it decoded segments in file order. */
 export class Tracker {
   readonly streams: Stream[] = [];
+  private readonly store = streamStore();
   private readonly table = new TupleTable();
   /** Latest stream of each 4-tuple (index = value stored in the table). */
   private readonly latest: Stream[] = [];
@@ -339,7 +459,7 @@ export class Tracker {
   }
 
   private newStream(seg: Segment): Stream {
-    const st = new Stream(this.streams.length, seg.ipVersion, seg.src, seg.srcPort, seg.dst, seg.dstPort,
+    const st = new Stream(this.store, this.streams.length, seg.ipVersion, seg.src, seg.srcPort, seg.dst, seg.dstPort,
       seg.frame, seg.tsSec, seg.tsNsec, this.opts.recordTransitions);
     this.streams.push(st);
     return st;

@@ -4,6 +4,7 @@
  * synfin's own answer to "what state is each endpoint in" is the RFC replay.
  */
 import { ACK, FIN, RST, SYN } from '../decode/segment.js';
+import { RecordView, type RecordStore } from './record-store.js';
 import { seqAdd, seqGt } from './seq.js';
 
 const INACTIVE = 0, SYN_SENT = 1, SYN_ACK_SENT = 2, PARTIAL = 3, ESTABLISHED = 4, CLOSED = 5, RESET = 6;
@@ -12,21 +13,95 @@ const INACTIVE = 0, SYN_SENT = 1, SYN_ACK_SENT = 2, PARTIAL = 3, ESTABLISHED = 4
 const LETTERS = 'SHADFRCGTWIQ';
 const L_S = 0, L_H = 1, L_A = 2, L_D = 3, L_F = 4, L_R = 5, L_T = 8, L_W = 9, L_I = 10, L_Q = 11;
 
-export class ZeekSummary {
-  // per-sender fields as scalar pairs (…0 for endpoint 0, …1 for endpoint 1): a stream keeps one of these
-  private zst0 = INACTIVE; private zst1 = INACTIVE;
-  private size0 = 0; private size1 = 0;
-  private fin0 = false; private fin1 = false;
-  private once0 = 0; private once1 = 0;
-  private syn0 = -1; private syn1 = -1;
-  private finEnd0 = -1; private finEnd1 = -1;
-  private rst0 = -1; private rst1 = -1;
-  private high0 = 0; private high1 = 0;
-  private known0 = false; private known1 = false;
-  private t0 = 0; private t1 = 0; private w0 = 0; private w1 = 0;
+const Z_ZST0 = 0;
+const Z_ZST1 = 1;
+const Z_SIZE0 = 0;
+const Z_SIZE1 = 1;
+const Z_FIN0 = 2;
+const Z_FIN1 = 3;
+const Z_ONCE0 = 4;
+const Z_ONCE1 = 5;
+const Z_SYN0 = 2;
+const Z_SYN1 = 3;
+const Z_FIN_END0 = 4;
+const Z_FIN_END1 = 5;
+const Z_RST0 = 6;
+const Z_RST1 = 7;
+const Z_HIGH0 = 8;
+const Z_HIGH1 = 9;
+const Z_KNOWN0 = 6;
+const Z_KNOWN1 = 7;
+const Z_T0 = 8;
+const Z_T1 = 9;
+const Z_W0 = 10;
+const Z_W1 = 11;
+const Z_FIRST_SENDER = 12;
+/** Record slots the Zeek summary uses; a subclass's own fields follow. */
+export const ZEEK_F64_SLOTS = 10;
+export const ZEEK_I32_SLOTS = 13;
+
+/**
+ * The summary of one stream, its per-sender fields (…0 for endpoint 0, …1 for endpoint 1) kept in
+ * a RecordStore record: a capture can hold hundreds of thousands of streams.
+ */
+export class ZeekSummary extends RecordView {
   /** History with endpoint 0's letters in upper case and endpoint 1's in lower case. */
   private hist = '';
-  firstSender = -1;
+
+  constructor(store: RecordStore) {
+    super(store);
+    this.syn0 = -1; this.syn1 = -1;
+    this.finEnd0 = -1; this.finEnd1 = -1;
+    this.rst0 = -1; this.rst1 = -1;
+    this.firstSender = -1;
+  }
+
+  private get zst0(): number { return this.i[this.io + Z_ZST0]; }
+  private set zst0(v: number) { this.i[this.io + Z_ZST0] = v; }
+  private get zst1(): number { return this.i[this.io + Z_ZST1]; }
+  private set zst1(v: number) { this.i[this.io + Z_ZST1] = v; }
+  private get size0(): number { return this.f[this.fo + Z_SIZE0]; }
+  private set size0(v: number) { this.f[this.fo + Z_SIZE0] = v; }
+  private get size1(): number { return this.f[this.fo + Z_SIZE1]; }
+  private set size1(v: number) { this.f[this.fo + Z_SIZE1] = v; }
+  private get fin0(): boolean { return this.i[this.io + Z_FIN0] !== 0; }
+  private set fin0(v: boolean) { this.i[this.io + Z_FIN0] = v ? 1 : 0; }
+  private get fin1(): boolean { return this.i[this.io + Z_FIN1] !== 0; }
+  private set fin1(v: boolean) { this.i[this.io + Z_FIN1] = v ? 1 : 0; }
+  private get once0(): number { return this.i[this.io + Z_ONCE0]; }
+  private set once0(v: number) { this.i[this.io + Z_ONCE0] = v; }
+  private get once1(): number { return this.i[this.io + Z_ONCE1]; }
+  private set once1(v: number) { this.i[this.io + Z_ONCE1] = v; }
+  private get syn0(): number { return this.f[this.fo + Z_SYN0]; }
+  private set syn0(v: number) { this.f[this.fo + Z_SYN0] = v; }
+  private get syn1(): number { return this.f[this.fo + Z_SYN1]; }
+  private set syn1(v: number) { this.f[this.fo + Z_SYN1] = v; }
+  private get finEnd0(): number { return this.f[this.fo + Z_FIN_END0]; }
+  private set finEnd0(v: number) { this.f[this.fo + Z_FIN_END0] = v; }
+  private get finEnd1(): number { return this.f[this.fo + Z_FIN_END1]; }
+  private set finEnd1(v: number) { this.f[this.fo + Z_FIN_END1] = v; }
+  private get rst0(): number { return this.f[this.fo + Z_RST0]; }
+  private set rst0(v: number) { this.f[this.fo + Z_RST0] = v; }
+  private get rst1(): number { return this.f[this.fo + Z_RST1]; }
+  private set rst1(v: number) { this.f[this.fo + Z_RST1] = v; }
+  private get high0(): number { return this.f[this.fo + Z_HIGH0]; }
+  private set high0(v: number) { this.f[this.fo + Z_HIGH0] = v; }
+  private get high1(): number { return this.f[this.fo + Z_HIGH1]; }
+  private set high1(v: number) { this.f[this.fo + Z_HIGH1] = v; }
+  private get known0(): boolean { return this.i[this.io + Z_KNOWN0] !== 0; }
+  private set known0(v: boolean) { this.i[this.io + Z_KNOWN0] = v ? 1 : 0; }
+  private get known1(): boolean { return this.i[this.io + Z_KNOWN1] !== 0; }
+  private set known1(v: boolean) { this.i[this.io + Z_KNOWN1] = v ? 1 : 0; }
+  private get t0(): number { return this.i[this.io + Z_T0]; }
+  private set t0(v: number) { this.i[this.io + Z_T0] = v; }
+  private get t1(): number { return this.i[this.io + Z_T1]; }
+  private set t1(v: number) { this.i[this.io + Z_T1] = v; }
+  private get w0(): number { return this.i[this.io + Z_W0]; }
+  private set w0(v: number) { this.i[this.io + Z_W0] = v; }
+  private get w1(): number { return this.i[this.io + Z_W1]; }
+  private set w1(v: number) { this.i[this.io + Z_W1] = v; }
+  get firstSender(): number { return this.i[this.io + Z_FIRST_SENDER]; }
+  set firstSender(v: number) { this.i[this.io + Z_FIRST_SENDER] = v; }
 
   private add(letter: number, dir: number): void {
     this.hist += dir === 0 ? LETTERS[letter] : LETTERS[letter].toLowerCase();

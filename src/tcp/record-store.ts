@@ -1,0 +1,58 @@
+/**
+ * Fixed-size records in chunked typed arrays, for per-stream state that every stream keeps for
+ * the whole capture. Hundreds of thousands of small objects cost the garbage collector time on
+ * every pass and several times their data in memory; a record costs its bytes, outside the heap.
+ *
+ * A record is `f64Slots` Float64 values followed by `i32Slots` Int32 values. Records are handed
+ * out in order (0, 1, 2, …); a chunk holds CHUNK_RECORDS of them and is never moved.
+ */
+const CHUNK_BITS = 12;
+const CHUNK_RECORDS = 1 << CHUNK_BITS;
+
+export class RecordStore {
+  private readonly f64: Float64Array[] = [];
+  private readonly i32: Int32Array[] = [];
+  private readonly recordBytes: number;
+  count = 0;
+
+  constructor(
+    readonly f64Slots: number,
+    readonly i32Slots: number,
+  ) {
+    this.recordBytes = Math.ceil((8 * f64Slots + 4 * i32Slots) / 8) * 8;
+  }
+
+  /** Append a zeroed record and return its index. */
+  add(): number {
+    const n = this.count++;
+    if ((n & (CHUNK_RECORDS - 1)) === 0) {
+      const buf = new ArrayBuffer(CHUNK_RECORDS * this.recordBytes);
+      this.f64.push(new Float64Array(buf));
+      this.i32.push(new Int32Array(buf));
+    }
+    return n;
+  }
+
+  /** The Float64 view holding record n, and the index of its first Float64 slot. */
+  f64Of(n: number): Float64Array { return this.f64[n >>> CHUNK_BITS]; }
+  f64Base(n: number): number { return ((n & (CHUNK_RECORDS - 1)) * this.recordBytes) / 8; }
+  /** The Int32 view holding record n, and the index of its first Int32 slot. */
+  i32Of(n: number): Int32Array { return this.i32[n >>> CHUNK_BITS]; }
+  i32Base(n: number): number { return ((n & (CHUNK_RECORDS - 1)) * this.recordBytes + 8 * this.f64Slots) / 4; }
+}
+
+/** A view on one record of a RecordStore: subclasses define their fields as accessors over it. */
+export class RecordView {
+  protected readonly f: Float64Array;
+  protected readonly fo: number;
+  protected readonly i: Int32Array;
+  protected readonly io: number;
+
+  constructor(store: RecordStore) {
+    const n = store.add();
+    this.f = store.f64Of(n);
+    this.fo = store.f64Base(n);
+    this.i = store.i32Of(n);
+    this.io = store.i32Base(n);
+  }
+}
