@@ -190,14 +190,20 @@ async function perFile<R extends Reported>(
   return status;
 }
 
-/** Collects output into ~1 MB writes and waits for stdout to take each one (backpressure). */
+/**
+ * Collects output into ~64 KB writes and waits for stdout to take each one (backpressure). Larger
+ * strings would be allocated in V8's large-object space, which only a full collection frees: a
+ * report of hundreds of megabytes then piles up as garbage.
+ */
+const CHUNK_CHARS = 1 << 16;
+
 class ChunkWriter {
   private parts: string[] = [];
   private size = 0;
   add(s: string): Promise<void> | void {
     this.parts.push(s);
     this.size += s.length;
-    if (this.size >= 1 << 20) return this.flush();
+    if (this.size >= CHUNK_CHARS) return this.flush();
   }
   async flush(): Promise<void> {
     if (this.parts.length === 0) return;

@@ -103,14 +103,32 @@ class Side {
   /** Open sequence gaps [start, end) seen as previous-segment-lost (capture-loss candidates). */
   gaps: number[] = [];
   gapFrames: number[] = [];
+
+  /** Back to a fresh side (sides are reused: a busy capture opens thousands of connections a second). */
+  reset(): this {
+    this.synCount = 0; this.synFrame = 0; this.synSec = 0; this.synAckCount = 0; this.synAckFrame = 0;
+    this.synAckSec = 0; this.finFrame = 0; this.finSec = 0; this.finSeq = 0; this.finCount = 0;
+    this.rstCount = 0; this.synEnd = 0; this.thirdChecked = false; this.ackWithoutFlag = false;
+    this.continuedAfterRst = false; this.rstAcceptedFrame = 0; this.lastDataSec = -1; this.cwAckSec = -1;
+    this.cwFinSec = -1; this.cwFinFrame = 0; this.finalAckLost = false; this.finAcked = false;
+    this.twEnter = -1; this.twExit = Infinity; this.prevId = -2; this.prevSeq = 0; this.prevAck = 0;
+    this.prevFlags = 0; this.prevLen = 0; this.prevWin = 0; this.prevCk = 0; this.prevSec = -1;
+    this.lastAck = 0; this.lastEnd = 0; this.lastSec = -1; this.lastHasAck = false; this.probeSeq = -1;
+    this.gaps.length = 0; this.gapFrames.length = 0;
+    return this;
+  }
 }
 
 /**
  * The lifecycle facts of one stream's current connection. The facts (`side`) are settled and
  * dropped when the tracker releases the connection; the rest stays for late segments.
  */
+const MAX_SPARE_SIDES = 8192;
+/** Endpoint placeholders of message templates, filled with "client …"/"server …" at report time. */
+const NAME = ['{0}', '{1}'] as const;
+
 class StreamFacts {
-  side: [Side, Side] | null = [new Side(), new Side()];
+  side: [Side, Side] | null = null;
   connections = 0;
   /** An accepted RST already explained as half-open or reset on this stream. */
   resetReported = false;
@@ -132,6 +150,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     super();
   }
 
+  /** Facts of released connections, for reuse. */
+  private readonly spareSides: Array<[Side, Side]> = [];
   /** Lifecycle facts by stream id. */
   private readonly byStream: Array<StreamFacts | undefined> = [];
 
@@ -146,11 +166,12 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const F = this.facts(st);
     if (F.connections !== st.connections) {
       if (F.side !== null && F.connections > 0) this.settle(st, F.side);
-      if (F.side === null || F.connections > 0) F.side = [new Side(), new Side()];
+      if (F.side === null) F.side = this.freshSides();
+      else if (F.connections > 0) { F.side[0].reset(); F.side[1].reset(); }
       F.connections = st.connections;
       F.resetReported = false;
     }
-    if (F.side === null) F.side = [new Side(), new Side()];
+    if (F.side === null) F.side = this.freshSides();
     return F as StreamFacts & { side: [Side, Side] };
   }
 
@@ -159,7 +180,16 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const F = this.byStream[st.id];
     if (F === undefined || F.side === null) return;
     this.settle(st, F.side);
+    if (this.spareSides.length < MAX_SPARE_SIDES) this.spareSides.push(F.side);
     F.side = null;
+  }
+
+  private freshSides(): [Side, Side] {
+    const s = this.spareSides.pop();
+    if (s === undefined) return [new Side(), new Side()];
+    s[0].reset();
+    s[1].reset();
+    return s;
   }
 
   /** A parked TIME_WAIT ended: a new connection on the 4-tuple cut its interval short (a timeout ends it where it was put). */
@@ -244,7 +274,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const f = seg.flags;
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0;
-    const S = `{${d}}`, R = `{${r}}`; // the sender's and the receiver's names in message templates
+    const S = NAME[d], R = NAME[r]; // the sender's and the receiver's names in message templates
     if (this.dupPending) {
       this.dupPending = false;
       this.add(st, 'duplicate-frame', null, 'info', seg.frame, d, this.states(st),

@@ -101,6 +101,21 @@ export class Endpoint {
   twNsec = 0;
   ackCommit: Revertible | null = null;
   rstCommit: Revertible | null = null;
+  /** The records ackCommit and rstCommit point to when set (reused: connection objects are). */
+  private readonly ackRecord: Revertible = { event: 0, from: 0, to: 0, key: 0 };
+  private readonly rstRecord: Revertible = { event: 0, from: 0, to: 0, key: 0 };
+
+  setAckCommit(event: number, from: number, to: number, key: number): void {
+    const r = this.ackRecord;
+    r.event = event; r.from = from; r.to = to; r.key = key;
+    this.ackCommit = r;
+  }
+
+  setRstCommit(event: number, from: number, to: number, key: number): void {
+    const r = this.rstRecord;
+    r.event = event; r.from = from; r.to = to; r.key = key;
+    this.rstCommit = r;
+  }
   /** Keys of SYNs / FINs already shown undelivered to this endpoint (rule 4). */
   contradictedSyn = -1;
   contradictedFin = -1;
@@ -135,7 +150,7 @@ export class Endpoint {
 
 /** Spare pending-event records: a connection queues a few, and there are many connections. */
 const SPARE_EVENTS: PendingEvent[] = [];
-const MAX_SPARE_EVENTS = 4096;
+const MAX_SPARE_EVENTS = 16384;
 
 function releasePending(q: PendingEvent[]): void {
   for (const p of q) if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
@@ -424,7 +439,7 @@ export class Connection {
       if (this.rstAcceptable(B, A, s)) {
         const from = B.state;
         this.commit(bi, RCV_RST_OK, s.frame, s.tsSec, s.tsNsec, s.inferred);
-        if (B.state !== from) B.rstCommit = { event: RCV_RST_OK, from, to: B.state, key: s.seq };
+        if (B.state !== from) B.setRstCommit(RCV_RST_OK, from, B.state, s.seq);
       }
       return;
     }
@@ -440,13 +455,13 @@ export class Connection {
     if (ack) {
       // an acceptable ACK in SYN_RCVD covers the SYN but nothing B never sent (RFC 9293 §3.10.7.4)
       if (B.state === SYN_RCVD && B.isnKnown && seqGe(s.ack, seqAdd(B.isn, 1)) && (!B.sndNxtKnown || seqLe(s.ack, B.sndNxt))) {
-        B.ackCommit = { event: RCV_ACK_SYN, from: B.state, to: ESTABLISHED, key: B.isn };
+        B.setAckCommit(RCV_ACK_SYN, B.state, ESTABLISHED, B.isn);
         this.commit(bi, RCV_ACK_SYN, s.frame, s.tsSec, s.tsNsec, s.inferred);
       }
       if (B.finKnown && seqGe(s.ack, seqAdd(B.finSeq, 1))) {
         const from = B.state;
         this.commit(bi, RCV_ACK_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
-        if (B.state !== from) B.ackCommit = { event: RCV_ACK_FIN, from, to: B.state, key: B.finSeq };
+        if (B.state !== from) B.setAckCommit(RCV_ACK_FIN, from, B.state, B.finSeq);
       }
     }
     if (fin) this.queue(bi, RCV_FIN, end, seqAdd(s.seq, s.len + (syn ? 1 : 0)), s);
@@ -465,7 +480,7 @@ export class Connection {
     this.inferredSegments++;
     this.inserting = true;
     try {
-      this.full({ ...t });
+      this.full(t); // (inferred segments never nest: `inserting` stops rules 8 and 9, and 8a runs once)
     } finally {
       this.inserting = false;
     }

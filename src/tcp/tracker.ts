@@ -349,7 +349,7 @@ export class Stream extends ZeekSummary {
 }
 
 const SWEEP_EVERY_PACKETS = 1 << 16;
-const MAX_SPARE_CONNECTIONS = 1024;
+const MAX_SPARE_CONNECTIONS = 8192;
 /** A timestamp this far past the latest one is taken as bogus, not as the capture's end (§9.13). */
 const MAX_CLOCK_JUMP_SECONDS = 86_400;
 /** A connection whose endpoints are both CLOSED is released after this much capture time without segments. */
