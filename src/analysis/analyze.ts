@@ -177,6 +177,23 @@ const KIND_BY_BIT = new Map(WIRESHARK_KINDS.map((k) => [k.bit, k]));
 
 const ipOf = (st: Stream, i: number): string => formatIp(st.ipVersion, st.addrOf(i));
 
+/** A map key for endpoint i of a stream without formatting it: a number for IPv4, its text for IPv6. */
+const endpointKey = (st: Stream, i: number): number | string =>
+  st.ipVersion === 4 ? (i === 0 ? st.a0 : st.b0) * 65536 + st.portOf(i) : formatEndpoint(ipOf(st, i), st.portOf(i));
+
+/** A map key for the host of endpoint i, the same way. */
+const hostKey = (st: Stream, i: number): number | string => (st.ipVersion === 4 ? (i === 0 ? st.a0 : st.b0) : ipOf(st, i));
+
+/** The most intervals [enter, exit) open at once (an interval closing at t is closed before one opening at t). */
+function peakOverlap(enter: number[], exit: number[]): number {
+  const a = Float64Array.from(enter).sort(), b = Float64Array.from(exit).sort();
+  let i = 0, j = 0, cur = 0, peak = 0;
+  while (i < a.length) {
+    if (j < b.length && b[j] <= a[i]) { cur--; j++; } else { cur++; i++; if (cur > peak) peak = cur; }
+  }
+  return peak;
+}
+
 function lifeAnomaly(r: LifeRecord, st: Stream, client: 0 | 1, name: (st: Stream, i: 0 | 1) => string): Anomaly {
   const message = r.template.replaceAll('{0}', name(st, 0)).replaceAll('{1}', name(st, 1));
   const s0 = r.s0 >= 0 ? r.s0 & 15 : st.finalOf(0);
@@ -199,14 +216,15 @@ const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
 /** Per server endpoint and per host figures (reference §7.10–7.11), and the aggregate findings. */
 function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Analyzer, end: number, t: Thresholds):
   { endpoints: EndpointLeaks[]; hosts: HostLeaks[]; aggregate: Anomaly[]; detail: Map<string, CloseWaitDetail> } {
-  const eps = new Map<string, EndpointLeaks & { ages: number[]; peerSet: Map<string, number>; graceful: number; serverClosed: number }>();
+  const eps = new Map<number | string, EndpointLeaks & { key: string; ages: number[]; peerSet: Map<string, number>; graceful: number; serverClosed: number }>();
   for (const st of streams) {
     const c = clients[st.id], s = (1 - c) as 0 | 1;
-    const key = formatEndpoint(ipOf(st, s), st.portOf(s));
+    const key = endpointKey(st, s);
     let e = eps.get(key);
     if (e === undefined) {
-      e = { ip: ipOf(st, s), port: st.portOf(s), connections: 0, closeWait: { count: 0, oldestAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
-        lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
+      const ip = ipOf(st, s);
+      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, oldestAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
+        lastAck: 0, finWait2: 0, timeWaitServerSide: 0, key: formatEndpoint(ip, st.portOf(s)), ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
       eps.set(key, e);
     }
     e.connections++;
@@ -223,8 +241,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     const c = clients[st.id], s = (1 - c) as 0 | 1;
     const holderIsServer = r.data.holder === 'server';
     const holder = holderIsServer ? s : c;
-    const key = formatEndpoint(ipOf(st, holder), st.portOf(holder));
-    const e = eps.get(key);
+    const e = eps.get(endpointKey(st, holder));
     if (e === undefined) continue; // a client stuck in CLOSE_WAIT: reported per connection only
     e.ages.push(Number(r.data.age));
     const peer = formatEndpoint(ipOf(st, 1 - holder), st.portOf(1 - holder));
@@ -233,8 +250,8 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   const aggregate: Anomaly[] = [];
   const endpoints: EndpointLeaks[] = [];
   const detail = new Map<string, CloseWaitDetail>();
-  for (const [key, e] of eps) {
-    if (e.ages.length > 0) detail.set(key, { ages: e.ages, peers: e.peerSet });
+  for (const e of eps.values()) {
+    if (e.ages.length > 0) detail.set(e.key, { ages: e.ages, peers: e.peerSet });
     closeWaitFigures(e.closeWait, e.ages, e.peerSet, e.connections);
     if (e.graceful >= 10 && e.serverClosed * 2 >= e.graceful) {
       aggregate.push({
@@ -247,36 +264,38 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   }
   // TIME_WAIT per host: at the end of the capture and at peak, by holder side
   const tw = analyzer.timeWait;
-  const hostMap = new Map<string, { atEnd: number; clientSide: number; serverSide: number; events: Array<[number, number]>; pairs: Map<string, number> }>();
+  const hostMap = new Map<number | string, { ip: string; atEnd: number; clientSide: number; serverSide: number; enter: number[]; exit: number[]; pairs: Map<number | string, { pair: string; n: number }> }>();
   for (let k = 0; k < tw.length; k += 4) {
     const st = streams[tw[k]];
     const holder = tw[k + 1] as 0 | 1;
     const enter = tw[k + 2], exit = tw[k + 3];
-    const ip = ipOf(st, holder);
-    let h = hostMap.get(ip);
-    if (h === undefined) { h = { atEnd: 0, clientSide: 0, serverSide: 0, events: [], pairs: new Map() }; hostMap.set(ip, h); }
-    h.events.push([enter, 1], [exit, -1]);
+    const hk = hostKey(st, holder);
+    let h = hostMap.get(hk);
+    if (h === undefined) { h = { ip: ipOf(st, holder), atEnd: 0, clientSide: 0, serverSide: 0, enter: [], exit: [], pairs: new Map() }; hostMap.set(hk, h); }
+    h.enter.push(enter);
+    h.exit.push(exit);
     if (enter <= end && end < exit) {
       h.atEnd++;
       const clientSide = holder === clients[st.id];
       if (clientSide) {
         h.clientSide++;
         const srv = (1 - holder) as 0 | 1;
-        const pair = `${ip} → ${formatEndpoint(ipOf(st, srv), st.portOf(srv))}`;
-        h.pairs.set(pair, (h.pairs.get(pair) ?? 0) + 1);
+        const pk = endpointKey(st, srv);
+        const p = h.pairs.get(pk);
+        if (p !== undefined) p.n++;
+        else h.pairs.set(pk, { pair: `${h.ip} → ${formatEndpoint(ipOf(st, srv), st.portOf(srv))}`, n: 1 });
       } else {
         h.serverSide++;
       }
     }
   }
   const hosts: HostLeaks[] = [];
-  for (const [ip, h] of hostMap) {
-    h.events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let cur = 0, peak = 0;
-    for (const [, dlt] of h.events) { cur += dlt; if (cur > peak) peak = cur; }
-    const portPressure = [...h.pairs].sort((a, b) => b[1] - a[1]).map(([pair, inUse]) => {
+  for (const h of hostMap.values()) {
+    const ip = h.ip;
+    const peak = peakOverlap(h.enter, h.exit);
+    const portPressure = [...h.pairs.values()].sort((a, b) => b.n - a.n).map(({ pair, n }) => {
       const [client, server] = pair.split(' → ');
-      return { client, server, inUse, range: t.ephemeralRange };
+      return { client, server, inUse: n, range: t.ephemeralRange };
     });
     hosts.push({ ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure });
     if (h.atEnd >= t.timeWaitThreshold || peak >= t.timeWaitThreshold) {
