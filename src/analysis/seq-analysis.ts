@@ -171,33 +171,26 @@ export class StreamAnalysis {
     a[o + S_SYN_SEC] = NEVER;
   }
 
-  private get synSec(): number { return this.a[this.o + S_SYN_SEC]; }
-  private set synSec(v: number) { this.a[this.o + S_SYN_SEC] = v; }
-  private get synNsec(): number { return this.a[this.o + S_SYN_NSEC]; }
-  private set synNsec(v: number) { this.a[this.o + S_SYN_NSEC] = v; }
   /** tcp.analysis.initial_rtt in nanoseconds; 0 = unknown (may be negative, §3.1). */
   get irtt(): number { return this.a[this.o + S_IRTT]; }
   set irtt(v: number) { this.a[this.o + S_IRTT] = v; }
-  private get mpOps(): number { return this.a[this.o + S_MP_OPS]; }
-  private set mpOps(v: number) { this.a[this.o + S_MP_OPS] = v; }
-  private get hadMptcp(): boolean { return this.a[this.o + S_HAD_MPTCP] !== 0; }
-  private set hadMptcp(v: boolean) { this.a[this.o + S_HAD_MPTCP] = v ? 1 : 0; }
-  private get tfoSynData(): boolean { return this.a[this.o + S_TFO_SYN_DATA] !== 0; }
-  private set tfoSynData(v: boolean) { this.a[this.o + S_TFO_SYN_DATA] = v ? 1 : 0; }
 
   /** §2.2: a SYN repeating the direction's ISN restarts the direction's nextseq at its contiguous end. */
   sameIsnSyn(dir: 0 | 1): void {
-    const D = this.d[dir];
-    D.nextseq = D.contig;
+    const a = this.a;
+    const dO = this.o + dir * DIR_FIELDS;
+    a[dO + D_NEXTSEQ] = a[dO + D_CONTIG];
   }
 
   /**
    * Steps 1–11 and U for one analysed segment sent in `dir` of stream `st`; returns its flags.
    * (Sequence numbers are read from the objects: passed alone, V8 would box them on every call.)
+   * `a[dO + D_X]` is field X of the sending direction, `a[rO + D_X]` of the receiving one: direct
+   * record reads, because accessors in a function this size exceed what the engine inlines.
    */
   analyze(seg: Segment, dir: 0 | 1, st: Stream): number {
-    const D = this.d[dir];
-    const R = this.d[1 - dir];
+    const a = this.a;
+    const dO = this.o + dir * DIR_FIELDS, rO = this.o + (1 - dir) * DIR_FIELDS;
     const f = seg.flags;
     const seq = seg.seq, ack = seg.ack, len = seg.payloadLength, win = seg.window, frame = seg.frame;
     const sec = seg.tsSec, nsec = seg.tsNsec;
@@ -207,73 +200,73 @@ export class StreamAnalysis {
     this.dupNum = 0;
 
     // 1. zero-window-probe: exactly one byte at nextseq while the peer's window is 0
-    if (len === 1 && seq === D.nextseq && R.win === 0) {
+    if (len === 1 && seq === a[dO + D_NEXTSEQ] && a[rO + D_WIN] === 0) {
       flags |= F_ZERO_WINDOW_PROBE;
     } else {
       // 2. zero-window: advertises a zero receive window
       if (win === 0 && noSFR) flags |= F_ZERO_WINDOW;
       // 3. previous-segment-lost: a gap before this segment
-      if (D.nextseq !== 0 && seqGt(seq, D.nextseq) && !rst) flags |= F_PREVIOUS_SEGMENT_LOST;
+      if (a[dO + D_NEXTSEQ] !== 0 && seqGt(seq, a[dO + D_NEXTSEQ]) && !rst) flags |= F_PREVIOUS_SEGMENT_LOST;
       // 4. keep-alive: 0 or 1 byte one below nextseq
-      if ((len === 0 || len === 1) && seq === seqAdd(D.nextseq, -1) && noSFR) flags |= F_KEEP_ALIVE;
-      const sameAckSeq = len === 0 && seq === D.nextseq && ack === D.lastack && noSFR;
+      if ((len === 0 || len === 1) && seq === seqAdd(a[dO + D_NEXTSEQ], -1) && noSFR) flags |= F_KEEP_ALIVE;
+      const sameAckSeq = len === 0 && seq === a[dO + D_NEXTSEQ] && ack === a[dO + D_LASTACK] && noSFR;
       // 5. window-update: a pure ACK that only changes the (non-zero) window
-      if (sameAckSeq && win !== 0 && win !== D.win) flags |= F_WINDOW_UPDATE;
+      if (sameAckSeq && win !== 0 && win !== a[dO + D_WIN]) flags |= F_WINDOW_UPDATE;
       // 6. window-full: data reaching exactly the right edge of the peer's window
-      if (len > 0 && R.shift !== SHIFT_UNKNOWN && noSFR) {
-        const s = R.firstAckPending || R.shift === SHIFT_NONE ? 0 : R.shift;
-        if (seqAdd(seq, len) === seqAdd(R.lastack, R.win * 2 ** s)) flags |= F_WINDOW_FULL;
+      if (len > 0 && a[rO + D_SHIFT] !== SHIFT_UNKNOWN && noSFR) {
+        const s = (a[rO + D_FIRST_ACK_PENDING] !== 0) || a[rO + D_SHIFT] === SHIFT_NONE ? 0 : a[rO + D_SHIFT];
+        if (seqAdd(seq, len) === seqAdd(a[rO + D_LASTACK], a[rO + D_WIN] * 2 ** s)) flags |= F_WINDOW_FULL;
       }
       let skip = false;
       // 7. keep-alive-ack: answers a keep-alive with an unchanged non-zero window
-      if (sameAckSeq && win !== 0 && win === D.win && (R.lastFlags & F_KEEP_ALIVE) !== 0) {
+      if (sameAckSeq && win !== 0 && win === a[dO + D_WIN] && (a[rO + D_LAST_FLAGS] & F_KEEP_ALIVE) !== 0) {
         flags |= F_KEEP_ALIVE_ACK;
         skip = true;
       }
       // 8. zero-window-probe-ack: a zero-window repeat answering a probe
-      if (!skip && sameAckSeq && win === 0 && D.win === 0 && (R.lastFlags & F_ZERO_WINDOW_PROBE) !== 0) {
+      if (!skip && sameAckSeq && win === 0 && a[dO + D_WIN] === 0 && (a[rO + D_LAST_FLAGS] & F_ZERO_WINDOW_PROBE) !== 0) {
         flags |= F_ZERO_WINDOW_PROBE_ACK;
         skip = true;
       }
       // 9. duplicate-ack: a pure ACK repeating seq, ack and the same non-zero window
-      if (!skip && sameAckSeq && win !== 0 && win === D.win) {
-        const mptcpChange = this.hadMptcp && this.mpOps !== D.mpOps;
+      if (!skip && sameAckSeq && win !== 0 && win === a[dO + D_WIN]) {
+        const mptcpChange = (a[this.o + S_HAD_MPTCP] !== 0) && a[this.o + S_MP_OPS] !== a[dO + D_MP_OPS];
         if (!mptcpChange) {
-          D.dupacks = D.dupacks === -1 ? 1 : D.dupacks + 1;
-          this.dupNum = D.dupacks;
-          this.dupFrame = D.lastNondupFrame;
+          a[dO + D_DUPACKS] = a[dO + D_DUPACKS] === -1 ? 1 : a[dO + D_DUPACKS] + 1;
+          this.dupNum = a[dO + D_DUPACKS];
+          this.dupFrame = a[dO + D_LAST_NONDUP_FRAME];
           flags |= F_DUPLICATE_ACK;
         }
       }
     }
     // A. a new ACK value restarts the duplicate count
-    if (ack !== D.lastack) {
-      D.lastNondupFrame = frame;
-      D.dupacks = 0;
+    if (ack !== a[dO + D_LASTACK]) {
+      a[dO + D_LAST_NONDUP_FRAME] = frame;
+      a[dO + D_DUPACKS] = 0;
     }
     // 10. acked-unseen: acknowledges data the capture never showed
-    if (hasAck && R.contig !== 0 && seqGt(ack, R.contig)) {
-      if (seqLt(R.contig, R.nextseq)) {
-        R.contig = R.nextseq;
+    if (hasAck && a[rO + D_CONTIG] !== 0 && seqGt(ack, a[rO + D_CONTIG])) {
+      if (seqLt(a[rO + D_CONTIG], a[rO + D_NEXTSEQ])) {
+        a[rO + D_CONTIG] = a[rO + D_NEXTSEQ];
         flags |= F_ACKED_UNSEEN;
       } else {
-        if (R.dupacks === 0) flags |= F_ACKED_UNSEEN;
-        R.dupacks = -1;
+        if (a[rO + D_DUPACKS] === 0) flags |= F_ACKED_UNSEEN;
+        a[rO + D_DUPACKS] = -1;
       }
     }
     // 11. the retransmission family, most specific first (§3.3)
     if ((len > 0 || syn || fin) && (flags & F_KEEP_ALIVE) === 0) {
-      let notAdv = D.nextseq !== 0 && seqLt(seq, D.nextseq);
-      if (len > 1 && seq === seqAdd(D.nextseq, -1)) notAdv = false; // data after an untaken 1-byte probe
+      let notAdv = a[dO + D_NEXTSEQ] !== 0 && seqLt(seq, a[dO + D_NEXTSEQ]);
+      if (len > 1 && seq === seqAdd(a[dO + D_NEXTSEQ], -1)) notAdv = false; // data after an untaken 1-byte probe
       // time deltas are unsigned in Wireshark: a negative one is never below a threshold
-      const sinceReceiver = R.lastackSec === NEVER ? -1 : deltaNs(R.lastackSec, R.lastackNsec, sec, nsec);
-      const sinceNewest = deltaNs(D.nextseqSec, D.nextseqNsec, sec, nsec);
-      const thr = this.irtt === 0 ? OUT_OF_ORDER_DEFAULT_NS : this.irtt < 0 ? Infinity : this.irtt;
-      if (len > 0 && R.lastack !== 0 && seqLe(seqAdd(seq, len), R.lastack)) {
+      const sinceReceiver = a[rO + D_LASTACK_SEC] === NEVER ? -1 : deltaNs(a[rO + D_LASTACK_SEC], a[rO + D_LASTACK_NSEC], sec, nsec);
+      const sinceNewest = deltaNs(a[dO + D_NEXTSEQ_SEC], a[dO + D_NEXTSEQ_NSEC], sec, nsec);
+      const thr = a[this.o + S_IRTT] === 0 ? OUT_OF_ORDER_DEFAULT_NS : a[this.o + S_IRTT] < 0 ? Infinity : a[this.o + S_IRTT];
+      if (len > 0 && a[rO + D_LASTACK] !== 0 && seqLe(seqAdd(seq, len), a[rO + D_LASTACK])) {
         flags |= F_SPURIOUS_RETRANSMISSION;
-      } else if (notAdv && R.dupacks >= 2 && R.lastack === seq && sinceReceiver >= 0 && sinceReceiver < FAST_RETRANSMIT_WINDOW_NS) {
+      } else if (notAdv && a[rO + D_DUPACKS] >= 2 && a[rO + D_LASTACK] === seq && sinceReceiver >= 0 && sinceReceiver < FAST_RETRANSMIT_WINDOW_NS) {
         flags |= F_FAST_RETRANSMISSION;
-      } else if (notAdv && sinceNewest >= 0 && sinceNewest < thr && D.nextseq !== seqAdd(seq, len + (syn || fin ? 1 : 0))) {
+      } else if (notAdv && sinceNewest >= 0 && sinceNewest < thr && a[dO + D_NEXTSEQ] !== seqAdd(seq, len + (syn || fin ? 1 : 0))) {
         flags |= F_OUT_OF_ORDER;
       } else if (notAdv) {
         flags |= F_RETRANSMISSION;
@@ -282,19 +275,19 @@ export class StreamAnalysis {
     // U. bookkeeping
     const end = seqAdd(seq, len + (syn ? 1 : 0) + (fin ? 1 : 0));
     const probe = (flags & F_ZERO_WINDOW_PROBE) !== 0;
-    if ((seqGt(end, D.nextseq) || D.nextseq === 0) && !probe) {
-      D.nextseq = end;
-      D.nextseqSec = sec;
-      D.nextseqNsec = nsec;
-      D.nextseqFrame = frame;
+    if ((seqGt(end, a[dO + D_NEXTSEQ]) || a[dO + D_NEXTSEQ] === 0) && !probe) {
+      a[dO + D_NEXTSEQ] = end;
+      a[dO + D_NEXTSEQ_SEC] = sec;
+      a[dO + D_NEXTSEQ_NSEC] = nsec;
+      a[dO + D_NEXTSEQ_FRAME] = frame;
     }
-    if ((seq === D.contig || D.contig === 0) && !probe) D.contig = D.nextseq;
-    D.win = win;
-    D.lastack = ack;
-    D.lastackSec = sec;
-    D.lastackNsec = nsec;
-    D.lastFlags = flags;
-    if (this.hadMptcp) D.mpOps = this.mpOps;
+    if ((seq === a[dO + D_CONTIG] || a[dO + D_CONTIG] === 0) && !probe) a[dO + D_CONTIG] = a[dO + D_NEXTSEQ];
+    a[dO + D_WIN] = win;
+    a[dO + D_LASTACK] = ack;
+    a[dO + D_LASTACK_SEC] = sec;
+    a[dO + D_LASTACK_NSEC] = nsec;
+    a[dO + D_LAST_FLAGS] = flags;
+    if ((a[this.o + S_HAD_MPTCP] !== 0)) a[dO + D_MP_OPS] = a[this.o + S_MP_OPS];
     return flags | this.after(seg, dir, st, true);
   }
 
@@ -303,41 +296,41 @@ export class StreamAnalysis {
    * headers and cut headers too). Returns the TCP Fast Open flags of this segment.
    */
   after(seg: Segment, dir: 0 | 1, st: Stream, analysed: boolean): number {
-    const D = this.d[dir];
-    const R = this.d[1 - dir];
+    const a = this.a;
+    const dO = this.o + dir * DIR_FIELDS, rO = this.o + (1 - dir) * DIR_FIELDS;
     const f = seg.flags;
     const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0;
     const cut = !seg.quoted && !seg.headerComplete;
     let flags = 0;
     // V1
     if (syn) {
-      if (!ack) { this.synSec = seg.tsSec; this.synNsec = seg.tsNsec; }
-      D.firstAckPending = true;
+      if (!ack) { a[this.o + S_SYN_SEC] = seg.tsSec; a[this.o + S_SYN_NSEC] = seg.tsNsec; }
+      a[dO + D_FIRST_ACK_PENDING] = 1;
     }
     // V2: the initial RTT, measured once at the first ACK after a SYN
     if (ack && !syn) {
-      if (this.synSec !== NEVER && this.irtt === 0) this.irtt = deltaNs(this.synSec, this.synNsec, seg.tsSec, seg.tsNsec);
-      D.firstAckPending = false;
+      if (a[this.o + S_SYN_SEC] !== NEVER && a[this.o + S_IRTT] === 0) a[this.o + S_IRTT] = deltaNs(a[this.o + S_SYN_SEC], a[this.o + S_SYN_NSEC], seg.tsSec, seg.tsNsec);
+      a[dO + D_FIRST_ACK_PENDING] = 0;
     }
     // V3: window scale, decided per side
-    if (seg.wscale >= 0) D.shift = Math.min(seg.wscale, 14);
+    if (seg.wscale >= 0) a[dO + D_SHIFT] = Math.min(seg.wscale, 14);
     if (syn && !cut) {
-      if (D.shift === SHIFT_UNKNOWN) { D.shift = SHIFT_NONE; R.shift = SHIFT_NONE; }
-      else if (ack && R.shift === SHIFT_NONE) D.shift = SHIFT_NONE;
+      if (a[dO + D_SHIFT] === SHIFT_UNKNOWN) { a[dO + D_SHIFT] = SHIFT_NONE; a[rO + D_SHIFT] = SHIFT_NONE; }
+      else if (ack && a[rO + D_SHIFT] === SHIFT_NONE) a[dO + D_SHIFT] = SHIFT_NONE;
     }
     // V4: TCP Fast Open (§3.8) and MPTCP option subtypes
     if (syn && !ack && seg.tfo > 0) {
       flags |= F_TFO_SYN;
-      if (seg.payloadLength > 0) this.tfoSynData = true;
+      if (seg.payloadLength > 0) a[this.o + S_TFO_SYN_DATA] = 1;
     } else if (syn && ack) {
       // relative to the reverse direction's base as this segment's analysis set it
       const relAck = seg.quoted || !analysed ? seg.ack : (seg.ack - st.baseOf(1 - dir)) >>> 0;
       if (relAck > 1) flags |= F_TFO_ACK;
-      else if (this.tfoSynData) flags |= F_TFO_IGNORED;
+      else if ((a[this.o + S_TFO_SYN_DATA] !== 0)) flags |= F_TFO_IGNORED;
     }
     if (seg.mptcp && !cut) {
-      this.mpOps |= seg.mptcpSubtypes;
-      this.hadMptcp = true;
+      a[this.o + S_MP_OPS] |= seg.mptcpSubtypes;
+      a[this.o + S_HAD_MPTCP] = 1;
     }
     return flags;
   }
