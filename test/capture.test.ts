@@ -168,6 +168,15 @@ describe('pcapng', () => {
     expect(result.nonPacketRecords).toBe(2);
   });
 
+  for (const le of [true, false]) {
+    it(`interface statistics blocks give each interface's latest drop counters (${le ? 'LE' : 'BE'})`, async () => {
+      const bytes = concat(ng.shb(le), ng.idb(le, 1), ng.idb(le, 1), ng.epb(le, 0, 0, 0, data),
+        ng.isb(le, 1, { ifDrop: 3 }), ng.isb(le, 0), ng.isb(le, 1, { ifDrop: 7, osDrop: 2 }));
+      const { result } = await collect(tmpFile(`isb-${le}.pcapng`, bytes));
+      expect(result.parser.drops).toEqual([{ interface: 1, ifDrop: 7, osDrop: 2 }]);
+    });
+  }
+
   it('an interface without packets still counts among the link types', async () => {
     const bytes = concat(ng.shb(), ng.idb(true, 1), ng.idb(true, 113), ng.epb(true, 0, 0, 0, data));
     const { result } = await collect(tmpFile('i.pcapng', bytes));

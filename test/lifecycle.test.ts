@@ -151,3 +151,24 @@ describe('synfin analyze / leaks', () => {
     expect(m.anomalies.every((x: { file: string }) => x.file.endsWith('close-wait-leak.pcap'))).toBe(true);
   });
 });
+
+describe('capture-loss from the capture\'s own drop counters', () => {
+  it('reports each interface whose statistics record drops (corpus: two sections with drops)', async () => {
+    const file = join(ROOT, '..', 'shared', 'corpus', 'pcapng-mixed-endian-sections.pcapng');
+    if (!existsSync(file)) return;
+    const a = await analyzeCapture(file);
+    expect(a.set.stats.captureDrops).toEqual([{ interface: 2, ifDrop: 10, osDrop: null }, { interface: 3, ifDrop: 1, osDrop: 42 }]);
+    const loss = a.anomalies.filter((x) => x.kind === 'capture-loss');
+    expect(loss.map((x) => [x.variant, x.data])).toEqual([
+      ['interface-drops', { interface: 2, ifDrop: 10, osDrop: null }],
+      ['interface-drops', { interface: 3, ifDrop: 1, osDrop: 42 }],
+    ]);
+    expect(loss[1].message).toContain('43 dropped packet(s) (1 by the interface, 42 by the operating system)');
+  });
+
+  it('says nothing when the counters are zero (dumpcap fixture)', async () => {
+    const a = await analyzeCapture(join(ROOT, 'fixtures', 'dumpcap-two-interfaces.pcapng'));
+    expect(a.set.stats.captureDrops).toEqual([{ interface: 0, ifDrop: 0, osDrop: null }, { interface: 1, ifDrop: 0, osDrop: null }]);
+    expect(a.anomalies.filter((x) => x.kind === 'capture-loss' && x.variant === 'interface-drops')).toEqual([]);
+  });
+});

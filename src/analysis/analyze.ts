@@ -70,6 +70,7 @@ export class Analysis {
     analyzer.finish(streams, end, (st) => (1 - this.clients[st.id]) as 0 | 1);
     this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));
     const { endpoints, hosts, aggregate, detail } = leaks(streams, this.clients, analyzer, end, thresholds);
+    aggregate.unshift(...captureDrops(set.stats.captureDrops));
     this.endpoints = endpoints;
     this.hosts = hosts;
     this.aggregate = aggregate;
@@ -317,6 +318,23 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   }
   sortLeaks(endpoints, hosts);
   return { endpoints, hosts, aggregate, detail };
+}
+
+/** capture-loss (§7.15) as the capture itself recorded it: pcapng interface statistics with drops. */
+function captureDrops(drops: StatsReport['captureDrops']): Anomaly[] {
+  const out: Anomaly[] = [];
+  for (const d of drops) {
+    const n = (d.ifDrop ?? 0) + (d.osDrop ?? 0);
+    if (n === 0) continue;
+    const parts = [d.ifDrop !== null ? `${d.ifDrop} by the interface` : null, d.osDrop !== null ? `${d.osDrop} by the operating system` : null]
+      .filter((x) => x !== null).join(', ');
+    out.push({
+      kind: 'capture-loss', variant: 'interface-drops', severity: 'info', frame: null, flow: null, direction: null, states: null,
+      message: `Capture interface ${d.interface} recorded ${n} dropped packet(s) (${parts}): they are missing from the file, so gaps and unseen data nearby may be the capture's, not the network's.`,
+      data: { interface: d.interface, ifDrop: d.ifDrop, osDrop: d.osDrop },
+    });
+  }
+  return out;
 }
 
 function sortLeaks(endpoints: EndpointLeaks[], hosts: HostLeaks[]): void {

@@ -1,4 +1,5 @@
 import type { CaptureWarning, Frame, FrameSink } from '../capture/frame.js';
+import type { InterfaceDrops } from '../capture/parser.js';
 import { readCapture, type ReadOptions } from '../capture/reader.js';
 import { compareTs, formatTs } from '../capture/time.js';
 import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, REASONS, REASON_UNSUPPORTED_LINK_TYPE, type DecoderOptions } from '../decode/decoder.js';
@@ -37,6 +38,8 @@ export interface StatsReport {
   /** Bytes of capture data read (decompressed). */
   bytes: number;
   damaged: boolean;
+  /** Drop counters the capture recorded (pcapng interface statistics), per interface; empty when none. */
+  captureDrops: InterfaceDrops[];
   warnings: CaptureWarning[];
   warningsOmitted: number;
 }
@@ -155,6 +158,7 @@ export async function captureStats(
     maxTs: any ? formatTs(c.maxSec, c.maxNsec) : null,
     bytes: r.bytes,
     damaged: r.damaged,
+    captureDrops: r.parser.drops,
     warnings: c.warnings,
     warningsOmitted: c.warningsOmitted,
   };

@@ -1,5 +1,15 @@
 import { Frame, type FrameSink } from './frame.js';
 
+/** One interface's drop counters (the latest statistics block's, which are cumulative); null when not recorded. */
+export interface InterfaceDrops {
+  /** Interface index within the file (pcapng: across sections, in order of appearance). */
+  interface: number;
+  /** isb_ifdrop: dropped by the interface (no buffer space). */
+  ifDrop: number | null;
+  /** isb_osdrop: dropped by the operating system. */
+  osDrop: number | null;
+}
+
 /** Wireshark's limit on one packet's captured length (WTAP_MAX_PACKET_SIZE_STANDARD). */
 export const MAX_PACKET_BYTES = 262_144;
 
@@ -22,6 +32,8 @@ export abstract class FormatParser {
   stopped = false;
   /** The file was damaged but partly read (exit status 2). */
   damaged = false;
+  /** Packets the capturing interface or OS dropped, per interface, from pcapng interface statistics. */
+  readonly drops: InterfaceDrops[] = [];
 
   constructor(
     readonly file: string,

@@ -23,6 +23,8 @@ const MIN_BLOCK = 12;
 export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
+const OPT_ISB_IFDROP = 5;
+const OPT_ISB_OSDROP = 7;
 
 interface Iface {
   linktype: number;
@@ -124,8 +126,11 @@ export class PcapngParser extends FormatParser {
         this.records++;
         this.nonPacketRecords++;
         this.sink.onNonPacketRecord?.(this.records, base + pos);
+      } else if (type === BLOCK.ISB) {
+        this.count(type);
+        if (len >= 24) this.interfaceStatistics(dv, pos, len, le);
       } else {
-        this.count(type); // NRB, ISB, DSB, unknown: skipped by their length
+        this.count(type); // NRB, DSB, unknown: skipped by their length
       }
       pos += len;
     }
@@ -185,6 +190,29 @@ export class PcapngParser extends FormatParser {
     this.ifaces.push(ifc);
     this.addLinktype(ifc.linktype);
     this.count(BLOCK.IDB);
+  }
+
+  /** Keep the drop counters of an interface statistics block (the last block of an interface wins: they are cumulative). */
+  private interfaceStatistics(dv: DataView, pos: number, len: number, le: boolean): void {
+    const ifc = this.ifaces[dv.getUint32(pos + 8, le)];
+    if (ifc === undefined) return;
+    let ifDrop: number | null = null, osDrop: number | null = null;
+    const optEnd = pos + len - 4;
+    let o = pos + 20;
+    while (o + 4 <= optEnd) {
+      const code = dv.getUint16(o, le);
+      const olen = dv.getUint16(o + 2, le);
+      if (code === 0) break;
+      const v = o + 4;
+      if (v + olen > optEnd) break;
+      if (olen === 8 && code === OPT_ISB_IFDROP) ifDrop = Number(dv.getBigUint64(v, le));
+      else if (olen === 8 && code === OPT_ISB_OSDROP) osDrop = Number(dv.getBigUint64(v, le));
+      o = v + ((olen + 3) & ~3);
+    }
+    if (ifDrop === null && osDrop === null) return;
+    const known = this.drops.find((d) => d.interface === ifc.globalIndex);
+    if (known !== undefined) { known.ifDrop = ifDrop; known.osDrop = osDrop; }
+    else this.drops.push({ interface: ifc.globalIndex, ifDrop, osDrop });
   }
 
   private iface(id: number, offset: number): Iface | null {

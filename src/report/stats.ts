@@ -22,6 +22,8 @@ export function renderStats(r: StatsReport): string {
     `  not TCP         ${nd.length === 0 ? '0' : nd.map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  first frame     ${human(r.firstTs)}`,
     `  last frame      ${human(r.lastTs)}`,
+    ...(r.captureDrops.length === 0 ? [] : [`  capture drops   ${r.captureDrops.map((d) =>
+      `interface ${d.interface}: ${d.ifDrop ?? '?'} by the interface, ${d.osDrop ?? '?'} by the OS`).join('; ')}`]),
     `  warnings        ${r.warnings.length + r.warningsOmitted}${r.damaged ? ' (file damaged: read up to the damage)' : ''}`,
   ];
   return lines.join('\n') + '\n';

@@ -107,8 +107,14 @@ export const ng = {
   custom(le: boolean, copyable = true): Uint8Array {
     return ng.block(le, copyable ? 0x00000bad : 0x40000bad, new W(le).u32(32473).u32(0xdeadbeef).done());
   },
-  isb(le: boolean, iface: number): Uint8Array {
-    return ng.block(le, 5, new W(le).u32(iface).u32(0).u32(0).done());
+  /** An interface statistics block, with isb_ifdrop (5) and isb_osdrop (7) when given. */
+  isb(le: boolean, iface: number, drops: { ifDrop?: number; osDrop?: number } = {}): Uint8Array {
+    const w = new W(le).u32(iface).u32(0).u32(0);
+    const u64 = (code: number, v: number) => { w.u16(code).u16(8); if (le) w.u32(v).u32(0); else w.u32(0).u32(v); };
+    if (drops.ifDrop !== undefined) u64(5, drops.ifDrop);
+    if (drops.osDrop !== undefined) u64(7, drops.osDrop);
+    if (drops.ifDrop !== undefined || drops.osDrop !== undefined) w.u16(0).u16(0);
+    return ng.block(le, 5, w.done());
   },
   nrb(le: boolean): Uint8Array {
     return ng.block(le, 4, new W(le).u16(0).u16(0).done());
