@@ -172,3 +172,21 @@ describe('capture-loss from the capture\'s own drop counters', () => {
     expect(a.anomalies.filter((x) => x.kind === 'capture-loss' && x.variant === 'interface-drops')).toEqual([]);
   });
 });
+
+describe('state-violation: segments without ACK', () => {
+  it('flags the data and the FIN sent without ACK in an evasion trace (corpus ipv4-frag-tcp)', async () => {
+    const file = join(ROOT, '..', 'shared', 'corpus', 'ipv4-frag-tcp.pcap');
+    if (!existsSync(file)) return;
+    const a = await analyzeCapture(file);
+    const v = a.anomalies.filter((x) => x.kind === 'state-violation');
+    expect(v.map((x) => [x.frame, x.variant, x.data.len])).toEqual([[5, 'no-ack', 69], [6, 'no-ack', 0]]);
+    expect(v[1].message).toContain('sent a FIN without the ACK bit');
+  });
+
+  it('is not raised on any recorded scenario (real stacks always set ACK)', async () => {
+    for (const { capture } of recordedFixtures()) {
+      const a = await analyzeCapture(capture);
+      expect(a.anomalies.filter((x) => x.kind === 'state-violation'), capture).toEqual([]);
+    }
+  });
+});

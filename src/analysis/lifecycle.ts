@@ -286,6 +286,12 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (combo >= 2) {
       const v = syn && fin ? 'syn-fin' : syn && rst ? 'syn-rst' : 'fin-rst';
       this.add(st, 'state-violation', v, 'warn', seg.frame, d, this.states(st), `${S} sent a segment with ${v.toUpperCase().replace('-', '+')} set together, which no TCP state accepts.`);
+    } else if (!syn && !rst && !ack) {
+      // every segment but a SYN or a RST carries ACK; a receiver drops one without it (RFC 9293 §3.10.7.4)
+      const what = seg.payloadLength > 0 ? `${seg.payloadLength} byte(s) of data${fin ? ' and FIN' : ''}` : fin ? 'a FIN' : 'no flags at all';
+      this.add(st, 'state-violation', 'no-ack', 'warn', seg.frame, d, this.states(st),
+        `${S} sent ${what} without the ACK bit, which no state accepts: a receiver drops such a segment (typical of a scan or an evasion attempt).`,
+        { len: seg.payloadLength });
     }
     if (syn && !ack) {
       if (A.synCount++ === 0) { A.synFrame = seg.frame; A.synSec = t; A.synEnd = seqAdd(seg.seq, 1 + seg.payloadLength); }
