@@ -64,10 +64,6 @@ export class ZeekSummary extends RecordView {
   private set size0(v: number) { this.f[this.fo + Z_SIZE0] = v; }
   private get size1(): number { return this.f[this.fo + Z_SIZE1]; }
   private set size1(v: number) { this.f[this.fo + Z_SIZE1] = v; }
-  private get fin0(): boolean { return this.i[this.io + Z_FIN0] !== 0; }
-  private set fin0(v: boolean) { this.i[this.io + Z_FIN0] = v ? 1 : 0; }
-  private get fin1(): boolean { return this.i[this.io + Z_FIN1] !== 0; }
-  private set fin1(v: boolean) { this.i[this.io + Z_FIN1] = v ? 1 : 0; }
   private get once0(): number { return this.i[this.io + Z_ONCE0]; }
   private set once0(v: number) { this.i[this.io + Z_ONCE0] = v; }
   private get once1(): number { return this.i[this.io + Z_ONCE1]; }
@@ -84,14 +80,6 @@ export class ZeekSummary extends RecordView {
   private set rst0(v: number) { this.f[this.fo + Z_RST0] = v; }
   private get rst1(): number { return this.f[this.fo + Z_RST1]; }
   private set rst1(v: number) { this.f[this.fo + Z_RST1] = v; }
-  private get high0(): number { return this.f[this.fo + Z_HIGH0]; }
-  private set high0(v: number) { this.f[this.fo + Z_HIGH0] = v; }
-  private get high1(): number { return this.f[this.fo + Z_HIGH1]; }
-  private set high1(v: number) { this.f[this.fo + Z_HIGH1] = v; }
-  private get known0(): boolean { return this.i[this.io + Z_KNOWN0] !== 0; }
-  private set known0(v: boolean) { this.i[this.io + Z_KNOWN0] = v ? 1 : 0; }
-  private get known1(): boolean { return this.i[this.io + Z_KNOWN1] !== 0; }
-  private set known1(v: boolean) { this.i[this.io + Z_KNOWN1] = v ? 1 : 0; }
   private get t0(): number { return this.i[this.io + Z_T0]; }
   private set t0(v: number) { this.i[this.io + Z_T0] = v; }
   private get t1(): number { return this.i[this.io + Z_T1]; }
@@ -123,13 +111,15 @@ export class ZeekSummary extends RecordView {
   }
 
   private state(dir: number): number { return dir === 0 ? this.zst0 : this.zst1; }
-  private setState(dir: number, v: number): void { if (dir === 0) this.zst0 = v; else this.zst1 = v; }
-  private finSent(dir: number): boolean { return dir === 0 ? this.fin0 : this.fin1; }
 
-  /** One captured segment from endpoint `dir` (0 or 1). */
+  /**
+   * One captured segment from endpoint `dir` (0 or 1). Per-packet code: it reads the record directly,
+   * `I[io + Z_X0 + dir]` being field X of the sender and `+ peer` of the other side.
+   */
   zeekSegment(dir: number, seg: { readonly flags: number; readonly seq: number; readonly payloadLength: number; readonly window: number }): void {
+    const I = this.i, io = this.io, F = this.f, fo = this.fo;
     const flags = seg.flags, seq = seg.seq, len = seg.payloadLength, window = seg.window;
-    if (this.firstSender < 0) this.firstSender = dir;
+    if (I[io + Z_FIRST_SENDER] < 0) I[io + Z_FIRST_SENDER] = dir;
     const peer = 1 - dir;
     const syn = (flags & SYN) !== 0, fin = (flags & FIN) !== 0, rst = (flags & RST) !== 0, ack = (flags & ACK) !== 0;
     const n = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
@@ -139,56 +129,56 @@ export class ZeekSummary extends RecordView {
     if (n >= 2) {
       this.addOnce(syn ? L_Q : L_I, dir);
     } else if (syn) {
-      if ((dir === 0 ? this.syn0 : this.syn1) !== seq) {
-        if (dir === 0) this.syn0 = seq; else this.syn1 = seq;
+      if (F[fo + Z_SYN0 + dir] !== seq) {
+        F[fo + Z_SYN0 + dir] = seq;
         this.add(ack ? L_H : L_S, dir);
       }
     } else if (fin) {
-      if ((dir === 0 ? this.finEnd0 : this.finEnd1) !== end) {
-        if (dir === 0) this.finEnd0 = end; else this.finEnd1 = end;
+      if (F[fo + Z_FIN_END0 + dir] !== end) {
+        F[fo + Z_FIN_END0 + dir] = end;
         this.add(L_F, dir);
       }
     } else if (rst) {
-      if ((dir === 0 ? this.rst0 : this.rst1) !== seq) {
-        if (dir === 0) this.rst0 = seq; else this.rst1 = seq;
+      if (F[fo + Z_RST0 + dir] !== seq) {
+        F[fo + Z_RST0 + dir] = seq;
         this.add(L_R, dir);
       }
     } else if (len > 0) {
-      this.addOnce(L_D, dir);
+      if ((I[io + Z_ONCE0 + dir] & (1 << L_D)) === 0) this.addOnce(L_D, dir);
     } else if (ack) {
-      this.addOnce(L_A, dir);
+      if ((I[io + Z_ONCE0 + dir] & (1 << L_A)) === 0) this.addOnce(L_A, dir);
     }
-    const known = dir === 0 ? this.known0 : this.known1;
-    const high = dir === 0 ? this.high0 : this.high1;
+    const known = I[io + Z_KNOWN0 + dir] !== 0;
+    const high = F[fo + Z_HIGH0 + dir];
     if (len > 0 && !syn && known && !seqGt(end, high)) this.addLog(L_T, dir);
     if (len > 0 || syn || fin) {
       const e = seqAdd(end, (syn ? 1 : 0) + (fin ? 1 : 0));
-      if (!known || seqGt(e, high)) {
-        if (dir === 0) { this.high0 = e; this.known0 = true; } else { this.high1 = e; this.known1 = true; }
-      }
+      if (!known || seqGt(e, high)) { F[fo + Z_HIGH0 + dir] = e; I[io + Z_KNOWN0 + dir] = 1; }
     }
-    if (window === 0 && !rst && !syn && this.state(dir) !== RESET && !this.finSent(peer)) this.addLog(L_W, dir);
-    if (dir === 0) this.size0 += len; else this.size1 += len;
+    const me = I[io + Z_ZST0 + dir], other = I[io + Z_ZST0 + peer];
+    const finMe = I[io + Z_FIN0 + dir] !== 0, finPeer = I[io + Z_FIN0 + peer] !== 0;
+    if (window === 0 && !rst && !syn && me !== RESET && !finPeer) this.addLog(L_W, dir);
+    F[fo + Z_SIZE0 + dir] += len;
 
     // Zeek endpoint states
-    const me = this.state(dir), other = this.state(peer);
+    const ZD = io + Z_ZST0 + dir, ZP = io + Z_ZST0 + peer;
     if (rst) {
-      if (!(this.finSent(dir) && this.finSent(peer))) this.setState(dir, RESET);
+      if (!(finMe && finPeer)) I[ZD] = RESET;
     } else if (fin) {
-      this.setState(dir, CLOSED);
-      if (dir === 0) this.fin0 = true; else this.fin1 = true;
-      if (other === RESET && this.finSent(peer)) this.setState(peer, CLOSED);
+      I[ZD] = CLOSED;
+      I[io + Z_FIN0 + dir] = 1;
+      if (other === RESET && finPeer) I[ZP] = CLOSED;
     } else if (syn && !ack) {
-      if (me === INACTIVE) this.setState(dir, SYN_SENT);
+      if (me === INACTIVE) I[ZD] = SYN_SENT;
     } else if (syn) {
       if (me === INACTIVE || me === SYN_SENT) {
-        if (other === SYN_SENT) { this.setState(dir, ESTABLISHED); this.setState(peer, ESTABLISHED); } else this.setState(dir, SYN_ACK_SENT);
+        if (other === SYN_SENT) { I[ZD] = ESTABLISHED; I[ZP] = ESTABLISHED; } else I[ZD] = SYN_ACK_SENT;
       }
     } else if (me === INACTIVE || me === SYN_SENT) {
-      if (ack && other === SYN_ACK_SENT) { this.setState(dir, ESTABLISHED); this.setState(peer, ESTABLISHED); }
-      else if (me === INACTIVE) this.setState(dir, PARTIAL);
+      if (ack && other === SYN_ACK_SENT) { I[ZD] = ESTABLISHED; I[ZP] = ESTABLISHED; }
+      else if (me === INACTIVE) I[ZD] = PARTIAL;
     } else if (ack && me === SYN_ACK_SENT && other === SYN_SENT) {
-      this.setState(dir, ESTABLISHED); this.setState(peer, ESTABLISHED);
+      I[ZD] = ESTABLISHED; I[ZP] = ESTABLISHED;
     }
   }
 
