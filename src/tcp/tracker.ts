@@ -367,6 +367,8 @@ export class Tracker {
   private readonly spare: Connection[] = [];
   private readonly rs: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: false };
   private sinceSweep = 0;
+  /** The IPv4 4-tuple of the previous lookup and its table value (a tuple's value never changes). */
+  private lastA = 0; private lastB = 0; private lastPa = 0; private lastPb = 0; private lastIdx = -1;
   /** Latest plausible capture time, for TIME_WAIT expiry while streaming and as T_end (§1.4, §6.6). */
   nowSec = -Infinity;
   nowNsec = 0;
@@ -393,8 +395,18 @@ export class Tracker {
   onSegment(seg: Segment): void {
     if (!seg.hasStreamFields) return; // fewer than 16 TCP bytes: no stream, as in Wireshark (§2.1)
     const t = this.table;
-    t.setKey(seg.ipVersion, seg.src, seg.srcPort, seg.dst, seg.dstPort);
-    const idx = t.get();
+    // most segments belong to the same 4-tuple as the one before (bulk transfers): skip the hash lookup
+    const a = seg.src[0], b = seg.dst[0], pa = seg.srcPort, pb = seg.dstPort;
+    const v4 = seg.ipVersion === 4;
+    let idx: number;
+    if (v4 && this.lastIdx >= 0 && ((a === this.lastA && b === this.lastB && pa === this.lastPa && pb === this.lastPb) ||
+        (a === this.lastB && b === this.lastA && pa === this.lastPb && pb === this.lastPa))) {
+      idx = this.lastIdx;
+    } else {
+      t.setKey(seg.ipVersion, seg.src, pa, seg.dst, pb);
+      idx = t.get();
+      if (v4 && idx >= 0) { this.lastA = a; this.lastB = b; this.lastPa = pa; this.lastPb = pb; this.lastIdx = idx; }
+    }
     let st: Stream;
     let d: 0 | 1;
     const flags = seg.flags;
