@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { flowsReport, type FlowReport } from '../src/analysis/flows.js';
-import { flowJson } from '../src/report/flows.js';
+import { flowsReport, trackFlows, type FlowReport } from '../src/analysis/flows.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
 
@@ -54,10 +53,16 @@ describe('flows against tshark', () => {
     expect(wrong).toEqual([]);
   });
 
-  it.skipIf(!CORPUS_PRESENT)('the hand-written flow JSON equals JSON.stringify on every corpus flow', async () => {
-    for (const name of Object.keys(corpusExpected())) {
-      for (const f of (await flowsReport(join(CORPUS_DIR, name))).flows) expect(flowJson(f)).toBe(JSON.stringify(f));
+  it('the hand-written flow JSON equals JSON.stringify of the flow report on every corpus and fixture flow', async () => {
+    const files = [...recordedFixtures().map((f) => f.capture), ...Object.keys(corpusExpected()).map((n) => join(CORPUS_DIR, n))];
+    let flows = 0;
+    for (const file of files) {
+      const set = await trackFlows(file);
+      const direct = [...set.flowJsons()];
+      expect(direct).toEqual([...set.flows()].map((f) => JSON.stringify(f)));
+      flows += direct.length;
     }
+    expect(flows).toBeGreaterThan(100);
   });
 
   const baselines = ['http-three-streams.pcap', 'mix-126-streams-keepalive.pcap', 'cip-span-duplicates.pcap', 'rst-inject-port-reuse.pcap',

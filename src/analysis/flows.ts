@@ -203,6 +203,40 @@ export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | nul
   return r;
 }
 
+const q = (v: string | null): string => (v === null ? 'null' : `"${v}"`);
+const num = (v: number | null): string => (v === null ? 'null' : String(v));
+
+/**
+ * One flow as compact JSON, straight from its stream: byte for byte JSON.stringify(flowReport(…))
+ * without transitions (a test checks it on every corpus flow), without building the report object,
+ * because a report can hold hundreds of thousands of flows. The strings need no escaping.
+ */
+export function flowJsonOf(st: Stream, peerPorts: Map<string, Set<number>> | null): string {
+  const client = clientIndexOf(st, peerPorts);
+  const server = (1 - client) as 0 | 1;
+  const ep = (i: 0 | 1) => `{"ip":"${formatIp(st.ipVersion, st.addrOf(i))}","port":${st.portOf(i)}}`;
+  const fig = (i: 0 | 1) => `{"packets":${st.packetsOf(i)},"bytes":${st.bytesOf(i)},"payloadBytes":${st.payloadOf(i)}}`;
+  const names = st.finalStateNames;
+  const k = st.closer();
+  const closedBy = k < 0 ? null : k === 2 ? 'simultaneous' : k === client ? 'client' : 'server';
+  const synToSynAck = st.synTs >= 0 && st.synAckTs >= 0 ? round6(st.synAckTs - st.synTs) : null;
+  const synAckToAck = st.synAckTs >= 0 && st.ackTs >= 0 ? round6(st.ackTs - st.synAckTs) : null;
+  const rtt = synToSynAck !== null && synAckToAck !== null ? round6(synToSynAck + synAckToAck) : null;
+  const mc = st.mssOf(client), ms = st.mssOf(server), wc = st.wscaleOf(client), ws = st.wscaleOf(server);
+  const pk0 = st.pk0, pk1 = st.pk1;
+  return `{"id":${st.id},"client":${ep(client)},"server":${ep(server)},"ipVersion":${st.ipVersion},` +
+    `"firstFrame":${st.firstFrame},"lastFrame":${st.lastFrame},"firstTs":"${formatTs(st.firstSec, st.firstNsec)}","lastTs":"${formatTs(st.lastSec, st.lastNsec)}",` +
+    `"duration":${round6(st.lastSec - st.firstSec + (st.lastNsec - st.firstNsec) / 1e9)},` +
+    `"packets":${pk0 + pk1},"bytes":${st.by0 + st.by1},"c2s":${fig(client)},"s2c":${fig(server)},` +
+    `"handshake":{"synToSynAck":${num(synToSynAck)},"synAckToAck":${num(synAckToAck)},"rtt":${num(rtt)}},` +
+    `"options":{"mss":{"client":${mc >= 0 ? mc : 'null'},"server":${ms >= 0 ? ms : 'null'}},` +
+    `"windowScale":${wc >= 0 && ws >= 0 ? `{"client":${wc},"server":${ws}}` : 'null'},` +
+    `"sackPermitted":${st.sackPermitted(0) && st.sackPermitted(1)},"timestamps":${st.timestamps(0) && st.timestamps(1)}},` +
+    `"finalState":{"client":"${names[client]}","server":"${names[server]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedBy)},` +
+    `"connState":"${st.connState(client)}","history":"${st.history(client)}","partial":${st.partial},"roleInferred":${st.client < 0},` +
+    `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments}}`;
+}
+
 /**
  * A tracked capture whose flow reports are built one at a time on demand, so a report with
  * hundreds of thousands of flows is written without holding them all as objects.
@@ -244,6 +278,15 @@ export class FlowSet {
   *flows(): Generator<FlowReport> {
     const keep = this.keep;
     for (const st of this.tracker.streams) if (keep === null || keep.has(st.id)) yield flowReport(st, this.peers, this.withTransitions);
+  }
+
+  /** Flows in id order as compact JSON, one string each (only the kept ones, when a filter is set). */
+  *flowJsons(): Generator<string> {
+    const keep = this.keep;
+    for (const st of this.tracker.streams) {
+      if (keep !== null && !keep.has(st.id)) continue;
+      yield this.withTransitions ? JSON.stringify(flowReport(st, this.peers, true)) : flowJsonOf(st, this.peers);
+    }
   }
 
   /** Keep only the flows that pass `test` (given each flow and the kinds of its findings). */

@@ -1,7 +1,7 @@
 import type { Analysis } from '../analysis/analyze.js';
 import type { Anomaly } from '../analysis/anomalies.js';
 import { formatEndpoint } from './addr.js';
-import { csvCell, flowJson, table } from './flows.js';
+import { csvCell, table } from './flows.js';
 
 export interface TextOptions {
   /** ANSI colours (only on a terminal, never with NO_COLOR). */
@@ -121,7 +121,7 @@ export function* analyzeJson(a: Analysis): Generator<string> {
   const head = JSON.stringify(a.set.head(), null, 2);
   yield head.slice(0, head.length - 2) + ',\n  "flows": [';
   let first = true;
-  for (const f of a.set.flows()) { yield (first ? '\n    ' : ',\n    ') + flowJson(f); first = false; }
+  for (const f of a.set.flowJsons()) { yield (first ? '\n    ' : ',\n    ') + f; first = false; }
   yield (first ? ']' : '\n  ]') + ',\n  "anomalies": [';
   first = true;
   for (const x of a.eachAnomaly()) { yield (first ? '\n    ' : ',\n    ') + anomalyJson(x); first = false; }
