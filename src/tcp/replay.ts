@@ -153,8 +153,11 @@ const SPARE_EVENTS: PendingEvent[] = [];
 const MAX_SPARE_EVENTS = 16384;
 
 function releasePending(q: PendingEvent[]): void {
-  for (const p of q) if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
-  q.length = 0;
+  // pop, not `length = 0`, which would drop the array's storage and make the next push allocate it again
+  while (q.length > 0) {
+    const p = q.pop()!;
+    if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
+  }
 }
 
 /** Told about every committed state change (the lifecycle anomalies use it). */

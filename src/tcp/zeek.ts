@@ -36,17 +36,21 @@ const Z_T1 = 9;
 const Z_W0 = 10;
 const Z_W1 = 11;
 const Z_FIRST_SENDER = 12;
+/** History letters: a count, then HIST_INLINE letter codes packed four to a slot (code = letter + 12 for endpoint 1). */
+const Z_HIST_LEN = 13;
+const Z_HIST = 14;
+const HIST_INLINE = 16;
 /** Record slots the Zeek summary uses; a subclass's own fields follow. */
 export const ZEEK_F64_SLOTS = 10;
-export const ZEEK_I32_SLOTS = 13;
+export const ZEEK_I32_SLOTS = Z_HIST + HIST_INLINE / 4;
 
 /**
  * The summary of one stream, its per-sender fields (…0 for endpoint 0, …1 for endpoint 1) kept in
  * a RecordStore record: a capture can hold hundreds of thousands of streams.
  */
 export class ZeekSummary extends RecordView {
-  /** History with endpoint 0's letters in upper case and endpoint 1's in lower case. */
-  private hist = '';
+  /** History letters past the first HIST_INLINE (rare: long histories repeat T, W or retransmitted S/F/R). */
+  private histMore = '';
 
   constructor(store: RecordStore) {
     super(store);
@@ -92,7 +96,10 @@ export class ZeekSummary extends RecordView {
   set firstSender(v: number) { this.i[this.io + Z_FIRST_SENDER] = v; }
 
   private add(letter: number, dir: number): void {
-    this.hist += dir === 0 ? LETTERS[letter] : LETTERS[letter].toLowerCase();
+    const I = this.i, io = this.io;
+    const n = I[io + Z_HIST_LEN]++;
+    if (n < HIST_INLINE) I[io + Z_HIST + (n >> 2)] |= (letter + 12 * dir + 1) << ((n & 3) * 8);
+    else this.histMore += dir === 0 ? LETTERS[letter] : LETTERS[letter].toLowerCase();
   }
 
   private addOnce(letter: number, dir: number): void {
@@ -185,9 +192,17 @@ export class ZeekSummary extends RecordView {
   /** History string with the originator (client) in upper case; `^` when the responder sent first. */
   history(orig: number): string {
     const prefix = this.firstSender >= 0 && this.firstSender !== orig ? '^' : '';
-    if (orig === 0) return prefix + this.hist;
+    const I = this.i, io = this.io;
+    const n = Math.min(I[io + Z_HIST_LEN], HIST_INLINE);
+    let hist = '';
+    for (let k = 0; k < n; k++) {
+      const code = ((I[io + Z_HIST + (k >> 2)] >>> ((k & 3) * 8)) & 0xff) - 1;
+      hist += code < 12 ? LETTERS[code] : LETTERS[code - 12].toLowerCase();
+    }
+    hist += this.histMore;
+    if (orig === 0) return prefix + hist;
     let s = prefix;
-    for (const ch of this.hist) s += ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase();
+    for (const ch of hist) s += ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase();
     return s;
   }
 
