@@ -5,7 +5,7 @@ import type { DecoderOptions } from '../decode/decoder.js';
 import { formatIp } from '../report/addr.js';
 import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import type { State } from '../tcp/state-table.js';
-import { Stream, Tracker, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
+import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
 import { captureStats, type StatsReport } from './stats.js';
 
 /** Linux's TIME_WAIT length, TCP_TIMEWAIT_LEN (reference §6.6). */
@@ -91,6 +91,7 @@ export interface FlowsOptions extends ReadOptions, DecoderOptions {
   watch?: { stream: number; onSegment: (row: WatchedSegment) => void };
   hook?: StreamHook;
   listener?: TransitionListener;
+  frames?: FrameRecorder;
 }
 
 /** Read a capture, track and replay every connection. */
@@ -101,6 +102,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     watch: opts.watch,
     hook: opts.hook,
     listener: opts.listener,
+    frames: opts.frames,
   };
   const tracker = new Tracker(trackerOpts);
   const stats = await captureStats(path, opts, tracker);

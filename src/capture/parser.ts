@@ -22,6 +22,8 @@ export abstract class FormatParser {
   stopped = false;
   /** The file was damaged but partly read (exit status 2). */
   damaged = false;
+  /** Told the offset and length of every block a later packet block depends on (pcapng SHB and IDB). */
+  onHeaderBlock: ((offset: number, length: number) => void) | null = null;
 
   constructor(
     readonly file: string,

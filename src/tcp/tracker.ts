@@ -41,6 +41,13 @@ export interface TrackerOptions {
   hook?: StreamHook;
   /** Told about every committed state change of every connection, tagged with its Stream. */
   listener?: TransitionListener;
+  /** Told which stream every header was attributed to (ICMP-quoted ones included), to find a flow's records again. */
+  frames?: FrameRecorder;
+}
+
+/** Records where each stream's frames are in the file (see src/analysis/frame-index.ts). */
+export interface FrameRecorder {
+  note(stream: number, seg: Segment): void;
 }
 
 /** One captured segment of a watched stream, with both endpoints' states after it. */
@@ -278,6 +285,8 @@ export class Tracker {
         reuse = REUSE_SYNACK;
       }
     }
+    const frames = this.opts.frames;
+    if (frames !== undefined) frames.note(st.id, seg);
     const hook = this.opts.hook;
     if (seg.quoted) {
       // ICMP-quoted headers: stream side effects only (§2.1, §9.17)
