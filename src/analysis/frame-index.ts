@@ -34,6 +34,9 @@ export class FrameIndex implements FrameRecorder {
   /** pcapng SHB and IDB blocks: offset, length, offset, length, … in file order. */
   readonly headerBlocks: number[] = [];
 
+  /** Streams seen so far (highest id + 1). */
+  streams = 0;
+
   /** Entries recorded (TCP headers attributed to a stream). */
   get size(): number {
     return this.n;
@@ -45,7 +48,10 @@ export class FrameIndex implements FrameRecorder {
   }
 
   note(stream: number, seg: Segment): void {
-    if (stream >= this.head.length) this.grow(stream);
+    if (stream >= this.streams) {
+      this.streams = stream + 1;
+      if (stream >= this.head.length) this.grow(stream);
+    }
     const i = this.n++;
     const c = i >>> CHUNK_BITS;
     if (c === this.offsets.length) {
