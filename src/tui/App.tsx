@@ -57,12 +57,13 @@ function StatusBar({ data, s }: { data: TuiData; s: AppState }) {
   );
 }
 
-export function App({ data, colour, width, height }: { data: TuiData; colour: boolean; width: number; height: number }) {
+export function App({ data, colour, width, height, onKey }: { data: TuiData; colour: boolean; width: number; height: number; onKey?: () => void }) {
   const [s, dispatch] = useReducer((st: AppState, a: AppAction) => appReducer(data, st, a), undefined, () => initialApp(data, width, height));
   const { exit } = useApp();
   const { stdout } = useStdout();
 
   useInput((input, key) => {
+    onKey?.();
     // text that arrives in one chunk (a paste, fast typing) is one key per character
     if (input.length > 1 && !key.ctrl && !key.meta && !input.includes('\x1b')) for (const ch of input) dispatch({ type: 'key', name: charName(ch) });
     else dispatch({ type: 'key', name: keyName(input, key) });

@@ -13,6 +13,7 @@ import { spool, spoolReason, type Spooled } from '../capture/spool.js';
 import { App } from './App.js';
 import { tuiData, type TuiData } from './data.js';
 import { Loading, type LoadProgress } from './Loading.js';
+import { idleCollector } from './idle-gc.js';
 import { colourEnabled } from './theme.js';
 
 export interface TuiOptions {
@@ -74,6 +75,7 @@ function Root({ file, o, outcome }: { file: string; o: TuiOptions; outcome: Outc
   const [data, setData] = useState<TuiData | null>(null);
   const abort = useRef(new AbortController());
   const spooled = useRef<{ s: Spooled | null }>({ s: null });
+  const afterKey = useRef(idleCollector());
   const fail = (status: number, message: string | null) => { outcome.status = status; outcome.message = message; exit(); };
 
   useEffect(() => {
@@ -99,7 +101,7 @@ function Root({ file, o, outcome }: { file: string; o: TuiOptions; outcome: Outc
   if (data === null) return <Loading file={file === '-' ? '(standard input)' : file} p={p} width={size.width} />;
   return (
     <Boundary onError={(e) => fail(70, `synfin: internal error: ${e.message} (set SYNFIN_DEBUG=1 for details)${process.env.SYNFIN_DEBUG ? `\n${e.stack}` : ''}`)}>
-      <App data={data} colour={colourEnabled()} width={size.width} height={size.height} />
+      <App data={data} colour={colourEnabled()} width={size.width} height={size.height} onKey={afterKey.current} />
     </Boundary>
   );
 }
