@@ -102,7 +102,9 @@ export function actionFor(view: ViewKind, name: string): KeyAction | undefined {
 
 /** How a key is written on the help screen. */
 export function keyLabel(name: string): string {
-  if (name === ' ') return 'space';
+  if (name === ' ') return 'Space';
+  if (name === 'pageup') return 'PgUp';
+  if (name === 'pagedown') return 'PgDn';
   if (name.startsWith('C-')) return `Ctrl-${name.slice(2)}`;
   return name.length === 1 ? name : name[0].toUpperCase() + name.slice(1);
 }
@@ -125,7 +127,7 @@ export function helpLines(): Array<{ text: string; heading: boolean }> {
     out.push({ text: title, heading: true });
     for (const b of rows) {
       seen.add(b);
-      out.push({ text: `  ${b.keys.map(keyLabel).join(', ').padEnd(18)} ${b.help}`, heading: false });
+      out.push({ text: `  ${b.keys.map(keyLabel).join(', ').padEnd(20)} ${b.help}`, heading: false });
     }
   }
   return out;
