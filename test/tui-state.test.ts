@@ -220,7 +220,7 @@ describe('KEYMAP', () => {
 
   it('binds each key once per view', () => {
     for (const v of views) {
-      const keys = KEYMAP.filter((b) => b.views === undefined || b.views.includes(v)).flatMap((b) => b.keys);
+      const keys = KEYMAP.filter((b) => b.views.includes(v)).flatMap((b) => b.keys);
       expect(new Set(keys).size, v).toBe(keys.length);
     }
   });

@@ -114,3 +114,15 @@ describe('App', () => {
     unmount();
   });
 });
+
+describe('Boundary', () => {
+  it('turns an error while drawing into one line, never a stack trace', async () => {
+    const { Boundary } = await import('../src/tui/run.js');
+    const errors: Error[] = [];
+    const Broken = () => { throw new Error('bad row'); };
+    const { lastFrame } = render(h(Boundary, { onError: (e: Error) => { errors.push(e); }, children: h(Broken) }));
+    await until(lastFrame, (f) => f.includes('synfin: internal error'));
+    expect(lastFrame()).toBe('synfin: internal error');
+    expect(errors.map((e) => e.message)).toEqual(['bad row']);
+  });
+});

@@ -1,12 +1,13 @@
 /** The finding groups, one group's findings, and the leak tables: lists to pick a row from. */
 import { Box, Text } from 'ink';
+import type { ReactNode } from 'react';
 import type { Anomaly } from '../analysis/anomalies.js';
 import type { FindingGroup, LeakRow } from './data.js';
 import type { PickState } from './pick-state.js';
 import { severityColour } from './theme.js';
 import { visibleRange } from './window.js';
 
-function rowsOf<Row>(s: PickState<Row>, line: (r: Row, selected: boolean, i: number) => React.ReactNode) {
+function rowsOf<Row>(s: PickState<Row>, line: (r: Row, selected: boolean, i: number) => ReactNode) {
   const [from, to] = visibleRange(s.win);
   const out = [];
   for (let i = from; i < to; i++) out.push(line(s.rows[i], i === s.win.cursor, i));

@@ -60,7 +60,7 @@ async function load(file: string, o: TuiOptions, progress: (p: LoadProgress) => 
 class Interrupted extends Error {}
 
 /** Any error while drawing becomes one line, never a stack trace on the screen. */
-class Boundary extends Component<{ onError: (e: Error) => void; children: ReactNode }, { failed: boolean }> {
+export class Boundary extends Component<{ onError: (e: Error) => void; children: ReactNode }, { failed: boolean }> {
   override state = { failed: false };
   static getDerivedStateFromError() { return { failed: true }; }
   override componentDidCatch(e: Error) { this.props.onError(e); }
