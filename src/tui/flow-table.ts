@@ -83,10 +83,12 @@ export function buildFlowTable(count: number, flows: Iterable<FlowReport>, anoma
   };
 }
 
+/** Per state index: its family is closed or TIME_WAIT (the application has let go of the socket). */
+const DONE = Uint8Array.from(STATES, (s: State) => { const f = stateFamily(s); return f === 'closed' || f === 'time-wait' ? 1 : 0; });
+
 /** Neither endpoint is CLOSED or in TIME_WAIT: the connection still holds an application socket. */
 export function notClosed(t: FlowTable, id: number): boolean {
-  const done = (s: number) => { const f = stateFamily(STATES[s] as State); return f === 'closed' || f === 'time-wait'; };
-  return !done(t.clientState[id]) || !done(t.serverState[id]);
+  return DONE[t.clientState[id]] === 0 || DONE[t.serverState[id]] === 0;
 }
 
 /** Ids sorted by a column (ties by id), ascending or descending. */
@@ -103,4 +105,21 @@ export function sortIds(t: FlowTable, ids: Int32Array, column: SortColumn, desc:
   const sign = desc ? -1 : 1;
   out.sort((x, y) => sign * (cmp(x, y) || x - y));
   return out;
+}
+
+/** Every flow id in ascending order of each column, computed once per column and table. */
+const ORDERS = new WeakMap<FlowTable, Map<SortColumn, Int32Array>>();
+
+/** All ids in ascending order of `column` (ties by id); descending order is this one reversed. */
+export function columnOrder(t: FlowTable, column: SortColumn): Int32Array {
+  let m = ORDERS.get(t);
+  if (m === undefined) { m = new Map(); ORDERS.set(t, m); }
+  let o = m.get(column);
+  if (o === undefined) {
+    const all = new Int32Array(t.count);
+    for (let i = 0; i < t.count; i++) all[i] = i;
+    o = column === 'id' ? all : sortIds(t, all, column, false);
+    m.set(column, o);
+  }
+  return o;
 }

@@ -3,7 +3,7 @@
  * over a FlowTable; no React here.
  */
 import { FilterError, compileFilter } from '../analysis/filter.js';
-import { SORT_COLUMNS, notClosed, sortIds, type FlowTable, type SortColumn } from './flow-table.js';
+import { SORT_COLUMNS, columnOrder, notClosed, type FlowTable, type SortColumn } from './flow-table.js';
 import type { KeyAction } from './keymap.js';
 import { emptyWindow, moveBy, moveTo, recount, resize, type ListWindow } from './window.js';
 
@@ -33,18 +33,25 @@ export type ListAction =
 
 /** Flow ids after scope, filter and toggles, sorted; the cursor stays on the same flow when it can. */
 function refresh(t: FlowTable, s: ListState): ListState {
-  const from = s.scope?.ids ?? null;
-  const n = from === null ? t.count : from.length;
-  const keep = new Int32Array(n);
+  // walk the column's order (computed once per column) and keep the flows that pass
+  let inScope: Uint8Array | null = null;
+  if (s.scope !== null) {
+    inScope = new Uint8Array(t.count);
+    for (const id of s.scope.ids) inScope[id] = 1;
+  }
+  const order = columnOrder(t, s.sort);
+  const n = order.length;
+  const keep = new Int32Array(s.scope?.ids.length ?? n);
   let k = 0;
   for (let j = 0; j < n; j++) {
-    const id = from === null ? j : from[j];
+    const id = order[s.desc ? n - 1 - j : j];
+    if (inScope !== null && inScope[id] === 0) continue;
     if (s.mask !== null && s.mask[id] === 0) continue;
     if (s.onlyAnomalies && t.findings[id] === 0) continue;
     if (s.onlyOpen && !notClosed(t, id)) continue;
     keep[k++] = id;
   }
-  const ids = s.sort === 'id' && !s.desc ? keep.slice(0, k) : sortIds(t, keep.subarray(0, k), s.sort, s.desc);
+  const ids = keep.slice(0, k);
   const current = s.ids.length > 0 ? s.ids[s.win.cursor] : -1;
   const at = current < 0 ? -1 : ids.indexOf(current);
   return { ...s, ids, win: recount(s.win, ids.length, at < 0 ? 0 : at) };
