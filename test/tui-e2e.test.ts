@@ -33,15 +33,18 @@ async function waitFor(test: (s: string) => boolean, what: string, ms = 10_000):
 
 describe.skipIf(!TMUX)('synfin tui in tmux (80×24)', () => {
   let dir = '';
+  let socketPath = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'synfin-e2e-'));
     // the shell records the exit status and the terminal modes after synfin returns
     const script = `node ${CLI} tui --close-wait-threshold 10ms fixtures/close-wait-leak.pcap; echo $? > ${dir}/status; ` +
       `stty -a > ${dir}/stty; echo DONE; sleep 60`;
     tmux('new-session', '-d', '-s', SESSION, '-x', '80', '-y', '24', '-c', ROOT, script);
+    socketPath = tmux('display-message', '-p', '-t', SESSION, '#{socket_path}').trim();
   });
   afterAll(() => {
     spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+    if (socketPath !== '') rmSync(socketPath, { force: true }); // tmux leaves its socket file behind
     rmSync(dir, { recursive: true, force: true });
   });
 
