@@ -240,8 +240,14 @@ export function buildProgram(): Command {
     .option('--limit <count>', 'findings listed in the text report', countOption, 50)
     .option('--filter <expr>', FILTER_HELP, filterOption)
     .option('--transitions', 'include every state transition in the JSON report')
+    .option('--tui', 'browse the analysis in the terminal UI instead (one file; same as synfin tui FILE)')
     .option('-q, --quiet', 'no progress or warnings on stderr');
-  thresholdOptions(analyze).action(async (files: string[], opts: CommonOptions & ThresholdOptions & { failOn?: string[]; limit: number; transitions?: boolean; filter?: string }) => {
+  thresholdOptions(analyze).action(async (files: string[], opts: CommonOptions & ThresholdOptions & { failOn?: string[]; limit: number; transitions?: boolean; filter?: string; tui?: boolean }) => {
+    if (opts.tui) {
+      if (files.length !== 1 || opts.json || opts.csv) fail('--tui takes one file and no --json or --csv');
+      process.exitCode = await tuiCommand(files[0], thresholdsOf(opts), opts.quiet);
+      return;
+    }
     if (opts.json && opts.csv) fail('choose one of --json and --csv');
     let matched = false;
     const status = await perFile<Analysis>(
@@ -282,6 +288,15 @@ export function buildProgram(): Command {
       { text: (a) => `${a.set.stats.file}\n${renderLeakTables(a)}`, json: leaksJson },
     );
     process.exitCode = Math.max(status, crossed ? EXIT_FINDINGS : EXIT_OK);
+  });
+
+  const tui = program
+    .command('tui')
+    .description('browse a capture in the terminal: the flow list (sort, filter, toggles), each flow\'s ladder with its findings, the findings by kind, the leak tables; ? lists the keys')
+    .argument('<file>', 'capture file (- for standard input; gzip and standard input are copied to a temporary file first)')
+    .option('-q, --quiet', 'no warnings on stderr after quitting');
+  thresholdOptions(tui).action(async (file: string, opts: ThresholdOptions & { quiet?: boolean }) => {
+    process.exitCode = await tuiCommand(file, thresholdsOf(opts), opts.quiet);
   });
 
   program
@@ -440,6 +455,17 @@ async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptio
   if (opts.json) await write(JSON.stringify(m, null, 2) + '\n');
   else await write(`merged: ${m.files.join(', ')}\n${renderLeakTables({ ...m, thresholds: thresholdsOf(opts) })}`);
   return Math.max(status, m.anomalies.length > 0 ? EXIT_FINDINGS : EXIT_OK);
+}
+
+/** The terminal UI (loaded only when asked for): its one-line error, then the file's warnings, after the terminal is restored. */
+async function tuiCommand(file: string, thresholds: Thresholds, quiet: boolean | undefined): Promise<number> {
+  // React's development build keeps every rendered element's debugging data: several times the memory, twice the latency
+  process.env.NODE_ENV ??= 'production';
+  const { runTui } = await import('./tui/run.js');
+  const o = await runTui(file, { thresholds });
+  if (o.message !== null) process.stderr.write(o.message + '\n');
+  if (o.analysis !== null && !quiet) printWarnings(o.analysis.warnings, o.analysis.warningsOmitted);
+  return o.status;
 }
 
 function fail(message: string): never {

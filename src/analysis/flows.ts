@@ -5,7 +5,7 @@ import type { DecoderOptions } from '../decode/decoder.js';
 import { formatIp } from '../report/addr.js';
 import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import type { State } from '../tcp/state-table.js';
-import { Stream, Tracker, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
+import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
 import { captureStats, type StatsReport } from './stats.js';
 
 /** Linux's TIME_WAIT length, TCP_TIMEWAIT_LEN (reference §6.6). */
@@ -93,6 +93,7 @@ export interface FlowsOptions extends ReadOptions, DecoderOptions {
   listener?: TransitionListener;
   /** See TrackerOptions.sweepEveryPackets (tests sweep often to show releases change no result). */
   sweepEveryPackets?: number;
+  frames?: FrameRecorder;
 }
 
 /** Read a capture, track and replay every connection. */
@@ -104,6 +105,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     hook: opts.hook,
     listener: opts.listener,
     sweepEveryPackets: opts.sweepEveryPackets,
+    frames: opts.frames,
   };
   const tracker = new Tracker(trackerOpts);
   const stats = await captureStats(path, opts, tracker);

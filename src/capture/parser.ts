@@ -34,6 +34,8 @@ export abstract class FormatParser {
   damaged = false;
   /** Packets the capturing interface or OS dropped, per interface, from pcapng interface statistics. */
   readonly drops: InterfaceDrops[] = [];
+  /** Told the offset and length of every block a later packet block depends on (pcapng SHB and IDB). */
+  onHeaderBlock: ((offset: number, length: number) => void) | null = null;
 
   constructor(
     readonly file: string,

@@ -117,9 +117,11 @@ export class PcapngParser extends FormatParser {
         this.emit(ifc, dv.getUint32(pos + 12, le), dv.getUint32(pos + 16, le), cap, dv.getUint32(pos + 24, le), pos + 28, base + pos);
       } else if (type === BLOCK.SHB) {
         if (!this.sectionHeader(dv, pos, len, le, base)) return pos;
+        this.onHeaderBlock?.(base + pos, len);
       } else if (type === BLOCK.IDB) {
         if (len < 20) { this.corrupt(base + pos, `interface description block too short (${len} bytes)`); return pos; }
         this.interfaceDescription(dv, pos, len, le);
+        this.onHeaderBlock?.(base + pos, len);
       } else if (type === BLOCK.CB_COPY || type === BLOCK.CB_NOCOPY || type === BLOCK.SJE) {
         // Wireshark lists these records as frames: they use up a frame number
         this.count(type);

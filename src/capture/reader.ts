@@ -24,6 +24,10 @@ export interface ReadOptions {
   /** Stop early (e.g. Ctrl-C in the terminal UI). */
   signal?: AbortSignal;
   chunkBytes?: number;
+  /** Give the event loop a turn after every chunk, so a terminal UI can redraw and take keys while reading. */
+  yieldEveryChunk?: boolean;
+  /** Told the offset and length of every pcapng SHB and IDB (what re-reading a record by offset needs). */
+  onHeaderBlock?: (offset: number, length: number) => void;
 }
 
 export interface ReadResult {
@@ -163,6 +167,7 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadOptio
         if (!eof && filled < 4) continue;
         if (readError !== null && filled < 4) throw new CaptureError(file, readError);
         parser = sniff(file, buf, filled, sink);
+        if (opts.onHeaderBlock) parser.onHeaderBlock = opts.onHeaderBlock;
       }
       const pos = parser.parse(buf, dv, 0, filled, base);
       if (parser.stopped) break;
@@ -181,6 +186,7 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadOptio
         base += pos;
       }
       opts.onProgress?.({ bytesRead: source.rawBytesRead, totalBytes: total, packets: parser.packets });
+      if (opts.yieldEveryChunk) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
     source.close();

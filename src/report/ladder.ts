@@ -25,8 +25,22 @@ function statePath(r: WatchedSegment, side: 0 | 1): string {
   return steps.join('›');
 }
 
+/** One line of the ladder; segment lines carry their frame, and whether a state changed there. */
+export interface LadderLine {
+  text: string;
+  /** The frame of the segment drawn on this line, or null (headings, notes, elisions, legend). */
+  frame: number | null;
+  /** Either endpoint's shown state differs from the line before (segment lines only). */
+  change: boolean;
+}
+
 /** Render the ladder; `rows` are the segments of the flow in file order. */
 export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientIndex: 0 | 1, opts: LadderOptions = {}): string {
+  return ladderLines(flow, rows, clientIndex, opts).map((l) => l.text).join('\n') + '\n';
+}
+
+/** The ladder as lines, for a view that scrolls it and places findings at their frames. */
+export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientIndex: 0 | 1, opts: LadderOptions = {}): LadderLine[] {
   const width = Math.max(72, opts.width ?? 100);
   const elideAfter = opts.elideAfter ?? 24;
   const STATE_W = Math.max(12, ...rows.map((r) => statePath(r, clientIndex).length));
@@ -41,7 +55,8 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
     ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} len=${r.len} win=${r.window * 2 ** shift(r)}${sackOf(r)} `;
   const longest = Math.max(0, ...rows.map((r) => labelOf(r).length));
   const arrowW = Math.max(40, longest + 6, width - 2 * (STATE_W + 1) - 22);
-  const out: string[] = [];
+  const lines: LadderLine[] = [];
+  const out = { push: (text: string, frame: number | null = null, change = false) => { lines.push({ text, frame, change }); } };
   const c = formatEndpoint(flow.client.ip, flow.client.port);
   const s = formatEndpoint(flow.server.ip, flow.server.port);
   out.push(`flow ${flow.id}: client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
@@ -52,14 +67,18 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
     `${''.padStart(7)}  ${r.initial[clientIndex].padEnd(STATE_W)} ${''.padEnd(arrowW)} ${r.initial[1 - clientIndex]}`;
   if (first !== undefined) out.push(initialLine(first));
   const t0 = first ? first.tsSec + first.tsNsec / 1e9 : 0;
-  const line = (r: WatchedSegment): string => {
+  let shownKey = '';
+  const line = (r: WatchedSegment): void => {
     const toServer = r.from === clientIndex;
     const label = labelOf(r);
     const fill = Math.max(2, arrowW - label.length - 2);
     const left = Math.floor(fill / 2), right = fill - left;
     const arrow = toServer ? `${'─'.repeat(left)}${label}${'─'.repeat(right)}─▶` : `◀─${'─'.repeat(left)}${label}${'─'.repeat(right)}`;
     const t = (r.tsSec + r.tsNsec / 1e9 - t0).toFixed(6);
-    return `${String(r.frame).padStart(7)}  ${stateOf(r, clientIndex)} ${arrow} ${stateOf(r, (1 - clientIndex) as 0 | 1).trimEnd()}   +${t}s`;
+    const key = `${r.states[0].state}${r.states[0].pending}${r.states[1].state}${r.states[1].pending}`;
+    const change = key !== (shownKey || `${r.initial[0]}false${r.initial[1]}false`);
+    shownKey = key;
+    out.push(`${String(r.frame).padStart(7)}  ${stateOf(r, clientIndex)} ${arrow} ${stateOf(r, (1 - clientIndex) as 0 | 1).trimEnd()}   +${t}s`, r.frame, change);
   };
   const note = (t: TransitionRecord): string => {
     const who = t.endpoint === clientIndex ? 'client' : 'server';
@@ -69,11 +88,11 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
   const flushQuiet = () => {
     if (elideAfter > 0 && quiet.length > elideAfter) {
       const head = quiet.slice(0, 4), tail = quiet.slice(-4);
-      for (const r of head) out.push(line(r));
+      for (const r of head) line(r);
       out.push(`${''.padStart(7)}  ${'⋮'.padEnd(STATE_W)} ${`… ${quiet.length - 8} segments of data transfer, no state change …`.padStart(Math.floor(arrowW / 2) + 24)}`);
-      for (const r of tail) out.push(line(r));
+      for (const r of tail) line(r);
     } else {
-      for (const r of quiet) out.push(line(r));
+      for (const r of quiet) line(r);
     }
     quiet = [];
   };
@@ -89,12 +108,12 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
       out.push(initialLine(r));
     }
     for (const t of r.transitions) if (t.inferred || t.revert) out.push(note(t));
-    out.push(line(r));
+    line(r);
   }
   flushQuiet();
   out.push(`${''.padStart(7)}  ${flow.finalState.client.padEnd(STATE_W)} ${'(at the end of the capture)'.padStart(Math.floor(arrowW / 2) + 14).padEnd(arrowW)} ${flow.finalState.server}`);
   out.push('');
   out.push('* = inferred: the receiver has not yet acknowledged the SYN or FIN it was sent (pending).');
   out.push('A›B = the endpoint went through A to B in one frame.');
-  return out.join('\n') + '\n';
+  return lines;
 }

@@ -51,6 +51,13 @@ export interface TrackerOptions {
   listener?: TransitionListener;
   /** Look for connections to release every this many packets (default 65,536, and at most one step per 64 packets). */
   sweepEveryPackets?: number;
+  /** Told which stream every header was attributed to (ICMP-quoted ones included), to find a flow's records again. */
+  frames?: FrameRecorder;
+}
+
+/** Records where each stream's frames are in the file (see src/analysis/frame-index.ts). */
+export interface FrameRecorder {
+  note(stream: number, seg: Segment): void;
 }
 
 /** One captured segment of a watched stream, with both endpoints' states after it. */
@@ -443,6 +450,8 @@ export class Tracker {
         reuse = REUSE_SYNACK;
       }
     }
+    const frames = this.opts.frames;
+    if (frames !== undefined) frames.note(st.id, seg);
     const hook = this.opts.hook;
     if (seg.quoted) {
       // ICMP-quoted headers: stream side effects only (§2.1, §9.17)

@@ -1,0 +1,128 @@
+/** The terminal UI's views on small fixtures, rendered by ink-testing-library (a 100-column terminal). */
+import { render } from 'ink-testing-library';
+import { createElement as h } from 'react';
+import { describe, expect, it } from 'vitest';
+import { App } from '../src/tui/App.js';
+import { initialDetail } from '../src/tui/detail-state.js';
+import { FlowDetail } from '../src/tui/FlowDetail.js';
+import { FlowList } from '../src/tui/FlowList.js';
+import { Help } from '../src/tui/Help.js';
+import { KEYMAP } from '../src/tui/keymap.js';
+import { initialList } from '../src/tui/list-state.js';
+import { closeWaitLeak, fixtureData } from './helpers/tui.js';
+
+const COLOUR_CODE = /\x1b\[(3[0-7]|9[0-7]|38;)/;
+
+/** Wait until the last frame satisfies `test` (Ink draws asynchronously). */
+async function until(frame: () => string | undefined, test: (f: string) => boolean, ms = 3000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const f = frame() ?? '';
+    if (test(f)) return f;
+    if (Date.now() > end) throw new Error(`timed out; last frame:\n${f}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('FlowList', () => {
+  it('draws the rows of the window with states and finding badges, fitted to 80 columns', async () => {
+    const d = await closeWaitLeak();
+    const s = initialList(d.table, 5);
+    const { lastFrame } = render(h(FlowList, { t: d.table, s, width: 80, colour: false }));
+    const lines = lastFrame()!.split('\n');
+    expect(lines).toHaveLength(6); // heading + the 5 rows of the window
+    expect(lines[0]).toMatch(/^\s+ID▲ CLIENT\s+SERVER\s+.*CLIENT ST\s+SERVER ST\s+FINDINGS/);
+    expect(lines[1]).toMatch(/^\s+0 10\.77\.0\.1:42122 10\.77\.0\.2:8080 .*FIN_WAIT_2\s+CLOSE_WAIT\s+closewait/);
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+    expect(lastFrame()).not.toMatch(COLOUR_CODE);
+  });
+
+  it('shows every column on a wide terminal', async () => {
+    const d = await fixtureData('lossy-transfer.pcap');
+    const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 100, colour: false }));
+    expect(lastFrame()).toMatch(/PKTS\s+BYTES\s+DUR/);
+    expect(lastFrame()).toMatch(/TIME_WAIT\s+CLOSED\s+dupack×14 retx×/); // most severe kinds first
+  });
+});
+
+describe('FlowDetail', () => {
+  it('draws the ladder with the finding under its frame, and the figures above it', async () => {
+    const d = await closeWaitLeak();
+    const s = initialDetail(await d.openFlow(0), 98, 30);
+    const { lastFrame } = render(h(FlowDetail, { s, width: 100, colour: false }));
+    const f = lastFrame()!;
+    expect(f).toMatch(/RTT 0\.025 ms · MSS 1460\/1460 · wscale 10\/10 · SACK yes · closed first by client/);
+    expect(f).toMatch(/◆\s+10  FIN_WAIT_1\s+─+ FA seq=301 ack=1068 len=0 win=67584 ─+▶ CLOSE_WAIT\*/);
+    expect(f).toMatch(/\n\s+▲ warn close-wait-stuck: Server 10\.77\.0\.2:8080 received client 10\.77\.0\.1:42122's FIN in/);
+    expect(f).toMatch(/final: client FIN_WAIT_2 server CLOSE_WAIT · 1 finding · read by offsets/);
+  });
+
+  it('puts the figures in a side panel on a wide terminal', async () => {
+    const d = await closeWaitLeak();
+    const s = initialDetail(await d.openFlow(0), 140 - 35 - 2, 30);
+    const { lastFrame } = render(h(FlowDetail, { s, width: 140, colour: false }));
+    const f = lastFrame()!;
+    expect(f).toMatch(/│ 10\.77\.0\.1:42122/);
+    expect(f).toMatch(/│ MSS      1460 \/ 1460/);
+    expect(f).toMatch(/│ closer   client/);
+    expect(f).not.toMatch(/^RTT .* · MSS/m); // not above the ladder
+  });
+});
+
+describe('Help', () => {
+  it('is the KEYMAP table', () => {
+    const { lastFrame } = render(h(Help, { top: 0, height: 60 }));
+    for (const b of KEYMAP) expect(lastFrame()).toContain(b.help.slice(0, 40));
+    expect(lastFrame()).toMatch(/\/\s+filter flows: state:CLOSE_WAIT/);
+  });
+
+  it('scrolls when the terminal is short', () => {
+    const { lastFrame } = render(h(Help, { top: 0, height: 12 }));
+    expect(lastFrame()).toMatch(/↓ \d+ more/);
+    expect(lastFrame()!.split('\n')).toHaveLength(12);
+  });
+});
+
+describe('App', () => {
+  it('opens a flow with Enter, jumps to its finding with n, and goes back with q', async () => {
+    const d = await closeWaitLeak();
+    const { lastFrame, stdin, unmount } = render(h(App, { data: d, colour: false, width: 100, height: 30 }));
+    await until(lastFrame, (f) => f.includes('1/20 of 20 flows'));
+    stdin.write('j');
+    await until(lastFrame, (f) => f.includes('2/20 of 20 flows'));
+    stdin.write('\r');
+    const detail = await until(lastFrame, (f) => f.includes('flow 1  client 10.77.0.1:42130 → server 10.77.0.2:8080'));
+    expect(detail).toMatch(/▲ warn close-wait-stuck/);
+    stdin.write('g');
+    await until(lastFrame, (f) => f.includes('line 1 of'));
+    stdin.write('n');
+    await until(lastFrame, (f) => /line 1[0-9] of/.test(f));
+    stdin.write('q');
+    await until(lastFrame, (f) => f.includes('2/20 of 20 flows'));
+    unmount();
+  });
+
+  it('says why a filter is refused, in the status line', async () => {
+    const d = await closeWaitLeak();
+    const { lastFrame, stdin, unmount } = render(h(App, { data: d, colour: false, width: 100, height: 30 }));
+    await until(lastFrame, (f) => f.includes('of 20 flows'));
+    stdin.write('/');
+    await until(lastFrame, (f) => f.includes('/▏'));
+    stdin.write('port:http');
+    stdin.write('\r');
+    await until(lastFrame, (f) => f.includes('port:http: expected a port number'));
+    unmount();
+  });
+});
+
+describe('Boundary', () => {
+  it('turns an error while drawing into one line, never a stack trace', async () => {
+    const { Boundary } = await import('../src/tui/run.js');
+    const errors: Error[] = [];
+    const Broken = () => { throw new Error('bad row'); };
+    const { lastFrame } = render(h(Boundary, { onError: (e: Error) => { errors.push(e); }, children: h(Broken) }));
+    await until(lastFrame, (f) => f.includes('synfin: internal error'));
+    expect(lastFrame()).toBe('synfin: internal error');
+    expect(errors.map((e) => e.message)).toEqual(['bad row']);
+  });
+});
