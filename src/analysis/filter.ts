@@ -14,9 +14,12 @@ import type { FlowReport } from './flows.js';
 
 export class FilterError extends Error {}
 
-/** What a filter can ask about a flow beyond its report: the kinds of its findings. */
+/** The fields of a flow report the filter language reads. */
+export type FilterableFlow = Pick<FlowReport, 'client' | 'server' | 'finalState' | 'connState' | 'closedBy' | 'partial' | 'oneSided'>;
+
+/** What a filter can ask about a flow: those fields, and the kinds of its findings. */
 export interface FlowFacts {
-  flow: FlowReport;
+  flow: FilterableFlow;
   kinds: ReadonlySet<string>;
 }
 

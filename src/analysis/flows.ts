@@ -6,6 +6,7 @@ import { formatIp } from '../report/addr.js';
 import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import type { State } from '../tcp/state-table.js';
 import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
+import type { FilterableFlow, FlowFacts } from './filter.js';
 import { captureStats, type StatsReport } from './stats.js';
 
 /** Linux's TIME_WAIT length, TCP_TIMEWAIT_LEN (reference §6.6). */
@@ -205,6 +206,42 @@ export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | nul
   return r;
 }
 
+/** An endpoint whose address is formatted only if it is read (a port filter never needs it). */
+class EndpointView implements Endpoint {
+  constructor(
+    private readonly st: Stream,
+    private readonly i: 0 | 1,
+  ) {}
+
+  get ip(): string { return formatIp(this.st.ipVersion, this.st.addrOf(this.i)); }
+  get port(): number { return this.st.portOf(this.i); }
+}
+
+/**
+ * The fields of a flow that the filter language reads, computed from its stream when read: testing
+ * a filter on 100,000 flows builds no flow reports.
+ */
+export class FlowView implements FilterableFlow {
+  constructor(
+    private readonly st: Stream,
+    private readonly ci: 0 | 1,
+  ) {}
+
+  get client(): Endpoint { return new EndpointView(this.st, this.ci); }
+  get server(): Endpoint { return new EndpointView(this.st, (1 - this.ci) as 0 | 1); }
+  get finalState(): { client: State; server: State } {
+    const n = this.st.finalStateNames;
+    return { client: n[this.ci], server: n[1 - this.ci] };
+  }
+  get connState(): string { return this.st.connState(this.ci); }
+  get closedBy(): FlowReport['closedBy'] {
+    const k = this.st.closer();
+    return k < 0 ? null : k === 2 ? 'simultaneous' : k === this.ci ? 'client' : 'server';
+  }
+  get partial(): boolean { return this.st.partial; }
+  get oneSided(): boolean { return this.st.pk0 === 0 || this.st.pk1 === 0; }
+}
+
 const q = (v: string | null): string => (v === null ? 'null' : `"${v}"`);
 const num = (v: number | null): string => (v === null ? 'null' : String(v));
 
@@ -291,12 +328,17 @@ export class FlowSet {
     }
   }
 
+  /** The fields of flow `id` the filter language reads, computed when read. */
+  view(id: number): FlowView {
+    return new FlowView(this.tracker.streams[id], this.clientIndex(id));
+  }
+
   /** Keep only the flows that pass `test` (given each flow and the kinds of its findings). */
-  filter(test: (f: { flow: FlowReport; kinds: ReadonlySet<string> }) => boolean, kinds: ReadonlyMap<number, ReadonlySet<string>> = new Map()): void {
+  filter(test: (f: FlowFacts) => boolean, kinds: ReadonlyMap<number, ReadonlySet<string>> = new Map()): void {
     const none = new Set<string>();
     const keep = new Set<number>();
     this.keep = null;
-    for (const flow of this.flows()) if (test({ flow, kinds: kinds.get(flow.id) ?? none })) keep.add(flow.id);
+    for (let id = 0; id < this.count; id++) if (test({ flow: this.view(id), kinds: kinds.get(id) ?? none })) keep.add(id);
     this.keep = keep;
   }
 

@@ -11,7 +11,7 @@ import { formatEndpoint } from '../report/addr.js';
 import { table } from '../report/flows.js';
 import { STATES } from '../tcp/state-table.js';
 import type { OpenedFlow } from './detail-state.js';
-import { buildFlowTable, type FlowTable } from './flow-table.js';
+import { SORT_COLUMNS, buildFlowTable, columnOrder, type FlowTable } from './flow-table.js';
 
 export interface FindingGroup {
   severity: Anomaly['severity'];
@@ -117,7 +117,9 @@ function findingsOfFlow(a: Analysis, id: number): Anomaly[] {
 
 export function tuiData(file: string, path: string, a: Analysis, index: FrameIndex | null): TuiData {
   const set = a.set;
-  const t = buildFlowTable(set.count, set.flows(), a.eachAnomaly(), (id) => set.flow(id));
+  const t = buildFlowTable(set.count, set.flows(), a.eachAnomaly(), (id) => set.view(id));
+  // every column's order now, while the loading screen is up, so no sort key waits for one
+  for (const c of SORT_COLUMNS) columnOrder(t, c);
   const groups = a.kindCounts().sort((x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.count - x.count);
   const head = set.head();
   const total = groups.reduce((n, g) => n + g.count, 0);

@@ -4,7 +4,7 @@
  * on screen and for filters that need them.
  */
 import type { Anomaly } from '../analysis/anomalies.js';
-import type { FlowFacts } from '../analysis/filter.js';
+import type { FilterableFlow, FlowFacts } from '../analysis/filter.js';
 import type { FlowReport } from '../analysis/flows.js';
 import { formatEndpoint } from '../report/addr.js';
 import { STATES, stateFamily, type State } from '../tcp/state-table.js';
@@ -45,7 +45,7 @@ const RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
 export const badgeName = (kind: string): string => BADGE[kind] ?? kind;
 
 /** Build the table from the flows (in id order, ids 0…n−1) and every finding. */
-export function buildFlowTable(count: number, flows: Iterable<FlowReport>, anomalies: Iterable<Anomaly>, report: (id: number) => FlowReport): FlowTable {
+export function buildFlowTable(count: number, flows: Iterable<FlowReport>, anomalies: Iterable<Anomaly>, view: (id: number) => FilterableFlow): FlowTable {
   const client: string[] = new Array(count), server: string[] = new Array(count), zeek: string[] = new Array(count);
   const packets = new Float64Array(count), bytes = new Float64Array(count), duration = new Float64Array(count);
   const clientState = new Uint8Array(count), serverState = new Uint8Array(count);
@@ -79,7 +79,7 @@ export function buildFlowTable(count: number, flows: Iterable<FlowReport>, anoma
   return {
     count, client, server, zeek, badges, packets, bytes, duration, findings, clientState, serverState,
     kinds: (id) => kinds.get(id) ?? none,
-    facts: (id) => ({ flow: report(id), kinds: kinds.get(id) ?? none }),
+    facts: (id) => ({ flow: view(id), kinds: kinds.get(id) ?? none }),
   };
 }
 
