@@ -461,6 +461,10 @@ async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptio
 async function tuiCommand(file: string, thresholds: Thresholds, quiet: boolean | undefined): Promise<number> {
   // React's development build keeps every rendered element's debugging data: several times the memory, twice the latency
   process.env.NODE_ENV ??= 'production';
+  // Ink draws only the final frame when CI is set (it reads the variable once, when loaded); a person
+  // who runs the terminal UI wants it drawn, CI or not
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
   const { runTui } = await import('./tui/run.js');
   const o = await runTui(file, { thresholds });
   if (o.message !== null) process.stderr.write(o.message + '\n');
