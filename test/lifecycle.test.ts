@@ -190,3 +190,20 @@ describe('state-violation: segments without ACK', () => {
     }
   });
 });
+
+describe('findings of one kind', () => {
+  it('eachAnomaly({ severity, kind }) gives exactly the findings of each group kindCounts lists', async () => {
+    for (const file of ['lossy-transfer.pcap', 'close-wait-leak.pcap', 'rst-abort.pcap', 'time-wait-storm.pcap']) {
+      const a = await analyzeCapture(join(ROOT, 'fixtures', file), { thresholds: { closeWaitThreshold: 0.01, timeWaitThreshold: 5 } });
+      const all = a.anomalies;
+      const groups = a.kindCounts();
+      expect(groups.length, file).toBeGreaterThan(0);
+      for (const g of groups) {
+        const label = (x: { kind: string; variant: string | null }) => (x.variant ? `${x.kind}:${x.variant}` : x.kind);
+        const want = all.filter((x) => x.severity === g.severity && label(x) === g.kind);
+        expect([...a.eachAnomaly(g)], `${file} ${g.kind}`).toEqual(want);
+        expect(want.length).toBe(g.count);
+      }
+    }
+  });
+});

@@ -100,12 +100,19 @@ export class Analysis {
     return this.set.keep === null || this.set.keep.has(stream);
   }
 
-  /** Every finding, sorted by frame (the per-frame flags and the lifecycle findings merged), aggregates last. */
-  *eachAnomaly(): Generator<Anomaly> {
+  /**
+   * Every finding, sorted by frame (the per-frame flags and the lifecycle findings merged), aggregates
+   * last; with `only`, just the findings of that severity and kind (`kind` or `kind:variant`), chosen
+   * before any message is written.
+   */
+  *eachAnomaly(only?: { severity: Anomaly['severity']; kind: string }): Generator<Anomaly> {
     const streams = this.set.tracker.streams;
     const keep = this.set.keep;
-    const flags = keep === null ? this.analyzer.records : this.analyzer.records.filter((r) => keep.has(r.stream));
-    const life = keep === null ? this.life : this.life.filter((r) => keep.has(r.stream));
+    const label = (kind: string, variant: string | null) => (variant ? `${kind}:${variant}` : kind);
+    const flags = this.analyzer.records.filter((r) => (keep === null || keep.has(r.stream)) &&
+      (only === undefined || (KIND_BY_BIT.get(r.bit)!.severity === only.severity && KIND_BY_BIT.get(r.bit)!.id === only.kind)));
+    const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) &&
+      (only === undefined || (r.severity === only.severity && label(r.kind, r.variant) === only.kind)));
     const name = (st: Stream, i: 0 | 1) => this.name(st, i);
     let i = 0, j = 0;
     while (i < flags.length || j < life.length) {
@@ -119,7 +126,7 @@ export class Analysis {
         yield lifeAnomaly(r, streams[r.stream], this.clients[r.stream], name);
       }
     }
-    yield* this.aggregate;
+    for (const x of this.aggregate) if (only === undefined || (x.severity === only.severity && label(x.kind, x.variant) === only.kind)) yield x;
   }
 
   /** All findings as an array (built once; the writers use eachAnomaly()). */

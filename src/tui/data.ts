@@ -130,8 +130,7 @@ export function tuiData(file: string, path: string, a: Analysis, index: FrameInd
     groups,
     findingsOf(g, limit) {
       const out: Anomaly[] = [];
-      for (const x of a.eachAnomaly()) {
-        if (x.severity !== g.severity || (x.variant ? `${x.kind}:${x.variant}` : x.kind) !== g.kind) continue;
+      for (const x of a.eachAnomaly({ severity: g.severity, kind: g.kind })) {
         out.push(x);
         if (out.length >= limit) break;
       }
