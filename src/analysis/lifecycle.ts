@@ -123,7 +123,6 @@ class Side {
  * The lifecycle facts of one stream's current connection. The facts (`side`) are settled and
  * dropped when the tracker releases the connection; the rest stays for late segments.
  */
-const MAX_SPARE_SIDES = 8192;
 /** Endpoint placeholders of message templates, filled with "client …"/"server …" at report time. */
 const NAME = ['{0}', '{1}'] as const;
 
@@ -150,7 +149,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     super();
   }
 
-  /** Facts of released connections, for reuse. */
+  /** Facts of released connections, for reuse (not capped, like the tracker's spare connections). */
   private readonly spareSides: Array<[Side, Side]> = [];
   /** Lifecycle facts by stream id. */
   private readonly byStream: Array<StreamFacts | undefined> = [];
@@ -180,7 +179,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const F = this.byStream[st.id];
     if (F === undefined || F.side === null) return;
     this.settle(st, F.side);
-    if (this.spareSides.length < MAX_SPARE_SIDES) this.spareSides.push(F.side);
+    this.spareSides.push(F.side);
     F.side = null;
   }
 

@@ -148,15 +148,14 @@ export class Endpoint {
   }
 }
 
-/** Spare pending-event records: a connection queues a few, and there are many connections. */
+/** Spare pending-event records: a connection queues a few, and there are many (not capped, like spare connections). */
 const SPARE_EVENTS: PendingEvent[] = [];
-const MAX_SPARE_EVENTS = 16384;
 
 function releasePending(q: PendingEvent[]): void {
   // pop, not `length = 0`, which would drop the array's storage and make the next push allocate it again
   while (q.length > 0) {
     const p = q.pop()!;
-    if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
+    SPARE_EVENTS.push(p);
   }
 }
 
@@ -299,7 +298,7 @@ export class Connection {
       const p = e.pending.shift()!;
       // committed at this frame; the transition is dated by the segment that caused it
       this.commit(i, p.event, p.frame, s.tsSec, s.tsNsec, s.inferred || p.inferred);
-      if (SPARE_EVENTS.length < MAX_SPARE_EVENTS) SPARE_EVENTS.push(p);
+      SPARE_EVENTS.push(p);
     }
   }
 

@@ -356,7 +356,6 @@ export class Stream extends ZeekSummary {
 }
 
 const SWEEP_EVERY_PACKETS = 1 << 16;
-const MAX_SPARE_CONNECTIONS = 8192;
 /** A timestamp this far past the latest one is taken as bogus, not as the capture's end (§9.13). */
 const MAX_CLOCK_JUMP_SECONDS = 86_400;
 /** A connection whose endpoints are both CLOSED is released after this much capture time without segments. */
@@ -370,7 +369,11 @@ export class Tracker {
   /** Latest stream of each 4-tuple (index = value stored in the table). */
   private readonly latest: Stream[] = [];
   private readonly live = new Set<Stream>();
-  /** Released connection objects, reused for new connections (most are short-lived). */
+  /**
+   * Released connection objects, reused for new connections (most are short-lived). Not capped: it never
+   * holds more than were live at once, memory the capture already needed, and objects dropped from a
+   * capped pool become old-generation garbage that raised the peak more than the pool did.
+   */
   private readonly spare: Connection[] = [];
   private readonly rs: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: false };
   private sinceSweep = 0;
@@ -596,7 +599,7 @@ export class Tracker {
     st.settle(c);
     this.live.delete(st);
     this.opts.hook?.released?.(st);
-    if (this.spare.length < MAX_SPARE_CONNECTIONS) this.spare.push(c);
+    this.spare.push(c);
   }
 
   /** End of capture: rule 5 and TIME_WAIT expiry for every live or parked connection (§6.3, §6.6). */
