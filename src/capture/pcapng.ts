@@ -172,14 +172,7 @@ export class PcapngParser extends FormatParser {
       offset: 0,
       globalIndex: this.interfacesSeen++,
     };
-    const optEnd = pos + len - 4;
-    let o = pos + 16;
-    while (o + 4 <= optEnd) {
-      const code = dv.getUint16(o, le);
-      const olen = dv.getUint16(o + 2, le);
-      if (code === 0) break;
-      const v = o + 4;
-      if (v + olen > optEnd) break;
+    forEachOption(dv, pos + 16, pos + len - 4, le, (code, v, olen) => {
       if (code === OPT_IF_TSRESOL && olen >= 1) {
         const r = dv.getUint8(v);
         ifc.pow2 = (r & 0x80) !== 0;
@@ -187,8 +180,7 @@ export class PcapngParser extends FormatParser {
       } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
         ifc.offset = Number(dv.getBigInt64(v, le));
       }
-      o = v + ((olen + 3) & ~3);
-    }
+    });
     this.ifaces.push(ifc);
     this.addLinktype(ifc.linktype);
     this.count(BLOCK.IDB);
@@ -199,18 +191,10 @@ export class PcapngParser extends FormatParser {
     const ifc = this.ifaces[dv.getUint32(pos + 8, le)];
     if (ifc === undefined) return;
     let ifDrop: number | null = null, osDrop: number | null = null;
-    const optEnd = pos + len - 4;
-    let o = pos + 20;
-    while (o + 4 <= optEnd) {
-      const code = dv.getUint16(o, le);
-      const olen = dv.getUint16(o + 2, le);
-      if (code === 0) break;
-      const v = o + 4;
-      if (v + olen > optEnd) break;
+    forEachOption(dv, pos + 20, pos + len - 4, le, (code, v, olen) => {
       if (olen === 8 && code === OPT_ISB_IFDROP) ifDrop = Number(dv.getBigUint64(v, le));
       else if (olen === 8 && code === OPT_ISB_OSDROP) osDrop = Number(dv.getBigUint64(v, le));
-      o = v + ((olen + 3) & ~3);
-    }
+    });
     if (ifDrop === null && osDrop === null) return;
     const known = this.drops.find((d) => d.interface === ifc.globalIndex);
     if (known !== undefined) { known.ifDrop = ifDrop; known.osDrop = osDrop; }
@@ -252,6 +236,24 @@ export class PcapngParser extends FormatParser {
     f.fileOffset = offset;
     f.dataOffset = dataPos;
     this.sink.onFrame(f);
+  }
+}
+
+/**
+ * Walk a block's options from `start` to `optEnd` (its trailing length): `visit` gets each option's
+ * code, the position of its value and its length; the walk stops at the end-of-options marker or at
+ * an option that would overrun the block. (Header blocks only: not on the per-packet path.)
+ */
+function forEachOption(dv: DataView, start: number, optEnd: number, le: boolean, visit: (code: number, v: number, olen: number) => void): void {
+  let o = start;
+  while (o + 4 <= optEnd) {
+    const code = dv.getUint16(o, le);
+    const olen = dv.getUint16(o + 2, le);
+    if (code === 0) break;
+    const v = o + 4;
+    if (v + olen > optEnd) break;
+    visit(code, v, olen);
+    o = v + ((olen + 3) & ~3);
   }
 }
 
