@@ -96,4 +96,27 @@ describe.skipIf(!TMUX)('synfin tui in tmux (80×24)', () => {
     expect(tmux('display-message', '-p', '-t', SESSION, '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
     expect(screen()).not.toContain('of 20 flows');
   }, 60_000);
+
+  it('Ctrl-C stops the copy of standard input while the writer is still silent, and restores the terminal', async () => {
+    // the capture arrives on a pipe whose writer stays open: the copy waits for data that never comes
+    const STDIN_SESSION = 'stdin';
+    const script = `(cat fixtures/close-wait-leak.pcap; sleep 60) | (node ${CLI} tui -; echo $? > ${dir}/status2; stty -a < /dev/tty > ${dir}/stty2; echo STOPPED; sleep 60)`;
+    tmux('new-session', '-d', '-s', STDIN_SESSION, '-x', '80', '-y', '24', '-c', ROOT, script);
+    const view = () => tmux('capture-pane', '-p', '-t', STDIN_SESSION);
+    const end = async (test: (s: string) => boolean, what: string) => {
+      const until = Date.now() + 10_000;
+      let s = '';
+      while (Date.now() < until) { s = view(); if (test(s)) return s; await new Promise((r) => setTimeout(r, 25)); }
+      throw new Error(`waiting for ${what}; the screen was:\n${s}`);
+    };
+    await end((x) => x.includes('standard input cannot be read twice') && x.includes('Ctrl-C stops'), 'the copying screen');
+    tmux('send-keys', '-t', STDIN_SESSION, 'C-c');
+    const s = await end((x) => x.includes('STOPPED'), 'synfin to stop');
+    expect(s).toContain('synfin: stopped while reading');
+    expect(readFileSync(join(dir, 'status2'), 'utf8').trim()).toBe('130');
+    const stty = readFileSync(join(dir, 'stty2'), 'utf8');
+    expect(stty).toMatch(/(^|\s)icanon(\s|$)/);
+    expect(stty).toMatch(/(^|\s)echo(\s|$)/);
+    expect(tmux('display-message', '-p', '-t', STDIN_SESSION, '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
+  }, 30_000);
 });

@@ -43,13 +43,22 @@ export async function spool(path: string, input: Readable | null, onBytes: (raw:
     let first = true;
     // sniff the first chunk: gzip is decompressed, anything else copied as is
     const it = src[Symbol.asyncIterator]();
-    const head = await it.next();
+    // a read waits for the writer of a pipe (which may never write again): an abort must not wait for it
+    let stop: (() => void) | null = null;
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal === undefined) return;
+      stop = () => { src.destroy(); reject(Object.assign(new Error('the copy was stopped'), { name: 'AbortError' })); };
+      if (signal.aborted) stop(); else signal.addEventListener('abort', stop, { once: true });
+    });
+    aborted.catch(() => {}); // observed through next() only
+    const next = () => (signal === undefined ? it.next() : Promise.race([it.next(), aborted]));
+    const head = await next();
     const headBuf: Buffer | null = head.done ? null : (head.value as Buffer);
     const gzip = headBuf !== null && headBuf.length >= 2 && headBuf[0] === 0x1f && headBuf[1] === 0x8b;
     async function* counted() {
       if (headBuf !== null) { raw += headBuf.length; yield headBuf; }
       for (;;) {
-        const r = await it.next();
+        const r = await next();
         if (r.done) return;
         raw += (r.value as Buffer).length;
         yield r.value as Buffer;
@@ -65,6 +74,7 @@ export async function spool(path: string, input: Readable | null, onBytes: (raw:
     };
     if (gzip) await pipeline(counted, createGunzip(), tally, sink, { signal });
     else await pipeline(counted, tally, sink, { signal });
+    if (stop !== null) signal?.removeEventListener('abort', stop);
     onBytes(raw, written);
     return { path: out, remove };
   } catch (e) {
