@@ -207,3 +207,24 @@ describe('findings of one kind', () => {
     }
   });
 });
+
+describe('close-wait-stuck and the peer\'s FIN_WAIT_2 orphan timeout', () => {
+  it('shows the peer as FIN_WAIT_2, or as possibly expired once --fin-wait2-timeout has passed since the ACK', async () => {
+    const file = join(ROOT, 'fixtures', 'close-wait-leak.pcap');
+    const stuck = async (finWait2Timeout: number) =>
+      (await analyzeCapture(file, { thresholds: { closeWaitThreshold: 0.01, finWait2Timeout } })).anomalies.filter((x) => x.kind === 'close-wait-stuck');
+    const waiting = await stuck(60);
+    expect(waiting.length).toBeGreaterThan(0);
+    for (const x of waiting) {
+      expect(x.data.peerState).toBe('FIN_WAIT_2');
+      expect(x.states?.client).toBe('FIN_WAIT_2');
+      expect(x.message).not.toContain('may have left FIN_WAIT_2');
+    }
+    const expired = await stuck(0.001);
+    expect(expired.length).toBe(waiting.length);
+    for (const x of expired) {
+      expect(x.data.peerState).toBe('FIN_WAIT_2 or expired');
+      expect(x.message).toContain('may have left FIN_WAIT_2 meanwhile, if its application closed the socket (orphan timeout 0.001 s)');
+    }
+  });
+});

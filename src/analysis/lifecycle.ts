@@ -461,9 +461,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           const idleFrom = Math.max(P.cwAckSec, P.lastDataSec);
           if (endSec - idleFrom >= t.closeWaitThreshold) {
             const age = endSec - P.cwFinSec;
+            // the peer sits in FIN_WAIT_2, unless it closed its socket and its orphan timer has run out since our ACK (§7.10)
+            const peerMayHaveExpired = endSec - P.cwAckSec > t.finWait2Timeout;
             this.add(st, 'close-wait-stuck', null, 'warn', P.cwFinFrame || null, (1 - i) as 0 | 1, fin(),
-              `{${i}} received {${1 - i}}'s FIN in frame ${P.cwFinFrame} and acknowledged it, but never sent its own FIN in the ${(endSec - idleFrom).toFixed(1)} s left in the capture.`,
-              { age: Math.round(age * 1e3) / 1e3, idle: Math.round((endSec - idleFrom) * 1e3) / 1e3, holder: i === srv ? 'server' : 'client' });
+              `{${i}} received {${1 - i}}'s FIN in frame ${P.cwFinFrame} and acknowledged it, but never sent its own FIN in the ${(endSec - idleFrom).toFixed(1)} s left in the capture` +
+              (peerMayHaveExpired ? `; {${1 - i}} may have left FIN_WAIT_2 meanwhile, if its application closed the socket (orphan timeout ${t.finWait2Timeout} s).` : '.'),
+              { age: Math.round(age * 1e3) / 1e3, idle: Math.round((endSec - idleFrom) * 1e3) / 1e3, holder: i === srv ? 'server' : 'client',
+                peerState: peerMayHaveExpired ? 'FIN_WAIT_2 or expired' : 'FIN_WAIT_2' });
           }
         }
       }
