@@ -6,7 +6,7 @@ import { formatEndpoint, formatIp } from '../report/addr.js';
 import { FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
 import type { Stream } from '../tcp/tracker.js';
 import { flagAnomaly, type Anomaly } from './anomalies.js';
-import { buildPeerPorts, clientIndexOf, FlowSet, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
+import { FlowSet, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
 import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from './lifecycle.js';
 import { WIRESHARK_KINDS } from './seq-analysis.js';
 import type { StatsReport } from './stats.js';
@@ -64,8 +64,7 @@ export class Analysis {
 
   constructor(readonly set: FlowSet, readonly analyzer: Analyzer, readonly thresholds: Thresholds) {
     const streams = set.tracker.streams;
-    const peers = streams.some((s) => s.client < 0) ? buildPeerPorts(streams) : null;
-    this.clients = streams.map((st) => clientIndexOf(st, peers));
+    this.clients = streams.map((st) => set.clientIndex(st.id));
     const end = set.tracker.nowSec === -Infinity ? 0 : set.tracker.nowSec + set.tracker.nowNsec / 1e9;
     analyzer.finish(streams, end, (st) => (1 - this.clients[st.id]) as 0 | 1);
     this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));

@@ -120,36 +120,49 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
   return { stats, tracker };
 }
 
-/** The §9.16 role heuristics for streams without a handshake: which endpoint index is the server. */
-function serverIndexGuess(st: Stream, peerPorts: Map<string, Set<number>>): 0 | 1 {
-  const key = (i: 0 | 1) => `${formatIp(st.ipVersion, st.addrOf(i))}|${st.portOf(i)}`;
-  const many = (i: 0 | 1) => (peerPorts.get(key(i))?.size ?? 0) >= 2;
-  if (many(0) !== many(1)) return many(0) ? 0 : 1;
-  return st.port0 <= st.port1 ? 0 : 1;
-}
+/** A map key for endpoint i of a stream: a number for IPv4, text for IPv6 (no string built for IPv4). */
+const endpointKey = (st: Stream, i: 0 | 1): number | string =>
+  st.ipVersion === 4 ? (i === 0 ? st.a0 : st.b0) * 65536 + st.portOf(i) : `${formatIp(st.ipVersion, st.addrOf(i))}|${st.portOf(i)}`;
 
-export function buildPeerPorts(streams: Stream[]): Map<string, Set<number>> {
-  const m = new Map<string, Set<number>>();
-  for (const st of streams) {
-    for (const i of [0, 1] as const) {
-      const k = `${formatIp(st.ipVersion, st.addrOf(i))}|${st.portOf(i)}`;
-      let s = m.get(k);
-      if (s === undefined) { s = new Set(); m.set(k, s); }
-      s.add(st.portOf(1 - i));
+/** For every endpoint (address and port) of a capture, whether it talked with two peer ports or more (§9.16). */
+export class PeerPorts {
+  /** Per endpoint: its one peer port + 1, or 0 once a second one was seen. */
+  private readonly m = new Map<number | string, number>();
+
+  constructor(streams: readonly Stream[]) {
+    for (const st of streams) {
+      for (const i of [0, 1] as const) {
+        const k = endpointKey(st, i);
+        const p = st.portOf(1 - i) + 1;
+        const v = this.m.get(k);
+        if (v === undefined) this.m.set(k, p);
+        else if (v !== p) this.m.set(k, 0);
+      }
     }
   }
-  return m;
+
+  /** Endpoint i of `st` talked with two peer ports or more. */
+  many(st: Stream, i: 0 | 1): boolean {
+    return this.m.get(endpointKey(st, i)) === 0;
+  }
+}
+
+/** The §9.16 role heuristics for streams without a handshake: which endpoint index is the server. */
+function serverIndexGuess(st: Stream, peerPorts: PeerPorts): 0 | 1 {
+  const many0 = peerPorts.many(st, 0), many1 = peerPorts.many(st, 1);
+  if (many0 !== many1) return many0 ? 0 : 1;
+  return st.port0 <= st.port1 ? 0 : 1;
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** The client's endpoint index in a stream: the first SYN's sender, else the §9.16 guess. */
-export function clientIndexOf(st: Stream, peerPorts: Map<string, Set<number>> | null): 0 | 1 {
+export function clientIndexOf(st: Stream, peerPorts: PeerPorts | null): 0 | 1 {
   if (st.client >= 0) return st.client as 0 | 1;
-  return (1 - serverIndexGuess(st, peerPorts ?? buildPeerPorts([st]))) as 0 | 1;
+  return (1 - serverIndexGuess(st, peerPorts ?? new PeerPorts([st]))) as 0 | 1;
 }
 
-export function flowReport(st: Stream, peerPorts: Map<string, Set<number>> | null, withTransitions: boolean): FlowReport {
+export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransitions: boolean): FlowReport {
   const client = clientIndexOf(st, peerPorts);
   const roleInferred = st.client < 0;
   const server = (1 - client) as 0 | 1;
@@ -250,7 +263,7 @@ const num = (v: number | null): string => (v === null ? 'null' : String(v));
  * without transitions (a test checks it on every corpus flow), without building the report object,
  * because a report can hold hundreds of thousands of flows. The strings need no escaping.
  */
-export function flowJsonOf(st: Stream, peerPorts: Map<string, Set<number>> | null): string {
+export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
   const client = clientIndexOf(st, peerPorts);
   const server = (1 - client) as 0 | 1;
   const ep = (i: 0 | 1) => `{"ip":"${formatIp(st.ipVersion, st.addrOf(i))}","port":${st.portOf(i)}}`;
@@ -281,7 +294,7 @@ export function flowJsonOf(st: Stream, peerPorts: Map<string, Set<number>> | nul
  * hundreds of thousands of flows is written without holding them all as objects.
  */
 export class FlowSet {
-  private readonly peers: Map<string, Set<number>> | null;
+  private readonly peers: PeerPorts | null;
   readonly endTs: string | null;
   /** When set, only these flows (by id) are reported. */
   keep: ReadonlySet<number> | null = null;
@@ -291,7 +304,7 @@ export class FlowSet {
     readonly tracker: Tracker,
     private readonly withTransitions: boolean,
   ) {
-    this.peers = tracker.streams.some((s) => s.client < 0) ? buildPeerPorts(tracker.streams) : null;
+    this.peers = tracker.streams.some((s) => s.client < 0) ? new PeerPorts(tracker.streams) : null;
     this.endTs = tracker.nowSec === -Infinity ? null : formatTs(tracker.nowSec, tracker.nowNsec);
   }
 

@@ -10,7 +10,7 @@ import { ACK, FIN, RST, SYN } from '../decode/segment.js';
 import { formatEndpoint } from '../report/addr.js';
 import type { WatchedSegment } from '../tcp/tracker.js';
 import { analyzeCapture } from './analyze.js';
-import { clientIndexOf, buildPeerPorts, flowReport, trackCapture, type FlowReport } from './flows.js';
+import { PeerPorts, clientIndexOf, flowReport, trackCapture, type FlowReport } from './flows.js';
 import { feedback, type Lang } from './grade-text.js';
 
 /** The checks of the built-in rubric, their parts and default points (100 in all). */
@@ -190,8 +190,9 @@ export async function gradeFile(file: string, o: GradeOptions): Promise<Grade & 
   const rows: WatchedSegment[] = [];
   const { tracker } = await trackCapture(file, { transitions: true, watch: { stream: best.id, onSegment: (r) => rows.push(r) } });
   const st = tracker.streams[best.id];
-  const client = clientIndexOf(st, st.client < 0 ? buildPeerPorts(tracker.streams) : null);
-  const flow = flowReport(st, null, true);
+  const peers = st.client < 0 ? new PeerPorts(tracker.streams) : null;
+  const client = clientIndexOf(st, peers);
+  const flow = flowReport(st, peers, true);
   const findings = a.anomalies.filter((x) => x.flow === best.id);
   const g = gradeFlow(flow, rows, client, findings.map((x) => ({ kind: x.kind, frame: x.frame })), o);
   const total = round2(g.items.reduce((s, i) => s + i.points, 0));
