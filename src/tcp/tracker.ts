@@ -337,6 +337,10 @@ export class Stream extends ZeekSummary {
 
   unparked(): void { this.bits &= ~PARKED; }
 
+  /** When endpoint i entered TIME_WAIT (kept while parked): whole seconds, and nanoseconds. */
+  twSecOf(i: number): number { return i === 0 ? this.twSec0 : this.twSec1; }
+  twNsecOf(i: number): number { return i === 0 ? this.twNsec0 : this.twNsec1; }
+
   setFinal(i: number, state: number): void { if (i === 0) this.final0 = state; else this.final1 = state; }
 
   /** Who closed first, from the ACK fields of the first FINs (§6.4), by endpoint index; 2 = simultaneous. */
@@ -617,10 +621,9 @@ export class Tracker {
       if (!st.parked) continue;
       for (const i of [0, 1] as const) {
         if (st.finalOf(i) !== TIME_WAIT) continue;
-        const enter = i === 0 ? st.twSec0 + st.twNsec0 / NS_PER_S : st.twSec1 + st.twNsec1 / NS_PER_S;
-        if (i === 0 ? st.twSec0 + tw + st.twNsec0 / NS_PER_S <= end : st.twSec1 + tw + st.twNsec1 / NS_PER_S <= end) {
-          this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, enter + tw, true);
-        }
+        const sec = st.twSecOf(i), nsec = st.twNsecOf(i);
+        // (the test of Connection.finish, term for term)
+        if (sec + tw + nsec / NS_PER_S <= end) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, sec + nsec / NS_PER_S + tw, true);
       }
       st.unparked();
     }
@@ -637,9 +640,9 @@ export class Tracker {
     const tw = this.opts.timeWaitSeconds;
     for (const i of [0, 1] as const) {
       if (st.finalOf(i) !== TIME_WAIT) continue;
-      const enter = i === 0 ? st.twSec0 + st.twNsec0 / NS_PER_S : st.twSec1 + st.twNsec1 / NS_PER_S;
+      const sec = st.twSecOf(i), nsec = st.twNsecOf(i);
       // (the test of Connection.expiredBy, so a parked endpoint expires exactly when a live one would)
-      if ((i === 0 ? st.twSec0 : st.twSec1) + tw < this.nowSec) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, enter + tw, true);
+      if (sec + tw < this.nowSec) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, sec + nsec / NS_PER_S + tw, true);
       else this.leaveParkedTimeWait(st, i, ABORT, frame, atSec, false);
     }
     st.unparked();
