@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { ROOT } from './helpers/corpus.js';
-import { SYNTHETIC, badThirdAckCapture } from './helpers/synthetic.js';
+import { SYNTHETIC, badThirdAckCapture, timeWaitCapture } from './helpers/synthetic.js';
 import { tmpFile } from './helpers/pcap-writer.js';
 
 const DIR = join(ROOT, 'fixtures', 'synthetic');
@@ -59,5 +59,35 @@ describe('synthetic captures (built by test/helpers/synthetic.ts, flags checked 
     expect(life.map((x) => [x.kind, x.variant, x.frame, x.direction])).toEqual([['half-open', 'no-tcb-rst', 7, 's2c']]);
     expect(life[0].severity).toBe('error');
     expect(life[0].message).toMatch(/^Server 192\.0\.2\.80:80 answered client 192\.0\.2\.1:51000's segment with a bare RST/);
+  });
+});
+
+describe('a TIME_WAIT connection released after 5 s of silence (parked)', () => {
+  const run = async (reuseAtMs: number | null, endAtMs: number) => {
+    const a = await analyzeCapture(tmpFile(`tw-${reuseAtMs}-${endAtMs}.pcap`, timeWaitCapture(reuseAtMs, endAtMs)), { transitions: true });
+    const flow = a.set.flow(0);
+    const host = a.hosts.find((h) => h.ip === '192.0.2.1')!;
+    return { flow, tw: host.timeWait, last: flow.transitions!.at(-1)! };
+  };
+
+  it('is superseded by a new connection on its 4-tuple: ABORT at the SYN, as when it is still live', async () => {
+    for (const reuseAtMs of [2_000, 10_000]) { // live (2 s of silence) and parked (10 s)
+      const { flow, tw, last } = await run(reuseAtMs, 20_000);
+      expect(flow.finalState).toEqual({ client: 'CLOSED', server: 'CLOSED' });
+      expect(last).toEqual({ frame: 8, endpoint: 'client', from: 'TIME_WAIT', to: 'CLOSED', event: 'ABORT', inferred: false });
+      // the interval ended at the new SYN: nothing held at the end, one at the peak
+      expect(tw).toEqual({ atEnd: 0, peak: 1, clientSide: 0, serverSide: 0 });
+    }
+  });
+
+  it('expires at the end of a capture that outlives TIME_WAIT, and is held at the end of one that does not', async () => {
+    const expired = await run(null, 70_000);
+    expect(expired.flow.finalState.client).toBe('CLOSED');
+    expect(expired.last).toEqual({ frame: null, endpoint: 'client', from: 'TIME_WAIT', to: 'CLOSED', event: 'TIMEOUT_TW', inferred: false });
+    expect(expired.tw).toEqual({ atEnd: 0, peak: 1, clientSide: 0, serverSide: 0 });
+
+    const held = await run(null, 30_000);
+    expect(held.flow.finalState).toEqual({ client: 'TIME_WAIT', server: 'CLOSED' });
+    expect(held.tw).toEqual({ atEnd: 1, peak: 1, clientSide: 1, serverSide: 0 });
   });
 });

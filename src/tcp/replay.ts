@@ -538,9 +538,10 @@ export class Connection {
 
   // ------------------------------------------------------------------ endings
 
-  /** Both endpoints get ABORT: a newer connection on the same 4-tuple supersedes this one. */
-  abort(frame: number): void {
+  /** Both endpoints get ABORT at frame `frame`, time `atSec`: a newer connection on the same 4-tuple supersedes this one. */
+  abort(frame: number, atSec: number): void {
     this.atFrame = frame;
+    this.atSec = atSec;
     for (const i of [0, 1] as const) {
       releasePending(this.ep[i].pending);
       this.change(i, ABORT, frame, false);

@@ -441,7 +441,7 @@ export class Tracker {
       if (pureSyn && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
         const old = st;
         if (old.conn !== null) {
-          old.conn.abort(seg.frame);
+          old.conn.abort(seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
           this.release(old, old.conn);
         } else if (old.parked) {
           this.unpark(old, seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
@@ -523,7 +523,7 @@ export class Tracker {
     let fresh = false;
     if (c !== null && c.startsNewConnection(d, seg.flags, seg.seq)) {
       // §6.3 rule 10: a SYN+ACK with a new ISN is a new connection inside the stream
-      c.abort(seg.frame);
+      c.abort(seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
       this.release(st, c);
       c = null;
     }

@@ -68,3 +68,23 @@ export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
 };
+
+/**
+ * A client closes first and holds TIME_WAIT; optionally, `reuseAtMs` later, it opens a new connection
+ * on the same 4-tuple with a new ISN; another connection's SYN at `endAtMs` sets the capture's end.
+ */
+export function timeWaitCapture(reuseAtMs: number | null, endAtMs: number): Uint8Array {
+  const list: Array<[number, Uint8Array]> = [
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    [30, pkt(true, FIN | ACK, CI + 1, SI + 1, 64240)],
+    [40, pkt(false, ACK, SI + 1, CI + 2, 65535)],
+    [50, pkt(false, FIN | ACK, SI + 1, CI + 2, 65535)],
+    [60, pkt(true, ACK, CI + 2, SI + 2, 64240)],
+  ];
+  if (reuseAtMs !== null) list.push([reuseAtMs, pkt(true, SYN, CI + 5_000_000, 0, 64240)]);
+  const other = ether(0x0800, ipv4({ src: '192.0.2.2', dst: S.ip, payload: tcp({ sport: 40000, dport: S.port, seq: 1, flags: SYN, win: 64240 }) }));
+  list.push([endAtMs, other]);
+  return pcapFile({}, records(list));
+}
