@@ -8,7 +8,7 @@ import type { FlowReport } from '../analysis/flows.js';
 import { ladderLines } from '../report/ladder.js';
 import type { WatchedSegment } from '../tcp/tracker.js';
 import type { KeyAction } from './keymap.js';
-import { emptyWindow, moveBy, moveTo, recount, resize, type ListWindow } from './window.js';
+import { emptyWindow, moveTo, navigate, recount, resize, type ListWindow } from './window.js';
 
 /** What the detail view shows, read once when the flow is opened. */
 export interface OpenedFlow {
@@ -137,15 +137,9 @@ export function detailReducer(s: DetailState, a: DetailAction): DetailState {
     if (at < 0) at = 0;
     return { ...s, width: a.width, lines, win: moveTo(recount(resize(s.win, a.height), lines.length, 0), at) };
   }
-  const page = Math.max(1, s.win.height - 1);
-  const step = (w: ListWindow) => ({ ...s, win: w, note: null });
+  const moved = navigate(s.win, a.action);
+  if (moved !== null) return { ...s, win: moved, note: null };
   switch (a.action) {
-    case 'cursor.up': return step(moveBy(s.win, -1));
-    case 'cursor.down': return step(moveBy(s.win, 1));
-    case 'page.up': return step(moveBy(s.win, -page));
-    case 'page.down': return step(moveBy(s.win, page));
-    case 'cursor.first': return step(moveTo(s.win, 0));
-    case 'cursor.last': return step(moveTo(s.win, s.win.count - 1));
     case 'scroll.left': return { ...s, left: Math.max(0, s.left - SCROLL_STEP) };
     case 'scroll.right': return { ...s, left: s.left + SCROLL_STEP };
     case 'finding.next': return seek(s, 1, (l) => l.first, 'finding');

@@ -5,7 +5,7 @@
 import { FilterError, compileFilter } from '../analysis/filter.js';
 import { SORT_COLUMNS, columnOrder, notClosed, type FlowTable, type SortColumn } from './flow-table.js';
 import type { KeyAction } from './keymap.js';
-import { emptyWindow, moveBy, moveTo, recount, resize, type ListWindow } from './window.js';
+import { emptyWindow, navigate, recount, resize, type ListWindow } from './window.js';
 
 export interface ListState {
   /** The flows this list is about (the connections behind a leak row), or null for all. */
@@ -79,14 +79,9 @@ export function selectedFlow(s: ListState): number | null {
 export function listReducer(t: FlowTable, s: ListState, a: ListAction): ListState {
   if (a.type === 'resize') return { ...s, win: resize(s.win, a.height) };
   if (a.type === 'type') return s.draft === null ? s : { ...s, draft: s.draft + a.text, error: null };
-  const page = Math.max(1, s.win.height - 1);
+  const moved = navigate(s.win, a.action);
+  if (moved !== null) return { ...s, win: moved };
   switch (a.action) {
-    case 'cursor.up': return { ...s, win: moveBy(s.win, -1) };
-    case 'cursor.down': return { ...s, win: moveBy(s.win, 1) };
-    case 'page.up': return { ...s, win: moveBy(s.win, -page) };
-    case 'page.down': return { ...s, win: moveBy(s.win, page) };
-    case 'cursor.first': return { ...s, win: moveTo(s.win, 0) };
-    case 'cursor.last': return { ...s, win: moveTo(s.win, s.win.count - 1) };
     case 'filter.start': return { ...s, draft: s.filter, error: null };
     case 'filter.cancel': return { ...s, draft: null, error: null };
     case 'filter.erase': return s.draft === null ? s : { ...s, draft: s.draft.slice(0, -1), error: null };

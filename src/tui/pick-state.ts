@@ -3,7 +3,7 @@
  * rows. The rows are data; the state is the window over them.
  */
 import type { KeyAction } from './keymap.js';
-import { emptyWindow, moveBy, moveTo, recount, resize, type ListWindow } from './window.js';
+import { emptyWindow, navigate, recount, resize, type ListWindow } from './window.js';
 
 export interface PickState<Row> {
   readonly title: string;
@@ -19,17 +19,8 @@ export function initialPick<Row>(title: string, rows: readonly Row[], height: nu
 
 export function pickReducer<Row>(s: PickState<Row>, a: PickAction): PickState<Row> {
   if (a.type === 'resize') return { ...s, win: resize(s.win, a.height) };
-  const page = Math.max(1, s.win.height - 1);
-  const to = (win: ListWindow) => (win === s.win ? s : { ...s, win });
-  switch (a.action) {
-    case 'cursor.up': return to(moveBy(s.win, -1));
-    case 'cursor.down': return to(moveBy(s.win, 1));
-    case 'page.up': return to(moveBy(s.win, -page));
-    case 'page.down': return to(moveBy(s.win, page));
-    case 'cursor.first': return to(moveTo(s.win, 0));
-    case 'cursor.last': return to(moveTo(s.win, s.win.count - 1));
-    default: return s;
-  }
+  const moved = navigate(s.win, a.action);
+  return moved === null || moved === s.win ? s : { ...s, win: moved };
 }
 
 export const picked = <Row>(s: PickState<Row>): Row | undefined => s.rows[s.win.cursor];

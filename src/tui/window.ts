@@ -32,6 +32,23 @@ export function recount(w: ListWindow, count: number, cursor = w.cursor): ListWi
   return moveTo({ ...w, count, top: Math.min(w.top, Math.max(0, count - 1)) }, cursor);
 }
 
+/**
+ * The window after a movement key (row, page, first, last; a page keeps one row of context), or null
+ * when the action is not a movement. Every scrolling view moves through this one table.
+ */
+export function navigate(w: ListWindow, action: string): ListWindow | null {
+  const page = Math.max(1, w.height - 1);
+  switch (action) {
+    case 'cursor.up': return moveBy(w, -1);
+    case 'cursor.down': return moveBy(w, 1);
+    case 'page.up': return moveBy(w, -page);
+    case 'page.down': return moveBy(w, page);
+    case 'cursor.first': return moveTo(w, 0);
+    case 'cursor.last': return moveTo(w, w.count - 1);
+    default: return null;
+  }
+}
+
 /** Rows on screen: [from, to). */
 export function visibleRange(w: ListWindow): [number, number] {
   return [w.top, Math.min(w.count, w.top + w.height)];
