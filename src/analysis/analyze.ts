@@ -6,7 +6,7 @@ import { formatEndpoint, formatIp } from '../report/addr.js';
 import { FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
 import type { Stream } from '../tcp/tracker.js';
 import { flagAnomaly, type Anomaly } from './anomalies.js';
-import { FlowSet, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
+import { FlowSet, endpointKey, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
 import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from './lifecycle.js';
 import { WIRESHARK_KINDS } from './seq-analysis.js';
 import type { StatsReport } from './stats.js';
@@ -184,11 +184,7 @@ const KIND_BY_BIT = new Map(WIRESHARK_KINDS.map((k) => [k.bit, k]));
 
 const ipOf = (st: Stream, i: number): string => formatIp(st.ipVersion, st.addrOf(i));
 
-/** A map key for endpoint i of a stream without formatting it: a number for IPv4, its text for IPv6. */
-const endpointKey = (st: Stream, i: number): number | string =>
-  st.ipVersion === 4 ? (i === 0 ? st.a0 : st.b0) * 65536 + st.portOf(i) : formatEndpoint(ipOf(st, i), st.portOf(i));
-
-/** A map key for the host of endpoint i, the same way. */
+/** A map key for the host of endpoint i, as endpointKey is for the endpoint. */
 const hostKey = (st: Stream, i: number): number | string => (st.ipVersion === 4 ? (i === 0 ? st.a0 : st.b0) : ipOf(st, i));
 
 /** The most intervals [enter, exit) open at once (an interval closing at t is closed before one opening at t). */

@@ -120,8 +120,8 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
   return { stats, tracker };
 }
 
-/** A map key for endpoint i of a stream: a number for IPv4, text for IPv6 (no string built for IPv4). */
-const endpointKey = (st: Stream, i: 0 | 1): number | string =>
+/** A map key for endpoint i (address and port) of a stream: a number for IPv4, text for IPv6 (no string built for IPv4). */
+export const endpointKey = (st: Stream, i: number): number | string =>
   st.ipVersion === 4 ? (i === 0 ? st.a0 : st.b0) * 65536 + st.portOf(i) : `${formatIp(st.ipVersion, st.addrOf(i))}|${st.portOf(i)}`;
 
 /** For every endpoint (address and port) of a capture, whether it talked with two peer ports or more (§9.16). */
@@ -162,6 +162,21 @@ export function clientIndexOf(st: Stream, peerPorts: PeerPorts | null): 0 | 1 {
   return (1 - serverIndexGuess(st, peerPorts ?? new PeerPorts([st]))) as 0 | 1;
 }
 
+/** Who closed first, from the client's point of view (§6.4). */
+function closedByOf(st: Stream, client: 0 | 1): FlowReport['closedBy'] {
+  const k = st.closer();
+  return k < 0 ? null : k === 2 ? 'simultaneous' : k === client ? 'client' : 'server';
+}
+
+/** Handshake timing in seconds (rounded to the microsecond); null where a step was not seen. */
+function handshakeOf(st: Stream): FlowReport['handshake'] {
+  const synToSynAck = st.synTs >= 0 && st.synAckTs >= 0 ? round6(st.synAckTs - st.synTs) : null;
+  const synAckToAck = st.synAckTs >= 0 && st.ackTs >= 0 ? round6(st.ackTs - st.synAckTs) : null;
+  return { synToSynAck, synAckToAck, rtt: synToSynAck !== null && synAckToAck !== null ? round6(synToSynAck + synAckToAck) : null };
+}
+
+const durationOf = (st: Stream): number => round6(st.lastSec - st.firstSec + (st.lastNsec - st.firstNsec) / 1e9);
+
 export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransitions: boolean): FlowReport {
   const client = clientIndexOf(st, peerPorts);
   const roleInferred = st.client < 0;
@@ -169,11 +184,6 @@ export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransiti
   const ep = (i: 0 | 1): Endpoint => ({ ip: formatIp(st.ipVersion, st.addrOf(i)), port: st.portOf(i) });
   const fig = (i: 0 | 1): DirectionFigures => ({ packets: st.packetsOf(i), bytes: st.bytesOf(i), payloadBytes: st.payloadOf(i) });
   const names = st.finalStateNames;
-  const k = st.closer();
-  const closedBy = k < 0 ? null : k === 2 ? 'simultaneous' : k === client ? 'client' : 'server';
-  const synToSynAck = st.synTs >= 0 && st.synAckTs >= 0 ? round6(st.synAckTs - st.synTs) : null;
-  const synAckToAck = st.synAckTs >= 0 && st.ackTs >= 0 ? round6(st.ackTs - st.synAckTs) : null;
-  const duration = st.lastSec - st.firstSec + (st.lastNsec - st.firstNsec) / 1e9;
   const r: FlowReport = {
     id: st.id,
     client: ep(client),
@@ -183,12 +193,12 @@ export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransiti
     lastFrame: st.lastFrame,
     firstTs: formatTs(st.firstSec, st.firstNsec),
     lastTs: formatTs(st.lastSec, st.lastNsec),
-    duration: round6(duration),
+    duration: durationOf(st),
     packets: st.pk0 + st.pk1,
     bytes: st.by0 + st.by1,
     c2s: fig(client),
     s2c: fig(server),
-    handshake: { synToSynAck, synAckToAck, rtt: synToSynAck !== null && synAckToAck !== null ? round6(synToSynAck + synAckToAck) : null },
+    handshake: handshakeOf(st),
     options: {
       mss: { client: st.mssOf(client) >= 0 ? st.mssOf(client) : null, server: st.mssOf(server) >= 0 ? st.mssOf(server) : null },
       windowScale: st.wscaleOf(client) >= 0 && st.wscaleOf(server) >= 0 ? { client: st.wscaleOf(client), server: st.wscaleOf(server) } : null,
@@ -197,7 +207,7 @@ export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransiti
     },
     finalState: { client: names[client], server: names[server] },
     assumed: st.assumed(0) || st.assumed(1),
-    closedBy,
+    closedBy: closedByOf(st, client),
     connState: st.connState(client),
     history: st.history(client),
     partial: st.partial,
@@ -247,10 +257,7 @@ export class FlowView implements FilterableFlow {
     return { client: n[this.ci], server: n[1 - this.ci] };
   }
   get connState(): string { return this.st.connState(this.ci); }
-  get closedBy(): FlowReport['closedBy'] {
-    const k = this.st.closer();
-    return k < 0 ? null : k === 2 ? 'simultaneous' : k === this.ci ? 'client' : 'server';
-  }
+  get closedBy(): FlowReport['closedBy'] { return closedByOf(this.st, this.ci); }
   get partial(): boolean { return this.st.partial; }
   get oneSided(): boolean { return this.st.pk0 === 0 || this.st.pk1 === 0; }
 }
@@ -269,22 +276,18 @@ export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
   const ep = (i: 0 | 1) => `{"ip":"${formatIp(st.ipVersion, st.addrOf(i))}","port":${st.portOf(i)}}`;
   const fig = (i: 0 | 1) => `{"packets":${st.packetsOf(i)},"bytes":${st.bytesOf(i)},"payloadBytes":${st.payloadOf(i)}}`;
   const names = st.finalStateNames;
-  const k = st.closer();
-  const closedBy = k < 0 ? null : k === 2 ? 'simultaneous' : k === client ? 'client' : 'server';
-  const synToSynAck = st.synTs >= 0 && st.synAckTs >= 0 ? round6(st.synAckTs - st.synTs) : null;
-  const synAckToAck = st.synAckTs >= 0 && st.ackTs >= 0 ? round6(st.ackTs - st.synAckTs) : null;
-  const rtt = synToSynAck !== null && synAckToAck !== null ? round6(synToSynAck + synAckToAck) : null;
+  const h = handshakeOf(st);
   const mc = st.mssOf(client), ms = st.mssOf(server), wc = st.wscaleOf(client), ws = st.wscaleOf(server);
   const pk0 = st.pk0, pk1 = st.pk1;
   return `{"id":${st.id},"client":${ep(client)},"server":${ep(server)},"ipVersion":${st.ipVersion},` +
     `"firstFrame":${st.firstFrame},"lastFrame":${st.lastFrame},"firstTs":"${formatTs(st.firstSec, st.firstNsec)}","lastTs":"${formatTs(st.lastSec, st.lastNsec)}",` +
-    `"duration":${round6(st.lastSec - st.firstSec + (st.lastNsec - st.firstNsec) / 1e9)},` +
+    `"duration":${durationOf(st)},` +
     `"packets":${pk0 + pk1},"bytes":${st.by0 + st.by1},"c2s":${fig(client)},"s2c":${fig(server)},` +
-    `"handshake":{"synToSynAck":${num(synToSynAck)},"synAckToAck":${num(synAckToAck)},"rtt":${num(rtt)}},` +
+    `"handshake":{"synToSynAck":${num(h.synToSynAck)},"synAckToAck":${num(h.synAckToAck)},"rtt":${num(h.rtt)}},` +
     `"options":{"mss":{"client":${mc >= 0 ? mc : 'null'},"server":${ms >= 0 ? ms : 'null'}},` +
     `"windowScale":${wc >= 0 && ws >= 0 ? `{"client":${wc},"server":${ws}}` : 'null'},` +
     `"sackPermitted":${st.sackPermitted(0) && st.sackPermitted(1)},"timestamps":${st.timestamps(0) && st.timestamps(1)}},` +
-    `"finalState":{"client":"${names[client]}","server":"${names[server]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedBy)},` +
+    `"finalState":{"client":"${names[client]}","server":"${names[server]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedByOf(st, client))},` +
     `"connState":"${st.connState(client)}","history":"${st.history(client)}","partial":${st.partial},"roleInferred":${st.client < 0},` +
     `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments}}`;
 }
