@@ -7,6 +7,7 @@ import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import type { State } from '../tcp/state-table.js';
 import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
 import type { FilterableFlow, FlowFacts } from './filter.js';
+import { captureStatsPiped, usePipe } from './piped.js';
 import { captureStats, type StatsReport } from './stats.js';
 
 /** Linux's TIME_WAIT length, TCP_TIMEWAIT_LEN (reference §6.6). */
@@ -95,6 +96,11 @@ export interface FlowsOptions extends ReadOptions, DecoderOptions {
   /** See TrackerOptions.sweepEveryPackets (tests sweep often to show releases change no result). */
   sweepEveryPackets?: number;
   frames?: FrameRecorder;
+  /**
+   * Read and decode in a worker thread (see pipe.ts): true always, false never, unset for files of
+   * PIPE_MIN_BYTES or more. Never with a cancel signal, per-chunk yields or header-block offsets.
+   */
+  pipe?: boolean;
 }
 
 /** Read a capture, track and replay every connection. */
@@ -109,7 +115,10 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     frames: opts.frames,
   };
   const tracker = new Tracker(trackerOpts);
-  const stats = await captureStats(path, opts, tracker);
+  const inThread = opts.signal !== undefined || opts.yieldEveryChunk === true || opts.onHeaderBlock !== undefined;
+  const stats = !inThread && usePipe(path, opts.pipe)
+    ? await captureStatsPiped(path, opts, tracker)
+    : await captureStats(path, opts, tracker);
   if (tracker.nowSec !== -Infinity) tracker.finish(tracker.nowSec, tracker.nowNsec);
   if (tracker.implausibleTimestamps > 0) {
     stats.warnings.push({

@@ -1,0 +1,60 @@
+/**
+ * The reading side of the segment pipe (see pipe.ts): runs in a worker thread, reads and decodes
+ * one capture with the ordinary reader, and writes every frame's clock and every decoded segment
+ * into the shared slots. Ends by posting the capture's StatsReport, or the error that stopped it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CaptureError } from '../capture/frame.js';
+import type { Segment } from '../decode/segment.js';
+import { SLOTS, SLOT_WORDS, SlotWriter } from './pipe.js';
+import { captureStats } from './stats.js';
+import type { PipeData, PipeMessage } from './piped.js';
+
+const data = workerData as PipeData;
+const port = parentPort!;
+const control = new Int32Array(data.control);
+const slots: Int32Array[] = [];
+for (let i = 0; i < SLOTS; i++) slots.push(new Int32Array(data.slots, i * SLOT_WORDS * 4, SLOT_WORDS));
+
+let slot = 0;
+const out = new SlotWriter(slots[0]);
+let bytesRead = 0;
+let packets = 0;
+
+const post = (m: PipeMessage): void => port.postMessage(m);
+
+/** Hand the filled slot to the main thread and wait for the next one to be free. */
+function flush(): void {
+  out.writeClock();
+  if (out.pos === 0) return;
+  Atomics.store(control, slot, 1);
+  post({ t: 'slot', slot, words: out.pos, bytesRead, packets });
+  slot = (slot + 1) % SLOTS;
+  while (Atomics.load(control, slot) !== 0) Atomics.wait(control, slot, 1);
+  out.w = slots[slot];
+  out.pos = 0;
+}
+
+const consumer = {
+  clock(sec: number, nsec: number): void {
+    if (out.full) flush();
+    out.clock(sec, nsec);
+  },
+  onSegment(seg: Segment): void {
+    if (out.full) flush();
+    out.segment(seg);
+  },
+};
+
+try {
+  const stats = await captureStats(data.path, {
+    ...data.options,
+    onProgress: (p) => { bytesRead = p.bytesRead; packets = p.packets; },
+  }, consumer);
+  flush();
+  post({ t: 'done', stats });
+} catch (e) {
+  flush();
+  if (e instanceof CaptureError) post({ t: 'capture-error', file: e.file, message: e.message });
+  else post({ t: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+}

@@ -1,0 +1,111 @@
+/**
+ * The main-thread side of the segment pipe (see pipe.ts): starts the reading worker and replays
+ * its slots into the consumer as they arrive.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CaptureError } from '../capture/frame.js';
+import type { ReadOptions } from '../capture/reader.js';
+import type { DecoderOptions } from '../decode/decoder.js';
+import { Segment } from '../decode/segment.js';
+import { SLOTS, SLOT_WORDS, readSlot } from './pipe.js';
+import type { SegmentConsumer, StatsReport } from './stats.js';
+
+/** What the worker is started with. */
+export interface PipeData {
+  path: string;
+  options: DecoderOptions & { chunkBytes?: number };
+  /** SLOTS words: 1 while a slot is full (written by the worker, replayed by the main thread). */
+  control: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+}
+
+export type PipeMessage =
+  | { t: 'slot'; slot: number; words: number; bytesRead: number; packets: number }
+  | { t: 'done'; stats: StatsReport }
+  | { t: 'capture-error'; file: string; message: string }
+  | { t: 'error'; message: string };
+
+/**
+ * Below this size a capture is read in the calling thread: starting a worker costs a few tens of
+ * milliseconds, about what reading 30 MB costs.
+ */
+export const PIPE_MIN_BYTES = 32 << 20;
+
+const WORKER = new URL('./pipe-worker.js', import.meta.url);
+
+/**
+ * Whether `path` is read through the pipe: a regular file (not standard input) of at least
+ * PIPE_MIN_BYTES (`force` ignores the size), and the built worker script is present.
+ */
+export function usePipe(path: string, force?: boolean): boolean {
+  if (force === false || path === '-') return false;
+  if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return false;
+  if (force === true) return true;
+  try {
+    const st = statSync(path);
+    return st.isFile() && st.size >= PIPE_MIN_BYTES;
+  } catch {
+    return false; // the reader reports why it cannot open the file
+  }
+}
+
+/** captureStats, with reading and decoding in a worker thread. Same result, same consumer calls, same errors. */
+export function captureStatsPiped(
+  path: string,
+  opts: ReadOptions & DecoderOptions,
+  consumer: SegmentConsumer,
+): Promise<StatsReport> {
+  const control = new SharedArrayBuffer(SLOTS * 4);
+  const slotsBuf = new SharedArrayBuffer(SLOTS * SLOT_WORDS * 4);
+  const ctl = new Int32Array(control);
+  const slots: Int32Array[] = [];
+  for (let i = 0; i < SLOTS; i++) slots.push(new Int32Array(slotsBuf, i * SLOT_WORDS * 4, SLOT_WORDS));
+  const data: PipeData = {
+    path,
+    options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes },
+    control,
+    slots: slotsBuf,
+  };
+  const total = (() => { try { return statSync(path).size; } catch { return null; } })();
+  const seg = new Segment();
+  return new Promise<StatsReport>((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData: data, stdout: false, stderr: false });
+    let settled = false;
+    let lastBytes = -1;
+    const fail = (e: unknown): void => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(e);
+    };
+    worker.on('message', (m: PipeMessage) => {
+      if (settled) return;
+      try {
+        if (m.t === 'slot') {
+          readSlot(slots[m.slot], m.words, seg, consumer);
+          Atomics.store(ctl, m.slot, 0);
+          Atomics.notify(ctl, m.slot);
+          if (m.bytesRead !== lastBytes && opts.onProgress) {
+            lastBytes = m.bytesRead;
+            opts.onProgress({ bytesRead: m.bytesRead, totalBytes: total, packets: m.packets });
+          }
+        } else if (m.t === 'done') {
+          settled = true;
+          resolve(m.stats);
+          void worker.terminate();
+        } else if (m.t === 'capture-error') {
+          const prefix = `${m.file}: `;
+          fail(new CaptureError(m.file, m.message.startsWith(prefix) ? m.message.slice(prefix.length) : m.message));
+        } else {
+          fail(new Error(`reading thread failed: ${m.message}`));
+        }
+      } catch (e) {
+        fail(e);
+      }
+    });
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`reading thread stopped (exit code ${code})`)));
+  });
+}

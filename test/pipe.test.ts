@@ -1,0 +1,103 @@
+/**
+ * The segment pipe (src/analysis/pipe.ts): a large capture is read and decoded by a worker thread.
+ * Every decoded field must survive the trip through shared memory, and an analysis read through
+ * the pipe must equal the same analysis read in the calling thread: stats, warnings, flows with
+ * transitions, findings and aggregates, on every fixture and corpus file.
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type * as AnalyzeModule from '../src/analysis/analyze.js';
+import { SLOT_WORDS, SlotWriter, readSlot } from '../src/analysis/pipe.js';
+import { captureStats } from '../src/analysis/stats.js';
+import { CaptureError } from '../src/capture/frame.js';
+import { Segment } from '../src/decode/segment.js';
+import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
+import { FIXTURES, recordedFixtures } from './helpers/fixtures.js';
+
+const files = [
+  ...recordedFixtures().map((f) => f.capture),
+  ...readdirSync(join(FIXTURES, 'synthetic')).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(FIXTURES, 'synthetic', f)),
+  ...(CORPUS_PRESENT ? Object.keys(corpusExpected()).map((f) => join(CORPUS_DIR, f)) : []),
+];
+
+/** Every field a decoder sets, as plain data. */
+function fields(s: Segment): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(s) as Array<keyof Segment>) {
+    const v = s[k];
+    o[k] = v instanceof Uint32Array ? Array.from(v) : v;
+  }
+  return o;
+}
+
+describe('segment records', () => {
+  it('carry every field of every segment and every frame clock, in order', async () => {
+    let checked = 0;
+    for (const file of files) {
+      const direct: unknown[] = [];
+      const piped: unknown[] = [];
+      const out = new SlotWriter(new Int32Array(SLOT_WORDS));
+      const back = new Segment();
+      const replay = { clock: (sec: number, nsec: number) => piped.push(['clock', sec, nsec]), onSegment: (s: Segment) => piped.push(fields(s)) };
+      const flush = () => { out.writeClock(); readSlot(out.w, out.pos, back, replay); out.pos = 0; };
+      await captureStats(file, {}, {
+        clock(sec, nsec) { direct.push(['clock', sec, nsec]); if (out.full) flush(); out.clock(sec, nsec); },
+        onSegment(s) { direct.push(fields(s)); if (out.full) flush(); out.segment(s); checked++; },
+      });
+      flush();
+      expect(piped, file).toEqual(direct);
+    }
+    expect(checked).toBeGreaterThan(10_000);
+  });
+
+  it('keep timestamps and file offsets beyond 32 bits, IPv6 addresses and four SACK blocks', () => {
+    const s = new Segment();
+    s.frame = 7; s.tsSec = 2 ** 33 + 5; s.tsNsec = 999_999_999; s.fileOffset = 5 * 2 ** 32 + 17; s.frameLen = 9000;
+    s.ipVersion = 6; s.src.set([1, 0xffffffff, 3, 4]); s.dst.set([0x80000000, 6, 7, 8]);
+    s.seq = 0xfffffff0; s.ack = 0x80000001; s.flags = 0x1ff; s.window = 0xffff; s.urgent = 0xffff; s.headerLength = 60;
+    s.sackCount = 4; s.sack.set([1, 2, 0xffffffff, 4, 5, 6, 7, 0x80000000]);
+    s.tsVal = 0xfffffffe; s.tsEcr = 1; s.ipDepth = 3; s.checksum = 2; s.checksumField = 0xffff; s.quoted = true;
+    s.mss = 65535; s.wscale = 14; s.tfo = 16; s.mptcp = true; s.mptcpSubtypes = 1 << 8; s.sackPermitted = true;
+    s.hasTimestamps = true; s.optionsCut = true; s.optionsMalformed = true; s.reassembled = true; s.headerValid = true;
+    s.srcPort = 65535; s.dstPort = 1; s.payloadLength = 1 << 20; s.captured = 1 << 16; s.ipId = -1;
+    const out = new SlotWriter(new Int32Array(SLOT_WORDS));
+    out.clock(s.tsSec, s.tsNsec);
+    out.segment(s);
+    out.clock(2 ** 32 - 1, 1); // a frame without a segment
+    out.writeClock();
+    const calls: unknown[] = [];
+    const back = new Segment();
+    readSlot(out.w, out.pos, back, { clock: (a, b) => calls.push([a, b]), onSegment: (x) => calls.push(fields(x)) });
+    expect(calls).toEqual([[s.tsSec, s.tsNsec], fields(s), [2 ** 32 - 1, 1]]);
+  });
+});
+
+// The worker runs the built JavaScript: these tests load the analysis from dist/ (built by `npm test`).
+const distAnalyze = join(ROOT, 'dist', 'analysis', 'analyze.js');
+
+async function report(mod: typeof AnalyzeModule, file: string, pipe: boolean) {
+  const a = await mod.analyzeCapture(file, { transitions: true, pipe });
+  return { stats: a.set.stats, flows: [...a.set.flows()], anomalies: a.anomalies, endpoints: a.endpoints, hosts: a.hosts };
+}
+
+describe('analysis through the reading thread', () => {
+  for (const file of files) {
+    it(file.slice(file.lastIndexOf('/') + 1), async () => {
+      const mod = (await import(distAnalyze)) as typeof AnalyzeModule;
+      expect(await report(mod, file, true)).toEqual(await report(mod, file, false));
+    });
+  }
+
+  it('reports a file that is not a capture exactly as the calling thread does', async () => {
+    const mod = (await import(distAnalyze)) as typeof AnalyzeModule;
+    const bad = join(ROOT, 'dist', 'pipe-test-not-a-capture.txt');
+    writeFileSync(bad, 'this is not a capture file, just some text long enough to sniff\n'.repeat(20));
+    const errs: unknown[] = [];
+    for (const pipe of [true, false]) await mod.analyzeCapture(bad, { pipe }).catch((e: unknown) => errs.push(e));
+    expect(errs).toHaveLength(2);
+    expect((errs[0] as Error).name).toBe('CaptureError');
+    expect((errs[0] as CaptureError).message).toBe((errs[1] as CaptureError).message);
+    expect((errs[0] as CaptureError).file).toBe((errs[1] as CaptureError).file);
+  });
+});
