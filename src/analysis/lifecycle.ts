@@ -15,6 +15,7 @@ import type { TransitionListener } from '../tcp/replay.js';
 import type { Stream } from '../tcp/tracker.js';
 import { WiresharkFlags, type Severity } from './anomalies.js';
 import { F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE } from './seq-analysis.js';
+import { RecordStore, RecordView } from '../tcp/record-store.js';
 
 /** Thresholds of reference §7, as durations in seconds and counts. */
 export interface Thresholds {
@@ -60,61 +61,123 @@ export interface LifeRecord {
   data: Record<string, number | string | boolean | null>;
 }
 
-/** Per-direction facts of the current connection of a stream. */
-class Side {
-  synCount = 0;
-  synFrame = 0;
-  synSec = 0;
-  synAckCount = 0;
-  synAckFrame = 0;
-  synAckSec = 0;
-  finFrame = 0;
-  finSec = 0;
-  finSeq = 0;
-  finCount = 0;
-  rstCount = 0;
+const SIDE_F64 = 17;
+const SIDE_I32 = 20;
+/**
+ * Per-direction facts of the current connection of a stream, in a RecordStore record: a busy
+ * capture holds tens of thousands of live connections, and as objects their facts (with a box
+ * for every number that is not a small integer) cost several times their bytes. Sides are reused.
+ */
+class Side extends RecordView {
+  /** Open sequence gaps [start, end) seen as previous-segment-lost (capture-loss candidates), or null. */
+  gaps: number[] | null = null;
+  gapFrames: number[] | null = null;
+
+  constructor(store: RecordStore) {
+    super(store);
+    this.reset();
+  }
+
+  get synSec(): number { return this.f[this.fo + 0]; }
+  set synSec(v: number) { this.f[this.fo + 0] = v; }
+  get synAckSec(): number { return this.f[this.fo + 1]; }
+  set synAckSec(v: number) { this.f[this.fo + 1] = v; }
+  get finSec(): number { return this.f[this.fo + 2]; }
+  set finSec(v: number) { this.f[this.fo + 2] = v; }
+  get finSeq(): number { return this.f[this.fo + 3]; }
+  set finSeq(v: number) { this.f[this.fo + 3] = v; }
   /** Sequence number just past its SYN (seq + 1 + TFO data), for the third segment's check. */
-  synEnd = 0;
-  /** Its first ACK after the peer's SYN+ACK was checked (handshake-bad-ack third-ack). */
-  thirdChecked = false;
-  /** Findings raised at most once per connection and direction. */
-  ackWithoutFlag = false;
-  continuedAfterRst = false;
-  /** Frame at which its RST was accepted by the peer, or 0. */
-  rstAcceptedFrame = 0;
-  lastDataSec = -1;
+  get synEnd(): number { return this.f[this.fo + 4]; }
+  set synEnd(v: number) { this.f[this.fo + 4] = v; }
+  get lastDataSec(): number { return this.f[this.fo + 5]; }
+  set lastDataSec(v: number) { this.f[this.fo + 5] = v; }
   /** Time it acknowledged the peer's FIN (entered CLOSE_WAIT), and the peer FIN's time. */
-  cwAckSec = -1;
-  cwFinSec = -1;
-  cwFinFrame = 0;
-  /** Its acknowledgment of the peer's FIN (final ACK) was later taken back. */
-  finalAckLost = false;
-  /** The capture saw an acknowledgment covering its FIN. */
-  finAcked = false;
+  get cwAckSec(): number { return this.f[this.fo + 6]; }
+  set cwAckSec(v: number) { this.f[this.fo + 6] = v; }
+  get cwFinSec(): number { return this.f[this.fo + 7]; }
+  set cwFinSec(v: number) { this.f[this.fo + 7] = v; }
   /** TIME_WAIT began (s) and ended (s, or +∞ while held). */
-  twEnter = -1;
-  twExit = Infinity;
-  // the previous segment of this direction, for duplicate frames
-  prevId = -2; prevSeq = 0; prevAck = 0; prevFlags = 0; prevLen = 0; prevWin = 0; prevCk = 0; prevSec = -1;
-  // its last non-SYN, non-RST segment, for half-open answers
-  lastAck = 0; lastEnd = 0; lastSec = -1; lastHasAck = false;
+  get twEnter(): number { return this.f[this.fo + 8]; }
+  set twEnter(v: number) { this.f[this.fo + 8] = v; }
+  get twExit(): number { return this.f[this.fo + 9]; }
+  set twExit(v: number) { this.f[this.fo + 9] = v; }
+  /** The previous segment of this direction, for duplicate frames. */
+  get prevSeq(): number { return this.f[this.fo + 10]; }
+  set prevSeq(v: number) { this.f[this.fo + 10] = v; }
+  get prevAck(): number { return this.f[this.fo + 11]; }
+  set prevAck(v: number) { this.f[this.fo + 11] = v; }
+  get prevSec(): number { return this.f[this.fo + 12]; }
+  set prevSec(v: number) { this.f[this.fo + 12] = v; }
+  /** Its last non-SYN, non-RST segment, for half-open answers. */
+  get lastAck(): number { return this.f[this.fo + 13]; }
+  set lastAck(v: number) { this.f[this.fo + 13] = v; }
+  get lastEnd(): number { return this.f[this.fo + 14]; }
+  set lastEnd(v: number) { this.f[this.fo + 14] = v; }
+  get lastSec(): number { return this.f[this.fo + 15]; }
+  set lastSec(v: number) { this.f[this.fo + 15] = v; }
   /** Sequence number of its last 1-byte zero-window probe, or −1. */
-  probeSeq = -1;
-  /** Open sequence gaps [start, end) seen as previous-segment-lost (capture-loss candidates). */
-  gaps: number[] = [];
-  gapFrames: number[] = [];
+  get probeSeq(): number { return this.f[this.fo + 16]; }
+  set probeSeq(v: number) { this.f[this.fo + 16] = v; }
+  get synCount(): number { return this.i[this.io + 0]; }
+  set synCount(v: number) { this.i[this.io + 0] = v; }
+  get synFrame(): number { return this.i[this.io + 1]; }
+  set synFrame(v: number) { this.i[this.io + 1] = v; }
+  get synAckCount(): number { return this.i[this.io + 2]; }
+  set synAckCount(v: number) { this.i[this.io + 2] = v; }
+  get synAckFrame(): number { return this.i[this.io + 3]; }
+  set synAckFrame(v: number) { this.i[this.io + 3] = v; }
+  get finFrame(): number { return this.i[this.io + 4]; }
+  set finFrame(v: number) { this.i[this.io + 4] = v; }
+  get finCount(): number { return this.i[this.io + 5]; }
+  set finCount(v: number) { this.i[this.io + 5] = v; }
+  get rstCount(): number { return this.i[this.io + 6]; }
+  set rstCount(v: number) { this.i[this.io + 6] = v; }
+  /** Frame at which its RST was accepted by the peer, or 0. */
+  get rstAcceptedFrame(): number { return this.i[this.io + 7]; }
+  set rstAcceptedFrame(v: number) { this.i[this.io + 7] = v; }
+  get cwFinFrame(): number { return this.i[this.io + 8]; }
+  set cwFinFrame(v: number) { this.i[this.io + 8] = v; }
+  get prevId(): number { return this.i[this.io + 9]; }
+  set prevId(v: number) { this.i[this.io + 9] = v; }
+  get prevFlags(): number { return this.i[this.io + 10]; }
+  set prevFlags(v: number) { this.i[this.io + 10] = v; }
+  get prevLen(): number { return this.i[this.io + 11]; }
+  set prevLen(v: number) { this.i[this.io + 11] = v; }
+  get prevWin(): number { return this.i[this.io + 12]; }
+  set prevWin(v: number) { this.i[this.io + 12] = v; }
+  get prevCk(): number { return this.i[this.io + 13]; }
+  set prevCk(v: number) { this.i[this.io + 13] = v; }
+  /** Its first ACK after the peer's SYN+ACK was checked (handshake-bad-ack third-ack). */
+  get thirdChecked(): boolean { return this.i[this.io + 14] !== 0; }
+  set thirdChecked(v: boolean) { this.i[this.io + 14] = v ? 1 : 0; }
+  /** Findings raised at most once per connection and direction. */
+  get ackWithoutFlag(): boolean { return this.i[this.io + 15] !== 0; }
+  set ackWithoutFlag(v: boolean) { this.i[this.io + 15] = v ? 1 : 0; }
+  get continuedAfterRst(): boolean { return this.i[this.io + 16] !== 0; }
+  set continuedAfterRst(v: boolean) { this.i[this.io + 16] = v ? 1 : 0; }
+  /** Its acknowledgment of the peer's FIN (final ACK) was later taken back. */
+  get finalAckLost(): boolean { return this.i[this.io + 17] !== 0; }
+  set finalAckLost(v: boolean) { this.i[this.io + 17] = v ? 1 : 0; }
+  /** The capture saw an acknowledgment covering its FIN. */
+  get finAcked(): boolean { return this.i[this.io + 18] !== 0; }
+  set finAcked(v: boolean) { this.i[this.io + 18] = v ? 1 : 0; }
+  get lastHasAck(): boolean { return this.i[this.io + 19] !== 0; }
+  set lastHasAck(v: boolean) { this.i[this.io + 19] = v ? 1 : 0; }
 
   /** Back to a fresh side (sides are reused: a busy capture opens thousands of connections a second). */
   reset(): this {
-    this.synCount = 0; this.synFrame = 0; this.synSec = 0; this.synAckCount = 0; this.synAckFrame = 0;
-    this.synAckSec = 0; this.finFrame = 0; this.finSec = 0; this.finSeq = 0; this.finCount = 0;
-    this.rstCount = 0; this.synEnd = 0; this.thirdChecked = false; this.ackWithoutFlag = false;
-    this.continuedAfterRst = false; this.rstAcceptedFrame = 0; this.lastDataSec = -1; this.cwAckSec = -1;
-    this.cwFinSec = -1; this.cwFinFrame = 0; this.finalAckLost = false; this.finAcked = false;
-    this.twEnter = -1; this.twExit = Infinity; this.prevId = -2; this.prevSeq = 0; this.prevAck = 0;
-    this.prevFlags = 0; this.prevLen = 0; this.prevWin = 0; this.prevCk = 0; this.prevSec = -1;
-    this.lastAck = 0; this.lastEnd = 0; this.lastSec = -1; this.lastHasAck = false; this.probeSeq = -1;
-    this.gaps.length = 0; this.gapFrames.length = 0;
+    this.f.fill(0, this.fo, this.fo + SIDE_F64);
+    this.i.fill(0, this.io, this.io + SIDE_I32);
+    this.lastDataSec = -1;
+    this.cwAckSec = -1;
+    this.cwFinSec = -1;
+    this.twEnter = -1;
+    this.twExit = Infinity;
+    this.prevSec = -1;
+    this.lastSec = -1;
+    this.probeSeq = -1;
+    this.prevId = -2;
+    this.gaps = null; this.gapFrames = null;
     return this;
   }
 }
@@ -151,6 +214,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   /** Facts of released connections, for reuse (not capped, like the tracker's spare connections). */
   private readonly spareSides: Array<[Side, Side]> = [];
+  private readonly sideStore = new RecordStore(SIDE_F64, SIDE_I32);
   /** Lifecycle facts by stream id. */
   private readonly byStream: Array<StreamFacts | undefined> = [];
 
@@ -185,7 +249,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   private freshSides(): [Side, Side] {
     const s = this.spareSides.pop();
-    if (s === undefined) return [new Side(), new Side()];
+    if (s === undefined) return [new Side(this.sideStore), new Side(this.sideStore)];
     s[0].reset();
     s[1].reset();
     return s;
@@ -211,12 +275,14 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + this.t.timeWaitLen));
       }
       // capture-loss (§7.15): a gap the receiver acknowledged without any retransmission filling it
-      for (let g = 0; g < P.gaps.length; g += 2) {
-        if (P.gaps[g] === P.gaps[g + 1]) continue; // filled by a retransmission
-        if (A.lastAck !== 0 && seqGe(A.lastAck, P.gaps[g + 1])) {
-          this.add(st, 'capture-loss', null, 'info', P.gapFrames[g / 2], i, null,
-            `{${1 - i}} acknowledged ${((P.gaps[g + 1] - P.gaps[g]) >>> 0)} byte(s) of {${i}}'s data that the capture never showed and that were never retransmitted: the capture, not the network, lost them.`,
-            { bytes: (P.gaps[g + 1] - P.gaps[g]) >>> 0 });
+      const gaps = P.gaps, gapFrames = P.gapFrames;
+      if (gaps === null || gapFrames === null) continue;
+      for (let g = 0; g < gaps.length; g += 2) {
+        if (gaps[g] === gaps[g + 1]) continue; // filled by a retransmission
+        if (A.lastAck !== 0 && seqGe(A.lastAck, gaps[g + 1])) {
+          this.add(st, 'capture-loss', null, 'info', gapFrames[g / 2], i, null,
+            `{${1 - i}} acknowledged ${((gaps[g + 1] - gaps[g]) >>> 0)} byte(s) of {${i}}'s data that the capture never showed and that were never retransmitted: the capture, not the network, lost them.`,
+            { bytes: (gaps[g + 1] - gaps[g]) >>> 0 });
         }
       }
     }
@@ -252,13 +318,14 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     // capture-loss candidates: a gap before this segment, and retransmissions that fill gaps
     if ((this.pending & F_ZERO_WINDOW_PROBE) !== 0) A.probeSeq = seg.seq;
     // (Wireshark's nextseq ignores an accepted probe byte, so the data after it looks like a gap: it was captured)
-    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && A.gaps.length < 2 * MAX_OPEN_GAPS && this.prevNextRaw !== A.probeSeq) {
-      A.gaps.push(this.prevNextRaw, seg.seq);
-      A.gapFrames.push(seg.frame);
-    } else if (seg.payloadLength > 0 && A.gaps.length > 0) {
+    const gaps = A.gaps;
+    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && (gaps === null || gaps.length < 2 * MAX_OPEN_GAPS) && this.prevNextRaw !== A.probeSeq) {
+      if (gaps === null) { A.gaps = [this.prevNextRaw, seg.seq]; A.gapFrames = [seg.frame]; }
+      else { gaps.push(this.prevNextRaw, seg.seq); A.gapFrames!.push(seg.frame); }
+    } else if (seg.payloadLength > 0 && gaps !== null) {
       const end = seqAdd(seg.seq, seg.payloadLength);
-      for (let i = 0; i < A.gaps.length; i += 2) {
-        if (seqLt(seg.seq, A.gaps[i + 1]) && seqGt(end, A.gaps[i])) { A.gaps[i] = A.gaps[i + 1]; } // filled: empty the gap
+      for (let i = 0; i < gaps.length; i += 2) {
+        if (seqLt(seg.seq, gaps[i + 1]) && seqGt(end, gaps[i])) { gaps[i] = gaps[i + 1]; } // filled: empty the gap
       }
     }
   }
