@@ -84,7 +84,8 @@ export class Analysis {
   kindsByFlow(): Map<number, Set<string>> {
     const m = new Map<number, Set<string>>();
     const add = (flow: number, kind: string) => { let s = m.get(flow); if (s === undefined) { s = new Set(); m.set(flow, s); } s.add(kind); };
-    for (const r of this.analyzer.records) add(r.stream, KIND_BY_BIT.get(r.bit)!.id);
+    const R = this.analyzer.records;
+    for (let n = 0; n < R.length; n++) add(R.stream(n), KIND_BY_BIT.get(R.bit(n))!.id);
     for (const r of this.life) add(r.stream, r.kind);
     return m;
   }
@@ -108,16 +109,27 @@ export class Analysis {
     const streams = this.set.tracker.streams;
     const keep = this.set.keep;
     const label = (kind: string, variant: string | null) => (variant ? `${kind}:${variant}` : kind);
-    const flags = this.analyzer.records.filter((r) => (keep === null || keep.has(r.stream)) &&
-      (only === undefined || (KIND_BY_BIT.get(r.bit)!.severity === only.severity && KIND_BY_BIT.get(r.bit)!.id === only.kind)));
+    const R = this.analyzer.records;
+    // the flags' indices in R, unless every one is reported
+    let pick: number[] | null = null;
+    if (keep !== null || only !== undefined) {
+      pick = [];
+      for (let n = 0; n < R.length; n++) {
+        const k = KIND_BY_BIT.get(R.bit(n))!;
+        if ((keep === null || keep.has(R.stream(n))) && (only === undefined || (k.severity === only.severity && k.id === only.kind))) pick.push(n);
+      }
+    }
+    const nFlags = pick === null ? R.length : pick.length;
     const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) &&
       (only === undefined || (r.severity === only.severity && label(r.kind, r.variant) === only.kind)));
     const name = (st: Stream, i: 0 | 1) => this.name(st, i);
     let i = 0, j = 0;
-    while (i < flags.length || j < life.length) {
+    while (i < nFlags || j < life.length) {
       const lf = j < life.length ? life[j].frame ?? Infinity : Infinity;
-      if (i < flags.length && flags[i].frame <= lf) {
-        const r = flags[i++];
+      const n = i < nFlags ? (pick === null ? i : pick[i]) : -1;
+      if (n >= 0 && R.frame(n) <= lf) {
+        i++;
+        const r = R.get(n);
         const st = streams[r.stream];
         yield flagAnomaly(r, this.clients[r.stream], (k) => name(st, k));
       } else {
@@ -134,8 +146,11 @@ export class Analysis {
   }
 
   get anomalyCount(): number {
-    if (this.set.keep === null) return this.analyzer.records.length + this.life.length + this.aggregate.length;
-    return this.analyzer.records.filter((r) => this.kept(r.stream)).length + this.life.filter((r) => this.kept(r.stream)).length + this.aggregate.length;
+    const R = this.analyzer.records;
+    if (this.set.keep === null) return R.length + this.life.length + this.aggregate.length;
+    let flags = 0;
+    for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) flags++;
+    return flags + this.life.filter((r) => this.kept(r.stream)).length + this.aggregate.length;
   }
 
   /** Findings per severity and kind (with its variant), from the raw records. */
@@ -146,7 +161,8 @@ export class Analysis {
       const e = m.get(k);
       if (e) e.count++; else m.set(k, { severity, kind, count: 1 });
     };
-    for (const r of this.analyzer.records) if (this.kept(r.stream)) { const k = KIND_BY_BIT.get(r.bit)!; bump(k.severity, k.id); }
+    const R = this.analyzer.records;
+    for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) { const k = KIND_BY_BIT.get(R.bit(n))!; bump(k.severity, k.id); }
     for (const r of this.life) if (this.kept(r.stream)) bump(r.severity, r.variant ? `${r.kind}:${r.variant}` : r.kind);
     for (const x of this.aggregate) bump(x.severity, x.variant ? `${x.kind}:${x.variant}` : x.kind);
     return [...m.values()];
@@ -166,7 +182,8 @@ export class Analysis {
       e.score += sev === 'error' ? 100 : sev === 'warn' ? 10 : 1;
       m.set(flow, e);
     };
-    for (const r of this.analyzer.records) if (this.kept(r.stream)) add(r.stream, KIND_BY_BIT.get(r.bit)!.severity);
+    const R = this.analyzer.records;
+    for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) add(R.stream(n), KIND_BY_BIT.get(R.bit(n))!.severity);
     for (const r of this.life) if (this.kept(r.stream)) add(r.stream, r.severity);
     return m;
   }

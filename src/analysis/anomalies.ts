@@ -5,6 +5,7 @@
 import type { Segment } from '../decode/segment.js';
 import { seqRel } from '../tcp/seq.js';
 import { STATES, type State } from '../tcp/state-table.js';
+import { RecordStore } from '../tcp/record-store.js';
 import { REUSE_NEW_STREAM, REUSE_SYNACK, type Stream, type StreamHook } from '../tcp/tracker.js';
 import {
   F_ACKED_UNSEEN, F_DUPLICATE_ACK, F_FAST_RETRANSMISSION, F_KEEP_ALIVE, F_OUT_OF_ORDER, F_PORT_REUSE,
@@ -56,22 +57,65 @@ export class FlagRecord {
   /** TCP flags of the segment. */
   flags = 0;
 
-  copy(bit: number): FlagRecord {
+}
+
+const FL_F64 = 6;
+const FL_I32 = 12;
+// Float64 slots (sequence numbers are unsigned 32-bit, windows may be the 0xFFFFFFFF "none yet", delta is seconds)
+const L_REL_SEQ = 0, L_REL_ACK = 1, L_REL_NEXT = 2, L_DELTA = 3, L_PREV_WINDOW = 4, L_PEER_WINDOW = 5;
+// Int32 slots
+const L_BIT = 0, L_FRAME = 1, L_STREAM = 2, L_FROM = 3, L_S0 = 4, L_S1 = 5, L_LEN = 6, L_NEXT_FRAME = 7,
+  L_DUP_NUM = 8, L_DUP_FRAME = 9, L_WINDOW = 10, L_FLAGS = 11;
+
+/**
+ * Every per-frame flag of a capture, in file order, as fixed-size records in typed arrays: a lossy
+ * capture raises hundreds of thousands, and as objects (with a box for every sequence number above
+ * 2^30) they cost several times their bytes. Read whole with get(), or field by field.
+ */
+export class FlagList {
+  private readonly store = new RecordStore(FL_F64, FL_I32);
+
+  get length(): number { return this.store.count; }
+
+  push(r: FlagRecord): void {
+    const n = this.store.add();
+    const f = this.store.f64Of(n), fo = this.store.f64Base(n), i = this.store.i32Of(n), io = this.store.i32Base(n);
+    f[fo + L_REL_SEQ] = r.relSeq; f[fo + L_REL_ACK] = r.relAck; f[fo + L_REL_NEXT] = r.relNext; f[fo + L_DELTA] = r.delta;
+    f[fo + L_PREV_WINDOW] = r.prevWindow; f[fo + L_PEER_WINDOW] = r.peerWindow;
+    i[io + L_BIT] = r.bit; i[io + L_FRAME] = r.frame; i[io + L_STREAM] = r.stream; i[io + L_FROM] = r.from;
+    i[io + L_S0] = r.s0; i[io + L_S1] = r.s1; i[io + L_LEN] = r.len; i[io + L_NEXT_FRAME] = r.nextFrame;
+    i[io + L_DUP_NUM] = r.dupNum; i[io + L_DUP_FRAME] = r.dupFrame; i[io + L_WINDOW] = r.window; i[io + L_FLAGS] = r.flags;
+  }
+
+  bit(n: number): number { return this.store.i32Of(n)[this.store.i32Base(n) + L_BIT]; }
+  frame(n: number): number { return this.store.i32Of(n)[this.store.i32Base(n) + L_FRAME]; }
+  stream(n: number): number { return this.store.i32Of(n)[this.store.i32Base(n) + L_STREAM]; }
+
+  /** Record n as an object. */
+  get(n: number): FlagRecord {
+    const f = this.store.f64Of(n), fo = this.store.f64Base(n), i = this.store.i32Of(n), io = this.store.i32Base(n);
     const r = new FlagRecord();
-    Object.assign(r, this);
-    r.bit = bit;
+    r.relSeq = f[fo + L_REL_SEQ]; r.relAck = f[fo + L_REL_ACK]; r.relNext = f[fo + L_REL_NEXT]; r.delta = f[fo + L_DELTA];
+    r.prevWindow = f[fo + L_PREV_WINDOW]; r.peerWindow = f[fo + L_PEER_WINDOW];
+    r.bit = i[io + L_BIT]; r.frame = i[io + L_FRAME]; r.stream = i[io + L_STREAM]; r.from = i[io + L_FROM] as 0 | 1;
+    r.s0 = i[io + L_S0]; r.s1 = i[io + L_S1]; r.len = i[io + L_LEN]; r.nextFrame = i[io + L_NEXT_FRAME];
+    r.dupNum = i[io + L_DUP_NUM]; r.dupFrame = i[io + L_DUP_FRAME]; r.window = i[io + L_WINDOW]; r.flags = i[io + L_FLAGS];
     return r;
+  }
+
+  *[Symbol.iterator](): Generator<FlagRecord> {
+    for (let n = 0; n < this.length; n++) yield this.get(n);
   }
 }
 
 /** Collects the Wireshark-compatible flags of every analysed segment (reference §3). */
 export class WiresharkFlags implements StreamHook {
-  readonly records: FlagRecord[] = [];
+  readonly records = new FlagList();
   /** Frames carrying each flag, by bit index (what tshark counts). */
   readonly counts = new Float64Array(WIRESHARK_KINDS.length);
   /** Flags of the segment being processed, until its replay is done. */
   protected pending = 0;
-  private pendingRec: FlagRecord | null = null;
+  private readonly pendingRec = new FlagRecord();
   /** The sender direction's highest sequence number (raw) before the segment being processed. */
   protected prevNextRaw = 0;
 
@@ -102,13 +146,12 @@ export class WiresharkFlags implements StreamHook {
     this.pending = flags;
     if (flags !== 0) {
       const base = st.baseOf(d);
-      const r = new FlagRecord();
+      const r = this.pendingRec;
       r.frame = seg.frame; r.stream = st.id; r.from = d;
       r.len = seg.payloadLength; r.relSeq = seqRel(seg.seq, base); r.relAck = seqRel(seg.ack, st.baseOf(1 - d));
       r.relNext = seqRel(prevNext, base); r.nextFrame = prevFrame; r.dupNum = a.dupNum; r.dupFrame = a.dupFrame;
       r.window = seg.window; r.prevWindow = prevWin; r.peerWindow = a.d[1 - d].win;
       r.delta = seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9; r.flags = seg.flags;
-      this.pendingRec = r;
     }
   }
 
@@ -116,16 +159,15 @@ export class WiresharkFlags implements StreamHook {
     const flags = this.pending;
     if (flags === 0) return;
     this.pending = 0;
-    const rec = this.pendingRec!;
-    this.pendingRec = null;
+    const rec = this.pendingRec;
     rec.s0 = st.shown(0);
     rec.s1 = st.shown(1);
-    let first = true;
     for (let i = 0; i < WIRESHARK_KINDS.length; i++) {
       const bit = WIRESHARK_KINDS[i].bit;
       if ((flags & bit) === 0) continue;
       this.counts[i]++;
-      if (first) { rec.bit = bit; this.records.push(rec); first = false; } else this.records.push(rec.copy(bit));
+      rec.bit = bit;
+      this.records.push(rec);
     }
   }
 
