@@ -62,7 +62,7 @@ export interface LifeRecord {
 }
 
 const SIDE_F64 = 17;
-const SIDE_I32 = 20;
+const SIDE_I32 = 21;
 /**
  * Per-direction facts of the current connection of a stream, in a RecordStore record: a busy
  * capture holds tens of thousands of live connections, and as objects their facts (with a box
@@ -163,6 +163,9 @@ class Side extends RecordView {
   set finAcked(v: boolean) { this.i[this.io + 18] = v ? 1 : 0; }
   get lastHasAck(): boolean { return this.i[this.io + 19] !== 0; }
   set lastHasAck(v: boolean) { this.i[this.io + 19] = v ? 1 : 0; }
+  /** Gaps in `gaps` not yet filled by a retransmission (no need to test each data segment against the list otherwise). */
+  get openGaps(): number { return this.i[this.io + 20]; }
+  set openGaps(v: number) { this.i[this.io + 20] = v; }
 
   /** Back to a fresh side (sides are reused: a busy capture opens thousands of connections a second). */
   reset(): this {
@@ -322,10 +325,11 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && (gaps === null || gaps.length < 2 * MAX_OPEN_GAPS) && this.prevNextRaw !== A.probeSeq) {
       if (gaps === null) { A.gaps = [this.prevNextRaw, seg.seq]; A.gapFrames = [seg.frame]; }
       else { gaps.push(this.prevNextRaw, seg.seq); A.gapFrames!.push(seg.frame); }
-    } else if (seg.payloadLength > 0 && gaps !== null) {
+      if (this.prevNextRaw !== seg.seq) A.openGaps++;
+    } else if (seg.payloadLength > 0 && gaps !== null && A.openGaps > 0) {
       const end = seqAdd(seg.seq, seg.payloadLength);
       for (let i = 0; i < gaps.length; i += 2) {
-        if (seqLt(seg.seq, gaps[i + 1]) && seqGt(end, gaps[i])) { gaps[i] = gaps[i + 1]; } // filled: empty the gap
+        if (gaps[i] !== gaps[i + 1] && seqLt(seg.seq, gaps[i + 1]) && seqGt(end, gaps[i])) { gaps[i] = gaps[i + 1]; A.openGaps--; } // filled: empty the gap
       }
     }
   }

@@ -54,6 +54,9 @@ export const FAST_RETRANSMIT_WINDOW_NS = 20_000_000;
 /** Out-of-order threshold when the initial RTT is unknown (§3.3 item 5). */
 export const OUT_OF_ORDER_DEFAULT_NS = 3_000_000;
 
+/** 2^shift for every window scale (a table: `2 ** s` with a variable s is a call into Math.pow, per segment). */
+const POW2 = Float64Array.from({ length: 15 }, (_, i) => 2 ** i);
+
 const SHIFT_UNKNOWN = -1;
 const SHIFT_NONE = -2;
 const NEVER = -Infinity;
@@ -215,7 +218,7 @@ export class StreamAnalysis {
       // 6. window-full: data reaching exactly the right edge of the peer's window
       if (len > 0 && a[rO + D_SHIFT] !== SHIFT_UNKNOWN && noSFR) {
         const s = (a[rO + D_FIRST_ACK_PENDING] !== 0) || a[rO + D_SHIFT] === SHIFT_NONE ? 0 : a[rO + D_SHIFT];
-        if (seqAdd(seq, len) === seqAdd(a[rO + D_LASTACK], a[rO + D_WIN] * 2 ** s)) flags |= F_WINDOW_FULL;
+        if (seqAdd(seq, len) === seqAdd(a[rO + D_LASTACK], a[rO + D_WIN] * POW2[s])) flags |= F_WINDOW_FULL;
       }
       let skip = false;
       // 7. keep-alive-ack: answers a keep-alive with an unchanged non-zero window
