@@ -3,6 +3,7 @@
  * its slots into the consumer as they arrive.
  */
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CaptureError } from '../capture/frame.js';
@@ -37,12 +38,15 @@ const WORKER = new URL('./pipe-worker.js', import.meta.url);
 
 /**
  * Whether `path` is read through the pipe: a regular file (not standard input) of at least
- * PIPE_MIN_BYTES (`force` ignores the size), and the built worker script is present.
+ * PIPE_MIN_BYTES on a machine with two CPUs or more (`force` ignores size and CPUs: with one CPU the
+ * threads would take turns, and the copying through the slots would only add time), and the built
+ * worker script is present.
  */
 export function usePipe(path: string, force?: boolean): boolean {
   if (force === false || path === '-') return false;
   if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return false;
   if (force === true) return true;
+  if (availableParallelism() < 2) return false;
   try {
     const st = statSync(path);
     return st.isFile() && st.size >= PIPE_MIN_BYTES;
