@@ -56,7 +56,6 @@ export class FlagRecord {
   delta = 0;
   /** TCP flags of the segment. */
   flags = 0;
-
 }
 
 const FL_F64 = 6;

@@ -96,10 +96,7 @@ export interface FlowsOptions extends ReadOptions, DecoderOptions {
   /** See TrackerOptions.sweepEveryPackets (tests sweep often to show releases change no result). */
   sweepEveryPackets?: number;
   frames?: FrameRecorder;
-  /**
-   * Read and decode in a worker thread (see pipe.ts): true always, false never, unset for files of
-   * PIPE_MIN_BYTES or more. Never with a cancel signal, per-chunk yields or header-block offsets.
-   */
+  /** Read and decode in a worker thread (see pipe.ts): true always, false never, unset when usePipe() says so. */
   pipe?: boolean;
 }
 
@@ -115,8 +112,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     frames: opts.frames,
   };
   const tracker = new Tracker(trackerOpts);
-  const inThread = opts.signal !== undefined || opts.yieldEveryChunk === true || opts.onHeaderBlock !== undefined;
-  const stats = !inThread && usePipe(path, opts.pipe)
+  const stats = usePipe(path, opts)
     ? await captureStatsPiped(path, opts, tracker)
     : await captureStats(path, opts, tracker);
   if (tracker.nowSec !== -Infinity) tracker.finish(tracker.nowSec, tracker.nowNsec);

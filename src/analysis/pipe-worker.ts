@@ -6,15 +6,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/frame.js';
 import type { Segment } from '../decode/segment.js';
-import { SLOTS, SLOT_WORDS, SlotWriter } from './pipe.js';
+import { SLOTS, SlotWriter, slotViews } from './pipe.js';
 import { captureStats } from './stats.js';
 import type { PipeData, PipeMessage } from './piped.js';
 
 const data = workerData as PipeData;
 const port = parentPort!;
 const control = new Int32Array(data.control);
-const slots: Int32Array[] = [];
-for (let i = 0; i < SLOTS; i++) slots.push(new Int32Array(data.slots, i * SLOT_WORDS * 4, SLOT_WORDS));
+const slots = slotViews(data.slots);
 
 let slot = 0;
 const out = new SlotWriter(slots[0]);

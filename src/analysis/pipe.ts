@@ -19,6 +19,13 @@ export const SLOT_WORDS = 1 << 18;
 /** The longest record: a segment header, two IPv6 addresses and four SACK blocks. */
 export const MAX_RECORD_WORDS = 64;
 
+/** The SLOTS slots of a shared buffer of SLOTS × SLOT_WORDS words, as the worker and the main thread both see them. */
+export function slotViews(buf: SharedArrayBuffer): Int32Array[] {
+  const slots: Int32Array[] = [];
+  for (let i = 0; i < SLOTS; i++) slots.push(new Int32Array(buf, i * SLOT_WORDS * 4, SLOT_WORDS));
+  return slots;
+}
+
 /** Record types (low 4 bits of a record's first word). */
 export const REC_CLOCK = 1;
 export const REC_SEGMENT = 2;

@@ -10,7 +10,7 @@ import { CaptureError } from '../capture/frame.js';
 import type { ReadOptions } from '../capture/reader.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { Segment } from '../decode/segment.js';
-import { SLOTS, SLOT_WORDS, readSlot } from './pipe.js';
+import { SLOTS, SLOT_WORDS, readSlot, slotViews } from './pipe.js';
 import type { SegmentConsumer, StatsReport } from './stats.js';
 
 /** What the worker is started with. */
@@ -38,12 +38,15 @@ const WORKER = new URL('./pipe-worker.js', import.meta.url);
 
 /**
  * Whether `path` is read through the pipe: a regular file (not standard input) of at least
- * PIPE_MIN_BYTES on a machine with two CPUs or more (`force` ignores size and CPUs: with one CPU the
- * threads would take turns, and the copying through the slots would only add time), and the built
- * worker script is present.
+ * PIPE_MIN_BYTES on a machine with two CPUs or more (`opts.pipe` true ignores size and CPUs: with one
+ * CPU the threads would take turns, and the copying through the slots would only add time), and the
+ * built worker script is present. Never when the reader must stop on a signal, yield between chunks
+ * or report header blocks: the worker does none of these.
  */
-export function usePipe(path: string, force?: boolean): boolean {
+export function usePipe(path: string, opts: ReadOptions & { pipe?: boolean }): boolean {
+  const force = opts.pipe;
   if (force === false || path === '-') return false;
+  if (opts.signal !== undefined || opts.yieldEveryChunk === true || opts.onHeaderBlock !== undefined) return false;
   if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return false;
   if (force === true) return true;
   if (availableParallelism() < 2) return false;
@@ -64,8 +67,7 @@ export function captureStatsPiped(
   const control = new SharedArrayBuffer(SLOTS * 4);
   const slotsBuf = new SharedArrayBuffer(SLOTS * SLOT_WORDS * 4);
   const ctl = new Int32Array(control);
-  const slots: Int32Array[] = [];
-  for (let i = 0; i < SLOTS; i++) slots.push(new Int32Array(slotsBuf, i * SLOT_WORDS * 4, SLOT_WORDS));
+  const slots = slotViews(slotsBuf);
   const data: PipeData = {
     path,
     options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes },
