@@ -82,6 +82,9 @@ async function measure(label, seq, times = REPEAT, before = null) {
   if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
 }
 
+/** Open the filter line and erase it (Ctrl-U); Enter then applies what is typed. */
+const emptyFilter = async () => { await press("/"); await settle(); await press("\x15"); await settle(); };
+
 const KEY = { down: "\x1b[B", up: "\x1b[A", pgdn: "\x1b[6~", enter: "\r", esc: "\x1b" };
 await measure("list: down (j)", "j");
 await measure("list: up (k)", "k");
@@ -94,7 +97,7 @@ await measure("list: toggle not closed (o)", "o", 6);
 await measure("list: open the filter (/)", "/", 1);
 for (const ch of "port:80") await press(ch), await settle();
 await measure("list: apply filter port:80 (Enter)", KEY.enter, 1);
-await press("/"); await settle(); await press("\x15"); await settle();
+await emptyFilter();
 await measure("list: clear the filter (Enter)", KEY.enter, 1);
 await press("g"); await settle();
 // open flows: the first (10,000 segments), the last, and others found with the filter language
@@ -104,7 +107,7 @@ for (const id of [0, 25_000, 50_000, 75_000, data.table.count - 1]) {
   if (id === data.table.count - 1) { await press("G"); await settle(); }
   else if (id > 0) {
     const f = data.table.facts(id).flow;
-    await press("/"); await settle(); await press("\x15"); await settle();
+    await emptyFilter();
     for (const ch of `host:${f.client.ip} port:${f.client.port}`) await press(ch);
     await settle(); await press(KEY.enter); await settle();
   }
@@ -117,7 +120,7 @@ for (const id of [0, 25_000, 50_000, 75_000, data.table.count - 1]) {
   await measure("ladder: next state change (c)", "c", 3);
   await measure("ladder: page down", KEY.pgdn, 3);
   await measure("ladder: back to the list (q)", "q", 1);
-  await press("/"); await settle(); await press("\x15"); await settle(); await press(KEY.enter); await settle();
+  await emptyFilter(); await press(KEY.enter); await settle();
 }
 await measure("findings view (f)", "f", 1);
 await measure("findings: open a group (Enter)", KEY.enter, 1);
