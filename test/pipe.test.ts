@@ -48,7 +48,8 @@ describe('segment records', () => {
       flush();
       expect(piped, file).toEqual(direct);
     }
-    expect(checked).toBeGreaterThan(10_000);
+    // the fixtures alone hold about 4,700 segments; with the corpus, over 10,000
+    expect(checked).toBeGreaterThan(CORPUS_PRESENT ? 10_000 : 4_000);
   });
 
   it('keep timestamps and file offsets beyond 32 bits, IPv6 addresses and four SACK blocks', () => {
