@@ -4,7 +4,7 @@ import { formatTs } from '../capture/time.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { formatIp } from '../report/addr.js';
 import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
-import type { State } from '../tcp/state-table.js';
+import { STATES, type State } from '../tcp/state-table.js';
 import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
 import type { FilterableFlow, FlowFacts } from './filter.js';
 import { captureStatsPiped, usePipe } from './piped.js';
@@ -267,8 +267,23 @@ export class FlowView implements FilterableFlow {
   get oneSided(): boolean { return this.st.pk0 === 0 || this.st.pk1 === 0; }
 }
 
-const q = (v: string | null): string => (v === null ? 'null' : `"${v}"`);
-const num = (v: number | null): string => (v === null ? 'null' : String(v));
+/** Recently formatted IPv4 addresses: a capture's flows share few addresses, and formatting one costs four conversions. */
+const ipv4Text = new Map<number, string>();
+const IPV4_TEXT_MAX = 1 << 16;
+
+function ipText(st: Stream, i: 0 | 1): string {
+  if (st.ipVersion !== 4) return formatIp(6, st.addrOf(i));
+  const a = i === 0 ? st.a0 : st.b0;
+  let t = ipv4Text.get(a);
+  if (t === undefined) {
+    if (ipv4Text.size >= IPV4_TEXT_MAX) ipv4Text.clear();
+    t = formatIp(4, [a]);
+    ipv4Text.set(a, t);
+  }
+  return t;
+}
+
+const CLOSED_BY_JSON = ['null', '"client"', '"server"', '"simultaneous"'];
 
 /**
  * One flow as compact JSON, straight from its stream: byte for byte JSON.stringify(flowReport(…))
@@ -278,21 +293,25 @@ const num = (v: number | null): string => (v === null ? 'null' : String(v));
 export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
   const client = clientIndexOf(st, peerPorts);
   const server = (1 - client) as 0 | 1;
-  const ep = (i: 0 | 1) => `{"ip":"${formatIp(st.ipVersion, st.addrOf(i))}","port":${st.portOf(i)}}`;
-  const fig = (i: 0 | 1) => `{"packets":${st.packetsOf(i)},"bytes":${st.bytesOf(i)},"payloadBytes":${st.payloadOf(i)}}`;
-  const names = st.finalStateNames;
-  const h = handshakeOf(st);
-  const mc = st.mssOf(client), ms = st.mssOf(server), wc = st.wscaleOf(client), ws = st.wscaleOf(server);
   const pk0 = st.pk0, pk1 = st.pk1;
-  return `{"id":${st.id},"client":${ep(client)},"server":${ep(server)},"ipVersion":${st.ipVersion},` +
+  const c0 = client === 0;
+  // handshake timing, as handshakeOf
+  const synTs = st.synTs, synAckTs = st.synAckTs, ackTs = st.ackTs;
+  const hasS2a = synTs >= 0 && synAckTs >= 0, hasA2a = synAckTs >= 0 && ackTs >= 0;
+  const s2a = hasS2a ? round6(synAckTs - synTs) : 0, a2a = hasA2a ? round6(ackTs - synAckTs) : 0;
+  const hs = `"handshake":{"synToSynAck":${hasS2a ? s2a : 'null'},"synAckToAck":${hasA2a ? a2a : 'null'},"rtt":${hasS2a && hasA2a ? round6(s2a + a2a) : 'null'}},`;
+  const mc = st.mssOf(client), ms = st.mssOf(server), wc = st.wscaleOf(client), ws = st.wscaleOf(server);
+  const k = st.closer();
+  const closedBy = CLOSED_BY_JSON[k < 0 ? 0 : k === 2 ? 3 : k === client ? 1 : 2];
+  return `{"id":${st.id},"client":{"ip":"${ipText(st, client)}","port":${st.portOf(client)}},"server":{"ip":"${ipText(st, server)}","port":${st.portOf(server)}},"ipVersion":${st.ipVersion},` +
     `"firstFrame":${st.firstFrame},"lastFrame":${st.lastFrame},"firstTs":"${formatTs(st.firstSec, st.firstNsec)}","lastTs":"${formatTs(st.lastSec, st.lastNsec)}",` +
-    `"duration":${durationOf(st)},` +
-    `"packets":${pk0 + pk1},"bytes":${st.by0 + st.by1},"c2s":${fig(client)},"s2c":${fig(server)},` +
-    `"handshake":{"synToSynAck":${num(h.synToSynAck)},"synAckToAck":${num(h.synAckToAck)},"rtt":${num(h.rtt)}},` +
+    `"duration":${durationOf(st)},"packets":${pk0 + pk1},"bytes":${st.by0 + st.by1},` +
+    `"c2s":{"packets":${c0 ? pk0 : pk1},"bytes":${c0 ? st.by0 : st.by1},"payloadBytes":${c0 ? st.pl0 : st.pl1}},` +
+    `"s2c":{"packets":${c0 ? pk1 : pk0},"bytes":${c0 ? st.by1 : st.by0},"payloadBytes":${c0 ? st.pl1 : st.pl0}},` + hs +
     `"options":{"mss":{"client":${mc >= 0 ? mc : 'null'},"server":${ms >= 0 ? ms : 'null'}},` +
     `"windowScale":${wc >= 0 && ws >= 0 ? `{"client":${wc},"server":${ws}}` : 'null'},` +
     `"sackPermitted":${st.sackPermitted(0) && st.sackPermitted(1)},"timestamps":${st.timestamps(0) && st.timestamps(1)}},` +
-    `"finalState":{"client":"${names[client]}","server":"${names[server]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedByOf(st, client))},` +
+    `"finalState":{"client":"${STATES[st.finalOf(client)]}","server":"${STATES[st.finalOf(server)]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${closedBy},` +
     `"connState":"${st.connState(client)}","history":"${st.history(client)}","partial":${st.partial},"roleInferred":${st.client < 0},` +
     `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments}}`;
 }
