@@ -9,6 +9,7 @@
  * and the anomaly rules need no second source.
  */
 import { ACK, FIN, RST, SYN } from '../decode/segment.js';
+import { RecordStore, RecordView } from './record-store.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import {
   ABORT, CLOSED, CLOSE_WAIT, ESTABLISHED, EVENTS, LISTEN, RCV_ACK_FIN, RCV_ACK_SYN, RCV_FIN, RCV_RST_OK, RCV_SYN,
@@ -60,65 +61,127 @@ interface PendingEvent {
   key: number;
 }
 
-/** Undo information for an ACK- or RST-driven commit (rule 4). */
-interface Revertible {
-  event: number;
-  from: number;
-  to: number;
-  key: number;
+// An endpoint's replay state, in a RecordStore record: a busy capture holds tens of thousands of
+// live connections, and as object fields every sequence number sat in its own heap box.
+const E_TW_SEC = 0;
+const E_CONTRADICTED_SYN = 1;
+const E_CONTRADICTED_FIN = 2;
+const E_F64_SLOTS = 3;
+const E_STATE = 0;
+const E_INITIAL = 1;
+const E_ASSUMED = 2;
+const E_DECIDED = 3;
+const E_ISN = 4;
+const E_ISN_KNOWN = 5;
+const E_SND_NXT = 6;
+const E_SND_NXT_KNOWN = 7;
+const E_FIN_SEQ = 8;
+const E_FIN_KNOWN = 9;
+const E_HIGH_ACK = 10;
+const E_LAST_ACK = 11;
+const E_ACK_KNOWN = 12;
+const E_SENT = 13;
+const E_CAPTURED = 14;
+const E_SYNACK_QUEUED = 15;
+const E_SYNACK_SENT = 16;
+const E_FIN_SENT = 17;
+const E_TW_NSEC = 18;
+// undo information for an ACK- or RST-driven commit (rule 4): set, event, from, to, key
+const E_ACK_COMMIT = 19;
+const E_RST_COMMIT = 24;
+const E_I32_SLOTS = 29;
+const U_SET = 0, U_EVENT = 1, U_FROM = 2, U_TO = 3, U_KEY = 4;
+
+/** A RecordStore sized for Endpoint records (one per Tracker: its connections' endpoints live there). */
+export function endpointStore(): RecordStore {
+  return new RecordStore(E_F64_SLOTS, E_I32_SLOTS);
 }
 
-export class Endpoint {
-  /** Committed state. */
-  state = CLOSED;
-  initial = CLOSED;
-  /** Initial state assumed, not seen (mid-stream start). */
-  assumed = false;
-  /** The initial state of the responder waits for its first segment (rule 6). */
-  decided = true;
+/** Where endpoints of connections built without a store live (tests, single connections). */
+const DEFAULT_STORE = endpointStore();
+
+export class Endpoint extends RecordView {
   readonly pending: PendingEvent[] = [];
-  isn = 0;
-  isnKnown = false;
+
+  constructor(store: RecordStore) {
+    super(store);
+    this.reset();
+  }
+
+  /** Committed state. */
+  get state(): number { return this.i[this.io + E_STATE]; }
+  set state(v: number) { this.i[this.io + E_STATE] = v; }
+  get initial(): number { return this.i[this.io + E_INITIAL]; }
+  set initial(v: number) { this.i[this.io + E_INITIAL] = v; }
+  /** Initial state assumed, not seen (mid-stream start). */
+  get assumed(): boolean { return this.i[this.io + E_ASSUMED] !== 0; }
+  set assumed(v: boolean) { this.i[this.io + E_ASSUMED] = v ? 1 : 0; }
+  /** The initial state of the responder waits for its first segment (rule 6). */
+  get decided(): boolean { return this.i[this.io + E_DECIDED] !== 0; }
+  set decided(v: boolean) { this.i[this.io + E_DECIDED] = v ? 1 : 0; }
+  get isn(): number { return this.i[this.io + E_ISN] >>> 0; }
+  set isn(v: number) { this.i[this.io + E_ISN] = v; }
+  get isnKnown(): boolean { return this.i[this.io + E_ISN_KNOWN] !== 0; }
+  set isnKnown(v: boolean) { this.i[this.io + E_ISN_KNOWN] = v ? 1 : 0; }
   /** Highest sequence number sent + 1 (RST segments do not count). */
-  sndNxt = 0;
-  sndNxtKnown = false;
+  get sndNxt(): number { return this.i[this.io + E_SND_NXT] >>> 0; }
+  set sndNxt(v: number) { this.i[this.io + E_SND_NXT] = v; }
+  get sndNxtKnown(): boolean { return this.i[this.io + E_SND_NXT_KNOWN] !== 0; }
+  set sndNxtKnown(v: boolean) { this.i[this.io + E_SND_NXT_KNOWN] = v ? 1 : 0; }
   /** Sequence number the endpoint's first FIN occupies. */
-  finSeq = 0;
-  finKnown = false;
-  highAck = 0;
-  lastAck = 0;
-  ackKnown = false;
+  get finSeq(): number { return this.i[this.io + E_FIN_SEQ] >>> 0; }
+  set finSeq(v: number) { this.i[this.io + E_FIN_SEQ] = v; }
+  get finKnown(): boolean { return this.i[this.io + E_FIN_KNOWN] !== 0; }
+  set finKnown(v: boolean) { this.i[this.io + E_FIN_KNOWN] = v ? 1 : 0; }
+  get highAck(): number { return this.i[this.io + E_HIGH_ACK] >>> 0; }
+  set highAck(v: number) { this.i[this.io + E_HIGH_ACK] = v; }
+  get lastAck(): number { return this.i[this.io + E_LAST_ACK] >>> 0; }
+  set lastAck(v: number) { this.i[this.io + E_LAST_ACK] = v; }
+  get ackKnown(): boolean { return this.i[this.io + E_ACK_KNOWN] !== 0; }
+  set ackKnown(v: boolean) { this.i[this.io + E_ACK_KNOWN] = v ? 1 : 0; }
   /** Segments sent, captured or inferred. */
-  sent = 0;
-  captured = 0;
+  get sent(): number { return this.i[this.io + E_SENT]; }
+  set sent(v: number) { this.i[this.io + E_SENT] = v; }
+  get captured(): number { return this.i[this.io + E_CAPTURED]; }
+  set captured(v: number) { this.i[this.io + E_CAPTURED] = v; }
   /** A SYN+ACK was queued for this endpoint (rule 8b looks for none). */
-  synackQueued = false;
+  get synackQueued(): boolean { return this.i[this.io + E_SYNACK_QUEUED] !== 0; }
+  set synackQueued(v: boolean) { this.i[this.io + E_SYNACK_QUEUED] = v ? 1 : 0; }
   /** Times the endpoint sent its SYN+ACK and its FIN (rule 9 presumes an ACK only after the first). */
-  synackSent = 0;
-  finSent = 0;
-  /** t_enter of TIME_WAIT (§6.6). */
-  twSec = 0;
-  twNsec = 0;
-  ackCommit: Revertible | null = null;
-  rstCommit: Revertible | null = null;
-  /** The records ackCommit and rstCommit point to when set (reused: connection objects are). */
-  private readonly ackRecord: Revertible = { event: 0, from: 0, to: 0, key: 0 };
-  private readonly rstRecord: Revertible = { event: 0, from: 0, to: 0, key: 0 };
+  get synackSent(): number { return this.i[this.io + E_SYNACK_SENT]; }
+  set synackSent(v: number) { this.i[this.io + E_SYNACK_SENT] = v; }
+  get finSent(): number { return this.i[this.io + E_FIN_SENT]; }
+  set finSent(v: number) { this.i[this.io + E_FIN_SENT] = v; }
+  /** t_enter of TIME_WAIT (§6.6): whole seconds, and nanoseconds. */
+  get twSec(): number { return this.f[this.fo + E_TW_SEC]; }
+  set twSec(v: number) { this.f[this.fo + E_TW_SEC] = v; }
+  get twNsec(): number { return this.i[this.io + E_TW_NSEC]; }
+  set twNsec(v: number) { this.i[this.io + E_TW_NSEC] = v; }
+  /** Keys of SYNs / FINs already shown undelivered to this endpoint (rule 4), −1 for none. */
+  get contradictedSyn(): number { return this.f[this.fo + E_CONTRADICTED_SYN]; }
+  set contradictedSyn(v: number) { this.f[this.fo + E_CONTRADICTED_SYN] = v; }
+  get contradictedFin(): number { return this.f[this.fo + E_CONTRADICTED_FIN]; }
+  set contradictedFin(v: number) { this.f[this.fo + E_CONTRADICTED_FIN] = v; }
 
-  setAckCommit(event: number, from: number, to: number, key: number): void {
-    const r = this.ackRecord;
-    r.event = event; r.from = from; r.to = to; r.key = key;
-    this.ackCommit = r;
-  }
+  /** An ACK-driven commit that later evidence may take back (rule 4): `from` → `to` on `event`, for the SYN or FIN `key`. */
+  setAckCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_ACK_COMMIT, event, from, to, key); }
+  /** A RST-driven commit that later evidence may take back (rule 4). */
+  setRstCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_RST_COMMIT, event, from, to, key); }
+  get hasAckCommit(): boolean { return this.i[this.io + E_ACK_COMMIT + U_SET] !== 0; }
+  get hasRstCommit(): boolean { return this.i[this.io + E_RST_COMMIT + U_SET] !== 0; }
+  clearAckCommit(): void { this.i[this.io + E_ACK_COMMIT + U_SET] = 0; }
+  clearRstCommit(): void { this.i[this.io + E_RST_COMMIT + U_SET] = 0; }
+  get ackCommitEvent(): number { return this.i[this.io + E_ACK_COMMIT + U_EVENT]; }
+  get ackCommitFrom(): number { return this.i[this.io + E_ACK_COMMIT + U_FROM]; }
+  get ackCommitTo(): number { return this.i[this.io + E_ACK_COMMIT + U_TO]; }
+  get ackCommitKey(): number { return this.i[this.io + E_ACK_COMMIT + U_KEY] >>> 0; }
+  get rstCommitFrom(): number { return this.i[this.io + E_RST_COMMIT + U_FROM]; }
+  get rstCommitTo(): number { return this.i[this.io + E_RST_COMMIT + U_TO]; }
 
-  setRstCommit(event: number, from: number, to: number, key: number): void {
-    const r = this.rstRecord;
-    r.event = event; r.from = from; r.to = to; r.key = key;
-    this.rstCommit = r;
+  private setUndo(at: number, event: number, from: number, to: number, key: number): void {
+    const i = this.i, o = this.io + at;
+    i[o + U_SET] = 1; i[o + U_EVENT] = event; i[o + U_FROM] = from; i[o + U_TO] = to; i[o + U_KEY] = key;
   }
-  /** Keys of SYNs / FINs already shown undelivered to this endpoint (rule 4). */
-  contradictedSyn = -1;
-  contradictedFin = -1;
 
   /** What every segment the endpoint sends tells: its highest sequence number (RST aside) and acknowledgment. */
   noteSent(s: ReplaySegment): void {
@@ -138,13 +201,10 @@ export class Endpoint {
 
   /** Back to a fresh endpoint (connection objects are reused: most connections are short-lived). */
   reset(): void {
-    this.state = CLOSED; this.initial = CLOSED; this.assumed = false; this.decided = true;
     releasePending(this.pending);
-    this.isn = 0; this.isnKnown = false; this.sndNxt = 0; this.sndNxtKnown = false;
-    this.finSeq = 0; this.finKnown = false; this.highAck = 0; this.lastAck = 0; this.ackKnown = false;
-    this.sent = 0; this.captured = 0; this.synackQueued = false; this.synackSent = 0; this.finSent = 0;
-    this.twSec = 0; this.twNsec = 0; this.ackCommit = null; this.rstCommit = null;
-    this.contradictedSyn = -1; this.contradictedFin = -1;
+    this.i.fill(0, this.io, this.io + E_I32_SLOTS);
+    this.state = CLOSED; this.initial = CLOSED; this.decided = true;
+    this.twSec = 0; this.contradictedSyn = -1; this.contradictedFin = -1;
   }
 }
 
@@ -173,11 +233,16 @@ export interface TransitionListener {
 export interface ReplayOptions {
   /** Record every transition (the ladder and `--transitions` need them). */
   record: boolean;
+  /** Where the endpoints' records go (see endpointStore); a module-wide store when absent. Read by the constructor only. */
+  store?: RecordStore;
 }
+
+/** The inferred segment being inserted (rules 8–9): they never nest, and one connection is replayed at a time. */
+const INSERTED: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: true };
 
 /** The replay of one connection: two endpoints, the table, and the observer's rules. */
 export class Connection {
-  readonly ep: [Endpoint, Endpoint] = [new Endpoint(), new Endpoint()];
+  readonly ep: [Endpoint, Endpoint];
   transitions: TransitionRecord[] | null;
   /** Index of the initiator (sender of the first SYN), or −1 for a mid-stream connection. */
   initiator: -1 | 0 | 1 = -1;
@@ -188,7 +253,6 @@ export class Connection {
   /** Frame numbers of the first FIN of each endpoint, and whether that FIN acknowledged the peer's FIN. */
   firstFin0: boolean | null = null;
   firstFin1: boolean | null = null;
-  private readonly tmp: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: true };
   listener: TransitionListener | null = null;
   tag: object | null = null;
   /** The captured frame being processed, and its time, for the listener. */
@@ -199,6 +263,8 @@ export class Connection {
   private started = false;
 
   constructor(first: ReplaySegment, opts: ReplayOptions) {
+    const store = opts.store ?? DEFAULT_STORE;
+    this.ep = [new Endpoint(store), new Endpoint(store)];
     this.transitions = null;
     this.start(first, opts);
   }
@@ -352,7 +418,7 @@ export class Connection {
     if ((s.flags & (SYN | FIN | RST)) !== 0 || !this.started || this.inserting) return false;
     const A = this.ep[s.from];
     const B = this.ep[1 - s.from];
-    if (!A.decided || A.state === SYN_SENT || A.rstCommit !== null || A.pending.length > 0 ||
+    if (!A.decided || A.state === SYN_SENT || A.hasRstCommit || A.pending.length > 0 ||
         B.state === SYN_RCVD || B.finKnown) return false;
     if ((s.flags & ACK) !== 0 && this.acksOneBeyondPeer(s)) return false; // rule 8c may apply
     A.noteSent(s);
@@ -388,18 +454,17 @@ export class Connection {
 
     // rule 4: evidence against delivery takes back ACK- and RST-driven commits
     if (!rst) {
-      const c = A.ackCommit;
-      if (c !== null && A.state === c.to) {
-        if ((c.event === RCV_ACK_SYN && syn && A.isnKnown && s.seq === A.isn && s.seq === c.key) ||
-            (c.event === RCV_ACK_FIN && fin && A.finKnown && seqAdd(s.seq, s.len) === A.finSeq && A.finSeq === c.key)) {
-          this.change(s.from, c.event, s.frame, true, c.from);
-          A.ackCommit = null;
+      if (A.hasAckCommit && A.state === A.ackCommitTo) {
+        const event = A.ackCommitEvent, key = A.ackCommitKey;
+        if ((event === RCV_ACK_SYN && syn && A.isnKnown && s.seq === A.isn && s.seq === key) ||
+            (event === RCV_ACK_FIN && fin && A.finKnown && seqAdd(s.seq, s.len) === A.finSeq && A.finSeq === key)) {
+          this.change(s.from, event, s.frame, true, A.ackCommitFrom);
+          A.clearAckCommit();
         }
       }
-      const r = A.rstCommit;
-      if (r !== null && !syn && A.state === r.to) {
-        this.change(s.from, RCV_RST_OK, s.frame, true, r.from);
-        A.rstCommit = null;
+      if (A.hasRstCommit && !syn && A.state === A.rstCommitTo) {
+        this.change(s.from, RCV_RST_OK, s.frame, true, A.rstCommitFrom);
+        A.clearRstCommit();
       }
     }
 
@@ -476,7 +541,7 @@ export class Connection {
 
   /** Insert an inferred segment from endpoint `from`, dated like the captured segment `at`. */
   private insert(from: 0 | 1, flags: number, seq: number, ack: number, len: number, at: ReplaySegment): void {
-    const t = this.tmp;
+    const t = INSERTED;
     t.from = from; t.frame = at.frame; t.tsSec = at.tsSec; t.tsNsec = at.tsNsec;
     t.flags = flags; t.seq = seq >>> 0; t.ack = ack >>> 0; t.len = len; t.inferred = true;
     this.inferredSegments++;

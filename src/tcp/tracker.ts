@@ -5,7 +5,7 @@
  * finished connection's working state is released, and its stream keeps only its summary.
  */
 import { ACK, RST, SYN, type Segment } from '../decode/segment.js';
-import { Connection, type ReplaySegment, type TransitionListener, type TransitionRecord } from './replay.js';
+import { Connection, endpointStore, type ReplaySegment, type TransitionListener, type TransitionRecord } from './replay.js';
 import { seqAdd } from './seq.js';
 import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } from './state-table.js';
 
@@ -369,6 +369,8 @@ const RELEASE_IDLE_SECONDS = 5;
 export class Tracker {
   readonly streams: Stream[] = [];
   private readonly store = streamStore();
+  /** The replay state of this tracker's connections' endpoints (connection objects are reused, and their records with them). */
+  private readonly endpoints = endpointStore();
   private readonly table = new TupleTable();
   /** Latest stream of each 4-tuple (index = value stored in the table). */
   private readonly latest: Stream[] = [];
@@ -534,7 +536,7 @@ export class Tracker {
         return;
       }
       if (st.parked) this.unpark(st, seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
-      const ro = { record: this.opts.recordTransitions || watched };
+      const ro = { record: this.opts.recordTransitions || watched, store: this.endpoints };
       const old = this.spare.pop();
       c = old !== undefined ? old.restart(rs, ro) : new Connection(rs, ro);
       c.listener = this.opts.listener ?? null;
