@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/frame.js';
 import type { Segment } from '../decode/segment.js';
+import { TupleIndex } from '../tcp/tuple-table.js';
 import { SLOTS, SlotWriter, slotViews } from './pipe.js';
 import { captureStats } from './stats.js';
 import type { PipeData, PipeMessage } from './piped.js';
@@ -19,6 +20,7 @@ let slot = 0;
 const out = new SlotWriter(slots[0]);
 let bytesRead = 0;
 let packets = 0;
+const tuples = new TupleIndex();
 
 const post = (m: PipeMessage): void => port.postMessage(m);
 
@@ -41,6 +43,8 @@ const consumer = {
   },
   onSegment(seg: Segment): void {
     if (out.full) flush();
+    // the tracker's tuple numbering, done here: the same segments in the same order (those that can join a stream)
+    if (seg.hasStreamFields) seg.tuple = tuples.of(seg);
     out.segment(seg);
   },
 };

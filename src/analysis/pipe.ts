@@ -127,6 +127,7 @@ export class SlotWriter {
     w[p++] = s.mptcpSubtypes;
     w[p++] = s.tsVal;
     w[p++] = s.tsEcr;
+    w[p++] = s.tuple;
     const src = s.src, dst = s.dst;
     if (v6) {
       w[p++] = src[0]; w[p++] = src[1]; w[p++] = src[2]; w[p++] = src[3];
@@ -201,7 +202,8 @@ export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: P
     seg.mptcpSubtypes = w[p + 20];
     seg.tsVal = w[p + 21] >>> 0;
     seg.tsEcr = w[p + 22] >>> 0;
-    p += 23;
+    seg.tuple = w[p + 23];
+    p += 24;
     if (v6) {
       src[0] = w[p]; src[1] = w[p + 1]; src[2] = w[p + 2]; src[3] = w[p + 3];
       dst[0] = w[p + 4]; dst[1] = w[p + 5]; dst[2] = w[p + 6]; dst[3] = w[p + 7];

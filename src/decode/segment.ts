@@ -91,7 +91,14 @@ export class Segment {
   /** The options were cut by the snap length. */
   optionsCut = false;
 
+  /**
+   * The number of the segment's 4-tuple in order of first appearance (see TupleIndex), when the
+   * reading thread of the segment pipe computed it; −1 otherwise, and the tracker looks it up.
+   */
+  tuple = -1;
+
   reset(): void {
+    this.tuple = -1;
     this.ipDepth = 0;
     this.ipId = -1;
     this.reassembled = false;

@@ -10,7 +10,7 @@ import { seqAdd } from './seq.js';
 import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } from './state-table.js';
 
 const NS_PER_S = 1e9;
-import { TupleTable } from './tuple-table.js';
+import { TupleIndex } from './tuple-table.js';
 import { RecordStore } from './record-store.js';
 import { ZEEK_F64_SLOTS, ZEEK_I32_SLOTS, ZeekSummary } from './zeek.js';
 
@@ -371,8 +371,8 @@ export class Tracker {
   private readonly store = streamStore();
   /** The replay state of this tracker's connections' endpoints (connection objects are reused, and their records with them). */
   private readonly endpoints = endpointStore();
-  private readonly table = new TupleTable();
-  /** Latest stream of each 4-tuple (index = value stored in the table). */
+  private readonly tuples = new TupleIndex();
+  /** Latest stream of each 4-tuple, by its TupleIndex number. */
   private readonly latest: Stream[] = [];
   private readonly live = new Set<Stream>();
   /**
@@ -383,8 +383,6 @@ export class Tracker {
   private readonly spare: Connection[] = [];
   private readonly rs: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: false };
   private sinceSweep = 0;
-  /** The IPv4 4-tuple of the previous lookup and its table value (a tuple's value never changes). */
-  private lastA = 0; private lastB = 0; private lastPa = 0; private lastPb = 0; private lastIdx = -1;
   /** Latest plausible capture time, for TIME_WAIT expiry while streaming and as T_end (§1.4, §6.6). */
   nowSec = -Infinity;
   nowNsec = 0;
@@ -410,29 +408,17 @@ export class Tracker {
 
   onSegment(seg: Segment): void {
     if (!seg.hasStreamFields) return; // fewer than 16 TCP bytes: no stream, as in Wireshark (§2.1)
-    const t = this.table;
-    // most segments belong to the same 4-tuple as the one before (bulk transfers): skip the hash lookup
-    const a = seg.src[0], b = seg.dst[0], pa = seg.srcPort, pb = seg.dstPort;
-    const v4 = seg.ipVersion === 4;
-    let idx: number;
-    if (v4 && this.lastIdx >= 0 && ((a === this.lastA && b === this.lastB && pa === this.lastPa && pb === this.lastPb) ||
-        (a === this.lastB && b === this.lastA && pa === this.lastPb && pb === this.lastPa))) {
-      idx = this.lastIdx;
-    } else {
-      t.setKey(seg.ipVersion, seg.src, pa, seg.dst, pb);
-      idx = t.get();
-      if (v4 && idx >= 0) { this.lastA = a; this.lastB = b; this.lastPa = pa; this.lastPb = pb; this.lastIdx = idx; }
-    }
+    // the reading thread may have numbered the tuple already (see pipe.ts)
+    const idx = seg.tuple >= 0 ? seg.tuple : this.tuples.of(seg);
     let st: Stream;
     let d: 0 | 1;
     const flags = seg.flags;
     const pureSyn = (flags & (SYN | ACK)) === SYN;
     let reuse = REUSE_NONE;
     let sameIsnSyn = false;
-    if (idx < 0) {
+    if (idx === this.latest.length) {
       st = this.newStream(seg);
       this.latest.push(st);
-      t.set(this.latest.length - 1);
       d = 0;
     } else {
       st = this.latest[idx];

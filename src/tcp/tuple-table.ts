@@ -108,3 +108,48 @@ export class TupleTable {
     this.kind = saveKind;
   }
 }
+
+/** What TupleIndex reads of a segment. */
+interface TupleFields {
+  readonly ipVersion: 4 | 6;
+  readonly src: Uint32Array;
+  readonly dst: Uint32Array;
+  readonly srcPort: number;
+  readonly dstPort: number;
+}
+
+/**
+ * Numbers 4-tuples 0, 1, 2, … in order of first appearance (either direction). The tracker keeps
+ * the latest stream of each tuple by this number; the reading thread of the segment pipe computes
+ * it too, so the tracker does not hash the segments it is handed.
+ */
+export class TupleIndex {
+  private readonly table = new TupleTable();
+  private n = 0;
+  /** The IPv4 4-tuple of the previous lookup and its number (most segments follow one of the same tuple). */
+  private lastA = 0; private lastB = 0; private lastPa = 0; private lastPb = 0; private lastIdx = -1;
+
+  /** Tuples numbered so far. */
+  get count(): number {
+    return this.n;
+  }
+
+  /** The number of the segment's 4-tuple; a tuple not seen before gets the next one. */
+  of(seg: TupleFields): number {
+    const a = seg.src[0], b = seg.dst[0], pa = seg.srcPort, pb = seg.dstPort;
+    const v4 = seg.ipVersion === 4;
+    if (v4 && this.lastIdx >= 0 && ((a === this.lastA && b === this.lastB && pa === this.lastPa && pb === this.lastPb) ||
+        (a === this.lastB && b === this.lastA && pa === this.lastPb && pb === this.lastPa))) {
+      return this.lastIdx;
+    }
+    const t = this.table;
+    t.setKey(seg.ipVersion, seg.src, pa, seg.dst, pb);
+    let idx = t.get();
+    if (idx < 0) {
+      idx = this.n++;
+      t.set(idx);
+    }
+    if (v4) { this.lastA = a; this.lastB = b; this.lastPa = pa; this.lastPb = pb; this.lastIdx = idx; }
+    return idx;
+  }
+}
