@@ -5,7 +5,8 @@
  * replaying the connections, and the two only meet at the Segment. So a large capture is read
  * and decoded by a worker thread, which writes each frame's clock and each decoded Segment into
  * slots of shared memory; the main thread reads them back into one reused Segment and hands it
- * to the tracker, in file order, exactly as the in-thread reader would.
+ * to the tracker, in file order, exactly as the in-thread reader would. The worker also numbers
+ * each segment's 4-tuple (Segment.tuple, see TupleIndex), which saves the tracker a hash lookup.
  *
  * A slot is an Int32Array of SLOT_WORDS words holding whole records. The worker fills a slot,
  * marks it full in the control array and posts its number and length; the main thread replays
