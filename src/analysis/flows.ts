@@ -283,7 +283,8 @@ function ipText(st: Stream, i: 0 | 1): string {
   return t;
 }
 
-const CLOSED_BY_JSON = ['null', '"client"', '"server"', '"simultaneous"'];
+const q = (v: string | null): string => (v === null ? 'null' : `"${v}"`);
+const num = (v: number | null): string => (v === null ? 'null' : String(v));
 
 /**
  * One flow as compact JSON, straight from its stream: byte for byte JSON.stringify(flowReport(…))
@@ -295,23 +296,18 @@ export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
   const server = (1 - client) as 0 | 1;
   const pk0 = st.pk0, pk1 = st.pk1;
   const c0 = client === 0;
-  // handshake timing, as handshakeOf
-  const synTs = st.synTs, synAckTs = st.synAckTs, ackTs = st.ackTs;
-  const hasS2a = synTs >= 0 && synAckTs >= 0, hasA2a = synAckTs >= 0 && ackTs >= 0;
-  const s2a = hasS2a ? round6(synAckTs - synTs) : 0, a2a = hasA2a ? round6(ackTs - synAckTs) : 0;
-  const hs = `"handshake":{"synToSynAck":${hasS2a ? s2a : 'null'},"synAckToAck":${hasA2a ? a2a : 'null'},"rtt":${hasS2a && hasA2a ? round6(s2a + a2a) : 'null'}},`;
+  const h = handshakeOf(st);
   const mc = st.mssOf(client), ms = st.mssOf(server), wc = st.wscaleOf(client), ws = st.wscaleOf(server);
-  const k = st.closer();
-  const closedBy = CLOSED_BY_JSON[k < 0 ? 0 : k === 2 ? 3 : k === client ? 1 : 2];
   return `{"id":${st.id},"client":{"ip":"${ipText(st, client)}","port":${st.portOf(client)}},"server":{"ip":"${ipText(st, server)}","port":${st.portOf(server)}},"ipVersion":${st.ipVersion},` +
     `"firstFrame":${st.firstFrame},"lastFrame":${st.lastFrame},"firstTs":"${formatTs(st.firstSec, st.firstNsec)}","lastTs":"${formatTs(st.lastSec, st.lastNsec)}",` +
     `"duration":${durationOf(st)},"packets":${pk0 + pk1},"bytes":${st.by0 + st.by1},` +
     `"c2s":{"packets":${c0 ? pk0 : pk1},"bytes":${c0 ? st.by0 : st.by1},"payloadBytes":${c0 ? st.pl0 : st.pl1}},` +
-    `"s2c":{"packets":${c0 ? pk1 : pk0},"bytes":${c0 ? st.by1 : st.by0},"payloadBytes":${c0 ? st.pl1 : st.pl0}},` + hs +
+    `"s2c":{"packets":${c0 ? pk1 : pk0},"bytes":${c0 ? st.by1 : st.by0},"payloadBytes":${c0 ? st.pl1 : st.pl0}},` +
+    `"handshake":{"synToSynAck":${num(h.synToSynAck)},"synAckToAck":${num(h.synAckToAck)},"rtt":${num(h.rtt)}},` +
     `"options":{"mss":{"client":${mc >= 0 ? mc : 'null'},"server":${ms >= 0 ? ms : 'null'}},` +
     `"windowScale":${wc >= 0 && ws >= 0 ? `{"client":${wc},"server":${ws}}` : 'null'},` +
     `"sackPermitted":${st.sackPermitted(0) && st.sackPermitted(1)},"timestamps":${st.timestamps(0) && st.timestamps(1)}},` +
-    `"finalState":{"client":"${STATES[st.finalOf(client)]}","server":"${STATES[st.finalOf(server)]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${closedBy},` +
+    `"finalState":{"client":"${STATES[st.finalOf(client)]}","server":"${STATES[st.finalOf(server)]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedByOf(st, client))},` +
     `"connState":"${st.connState(client)}","history":"${st.history(client)}","partial":${st.partial},"roleInferred":${st.client < 0},` +
     `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments}}`;
 }
