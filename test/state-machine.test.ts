@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACK, FIN, RST, SYN } from '../src/decode/segment.js';
-import { Connection, type ReplaySegment } from '../src/tcp/replay.js';
+import { Connection, endpointStore, type ReplaySegment } from '../src/tcp/replay.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqRel } from '../src/tcp/seq.js';
 import { EVENTS, STATES, TRANSITIONS, nextState } from '../src/tcp/state-table.js';
 
@@ -16,7 +16,7 @@ function seg(from: 0 | 1, flags: string, o: { seq?: number; ack?: number; len?: 
 
 /** Replay segments; returns both endpoints' shown states after each one, as 'STATE' or 'STATE (P)'. */
 function replay(segs: ReplaySegment[]): { conn: Connection; after: string[][] } {
-  const conn = new Connection(segs[0], { record: true });
+  const conn = new Connection(segs[0], { record: true, store: endpointStore() });
   const after: string[][] = [];
   segs.forEach((s, i) => {
     s.frame = i + 1;

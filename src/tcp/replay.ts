@@ -97,9 +97,6 @@ export function endpointStore(): RecordStore {
   return new RecordStore(E_F64_SLOTS, E_I32_SLOTS);
 }
 
-/** Where endpoints of connections built without a store live (tests, single connections). */
-const DEFAULT_STORE = endpointStore();
-
 export class Endpoint extends RecordView {
   readonly pending: PendingEvent[] = [];
 
@@ -233,8 +230,8 @@ export interface TransitionListener {
 export interface ReplayOptions {
   /** Record every transition (the ladder and `--transitions` need them). */
   record: boolean;
-  /** Where the endpoints' records go (see endpointStore); a module-wide store when absent. Read by the constructor only. */
-  store?: RecordStore;
+  /** Where the endpoints' records go (see endpointStore; a Tracker keeps one). Read by the constructor only. */
+  store: RecordStore;
 }
 
 /** The inferred segment being inserted (rules 8–9): they never nest, and one connection is replayed at a time. */
@@ -263,8 +260,7 @@ export class Connection {
   private started = false;
 
   constructor(first: ReplaySegment, opts: ReplayOptions) {
-    const store = opts.store ?? DEFAULT_STORE;
-    this.ep = [new Endpoint(store), new Endpoint(store)];
+    this.ep = [new Endpoint(opts.store), new Endpoint(opts.store)];
     this.transitions = null;
     this.start(first, opts);
   }

@@ -129,11 +129,6 @@ export class TupleIndex {
   /** The IPv4 4-tuple of the previous lookup and its number (most segments follow one of the same tuple). */
   private lastA = 0; private lastB = 0; private lastPa = 0; private lastPb = 0; private lastIdx = -1;
 
-  /** Tuples numbered so far. */
-  get count(): number {
-    return this.n;
-  }
-
   /** The number of the segment's 4-tuple; a tuple not seen before gets the next one. */
   of(seg: TupleFields): number {
     const a = seg.src[0], b = seg.dst[0], pa = seg.srcPort, pb = seg.dstPort;
