@@ -234,6 +234,22 @@ export interface ReplayOptions {
   store: RecordStore;
 }
 
+/**
+ * §6.6 at the end of the capture: TIME_WAIT entered at `twSec` s + `twNsec` ns, lasting `timeWaitSeconds`,
+ * has expired by `endSec` s + `endNsec` ns (T_end). For live and parked connections alike.
+ */
+export function timeWaitEndedAt(twSec: number, twNsec: number, timeWaitSeconds: number, endSec: number, endNsec: number): boolean {
+  return twSec + timeWaitSeconds + twNsec / NS_PER_S <= endSec + endNsec / NS_PER_S;
+}
+
+/**
+ * §6.6 while the capture streams: TIME_WAIT entered in second `twSec` has expired by the capture clock
+ * `nowSec`, whole seconds compared (a connection is then released). For live and parked connections alike.
+ */
+export function timeWaitEndedBy(twSec: number, timeWaitSeconds: number, nowSec: number): boolean {
+  return twSec + timeWaitSeconds < nowSec;
+}
+
 /** The inferred segment being inserted (rules 8–9): they never nest, and one connection is replayed at a time. */
 const INSERTED: ReplaySegment = { from: 0, frame: 0, tsSec: 0, tsNsec: 0, flags: 0, seq: 0, ack: 0, len: 0, inferred: true };
 
@@ -625,8 +641,7 @@ export class Connection {
       }
       releasePending(e.pending);
       if (e.state === TIME_WAIT) {
-        const expires = e.twSec + timeWaitSeconds + e.twNsec / NS_PER_S;
-        if (expires <= endSec + endNsec / NS_PER_S) this.change(i, TIMEOUT_TW, -1, false);
+        if (timeWaitEndedAt(e.twSec, e.twNsec, timeWaitSeconds, endSec, endNsec)) this.change(i, TIMEOUT_TW, -1, false);
       }
     }
   }
@@ -650,7 +665,7 @@ export class Connection {
       const e = this.ep[i];
       if (e.pending.length > 0) return false;
       if (e.state === TIME_WAIT) {
-        if (e.twSec + timeWaitSeconds >= nowSec) return false;
+        if (!timeWaitEndedBy(e.twSec, timeWaitSeconds, nowSec)) return false;
       } else if (e.state !== CLOSED) {
         return false;
       }

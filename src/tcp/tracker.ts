@@ -5,7 +5,7 @@
  * finished connection's working state is released, and its stream keeps only its summary.
  */
 import { ACK, RST, SYN, type Segment } from '../decode/segment.js';
-import { Connection, endpointStore, type ReplaySegment, type TransitionListener, type TransitionRecord } from './replay.js';
+import { Connection, endpointStore, timeWaitEndedAt, timeWaitEndedBy, type ReplaySegment, type TransitionListener, type TransitionRecord } from './replay.js';
 import { seqAdd } from './seq.js';
 import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } from './state-table.js';
 
@@ -603,15 +603,13 @@ export class Tracker {
       st.settle(c);
     }
     this.live.clear();
-    const end = endSec + endNsec / NS_PER_S;
     const tw = this.opts.timeWaitSeconds;
     for (const st of this.streams) {
       if (!st.parked) continue;
       for (const i of [0, 1] as const) {
         if (st.finalOf(i) !== TIME_WAIT) continue;
         const sec = st.twSecOf(i), nsec = st.twNsecOf(i);
-        // (the test of Connection.finish, term for term)
-        if (sec + tw + nsec / NS_PER_S <= end) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, sec + nsec / NS_PER_S + tw, true);
+        if (timeWaitEndedAt(sec, nsec, tw, endSec, endNsec)) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, sec + nsec / NS_PER_S + tw, true);
       }
       st.unparked();
     }
@@ -629,8 +627,8 @@ export class Tracker {
     for (const i of [0, 1] as const) {
       if (st.finalOf(i) !== TIME_WAIT) continue;
       const sec = st.twSecOf(i), nsec = st.twNsecOf(i);
-      // (the test of Connection.expiredBy, so a parked endpoint expires exactly when a live one would)
-      if (sec + tw < this.nowSec) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, sec + nsec / NS_PER_S + tw, true);
+      // (Connection.expiredBy's test, so a parked endpoint expires exactly when a live one would)
+      if (timeWaitEndedBy(sec, tw, this.nowSec)) this.leaveParkedTimeWait(st, i, TIMEOUT_TW, -1, sec + nsec / NS_PER_S + tw, true);
       else this.leaveParkedTimeWait(st, i, ABORT, frame, atSec, false);
     }
     st.unparked();
