@@ -123,7 +123,7 @@ export class WiresharkFlags implements StreamHook {
 
   /** The sequence analysis, pointed at stream `st`. */
   protected analysisOf(st: Stream): StreamAnalysis {
-    return this.analysis.at(st.id);
+    return this.analysis.at(st.tuple, st.id);
   }
 
   segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {

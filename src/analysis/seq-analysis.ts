@@ -69,13 +69,15 @@ const deltaNs = (aSec: number, aNsec: number, bSec: number, bNsec: number): numb
 
 /**
  * Per-stream state lives in typed-array records, not objects: a capture can hold hundreds of
- * thousands of streams, and Wireshark keeps analysing a stream's late segments forever, so this state
- * is never released. A record is two directions of DIR_FIELDS numbers, then the stream's own fields.
+ * thousands of streams. Wireshark keeps analysing a stream's late segments forever, so a record
+ * lasts as long as its stream takes segments: until a newer stream on the same 4-tuple supersedes
+ * it (§2.2), which then reuses the record. So there is one record per 4-tuple, not per stream. A
+ * record is two directions of DIR_FIELDS numbers, then the stream's own fields.
  */
 const DIR_FIELDS = 15;
 const S_SYN_SEC = 2 * DIR_FIELDS, S_SYN_NSEC = S_SYN_SEC + 1, S_IRTT = S_SYN_SEC + 2, S_MP_OPS = S_SYN_SEC + 3,
-  S_HAD_MPTCP = S_SYN_SEC + 4, S_TFO_SYN_DATA = S_SYN_SEC + 5;
-const STRIDE = 2 * DIR_FIELDS + 6;
+  S_HAD_MPTCP = S_SYN_SEC + 4, S_TFO_SYN_DATA = S_SYN_SEC + 5, S_STREAM = S_SYN_SEC + 6;
+const STRIDE = 2 * DIR_FIELDS + 7;
 const CHUNK_BITS = 12;
 const CHUNK_RECORDS = 1 << CHUNK_BITS;
 const EMPTY = new Float64Array(0);
@@ -139,22 +141,25 @@ class Dir {
   set mpOps(v: number) { this.a[this.o + D_MP_OPS] = v; }
 }
 
-/** The sequence analysis of every stream: records by stream id, and one view moved to the stream at hand. */
+/** The sequence analysis of every stream: records by 4-tuple, and one view moved to the stream at hand. */
 export class StreamAnalysis {
   readonly d: [Dir, Dir] = [new Dir(), new Dir()];
   private readonly chunks: Float64Array[] = [];
-  private records = 0;
   private a: Float64Array = EMPTY;
   private o = 0;
   /** For a duplicate ACK: its running number and the frame whose ACK it repeats. */
   dupNum = 0;
   dupFrame = 0;
 
-  /** Point the analysis at stream `id` (records are created as ids appear, in order). */
-  at(id: number): this {
-    while (this.records <= id) this.init(this.records++);
-    const a = this.chunks[id >>> CHUNK_BITS];
-    const o = (id & (CHUNK_RECORDS - 1)) * STRIDE;
+  /**
+   * Point the analysis at stream `stream` of 4-tuple `tuple` (the tracker's numbers: tuples appear in
+   * order, and a tuple's streams follow one another). A new stream starts from a fresh record.
+   */
+  at(tuple: number, stream: number): this {
+    const c = tuple >>> CHUNK_BITS;
+    const a = c < this.chunks.length ? this.chunks[c] : this.grow(c);
+    const o = (tuple & (CHUNK_RECORDS - 1)) * STRIDE;
+    if (a[o + S_STREAM] !== stream + 1) this.init(a, o, stream);
     this.a = a; this.o = o;
     const d0 = this.d[0], d1 = this.d[1];
     d0.a = a; d0.o = o;
@@ -162,10 +167,15 @@ export class StreamAnalysis {
     return this;
   }
 
-  private init(id: number): void {
-    if ((id & (CHUNK_RECORDS - 1)) === 0) this.chunks.push(new Float64Array(CHUNK_RECORDS * STRIDE));
-    const a = this.chunks[id >>> CHUNK_BITS];
-    const o = (id & (CHUNK_RECORDS - 1)) * STRIDE;
+  private grow(chunk: number): Float64Array {
+    while (this.chunks.length <= chunk) this.chunks.push(new Float64Array(CHUNK_RECORDS * STRIDE));
+    return this.chunks[chunk];
+  }
+
+  /** A fresh record for `stream` (the slot holds its id + 1: a new chunk's zeros own nothing). */
+  private init(a: Float64Array, o: number, stream: number): void {
+    a.fill(0, o, o + STRIDE);
+    a[o + S_STREAM] = stream + 1;
     for (const d of [o, o + DIR_FIELDS]) {
       a[d + D_LASTACK_SEC] = NEVER;
       a[d + D_WIN] = 0xffffffff;

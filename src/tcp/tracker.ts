@@ -132,8 +132,9 @@ const S_IP_VERSION = ZEEK_I32_SLOTS + 31;
 const S_FIRST_FRAME = ZEEK_I32_SLOTS + 32;
 const S_FIRST_SEC = ZEEK_F64_SLOTS + 10;
 const S_FIRST_NSEC = ZEEK_I32_SLOTS + 33;
+const S_TUPLE = ZEEK_I32_SLOTS + 34;
 const STREAM_F64_SLOTS = ZEEK_F64_SLOTS + 11;
-const STREAM_I32_SLOTS = ZEEK_I32_SLOTS + 34;
+const STREAM_I32_SLOTS = ZEEK_I32_SLOTS + 35;
 
 /** A RecordStore sized for Stream records. */
 export function streamStore(): RecordStore {
@@ -152,6 +153,7 @@ export class Stream extends ZeekSummary {
   constructor(
     store: RecordStore,
     readonly id: number,
+    tuple: number,
     ipVersion: 4 | 6,
     src: Uint32Array, sport: number, dst: Uint32Array, dport: number,
     firstFrame: number,
@@ -168,6 +170,7 @@ export class Stream extends ZeekSummary {
     i[o + S_IP_VERSION] = ipVersion;
     i[o + S_FIRST_FRAME] = firstFrame;
     i[o + S_FIRST_NSEC] = firstNsec;
+    i[o + S_TUPLE] = tuple;
     this.f[this.fo + S_FIRST_SEC] = firstSec;
     this.client = -1;
     this.partial = true;
@@ -261,6 +264,11 @@ export class Stream extends ZeekSummary {
   get firstFrame(): number { return this.i[this.io + S_FIRST_FRAME]; }
   get firstSec(): number { return this.f[this.fo + S_FIRST_SEC]; }
   get firstNsec(): number { return this.i[this.io + S_FIRST_NSEC]; }
+  /**
+   * The tracker's number of the stream's 4-tuple (0, 1, 2, … in order of first appearance). Later
+   * streams on the same 4-tuple supersede this one: from then on its segments go to them (§2.2).
+   */
+  get tuple(): number { return this.i[this.io + S_TUPLE]; }
 
   flag(bit: number, i: number): boolean { return (this.bits & (bit << i)) !== 0; }
   setFlag(bit: number, i: number, on = true): void { if (on) this.bits |= bit << i; else this.bits &= ~(bit << i); }
@@ -417,7 +425,7 @@ export class Tracker {
     let reuse = REUSE_NONE;
     let sameIsnSyn = false;
     if (idx === this.latest.length) {
-      st = this.newStream(seg);
+      st = this.newStream(seg, idx);
       this.latest.push(st);
       d = 0;
     } else {
@@ -434,7 +442,7 @@ export class Tracker {
         } else if (old.parked) {
           this.unpark(old, seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
         }
-        st = this.newStream(seg);
+        st = this.newStream(seg, idx);
         this.latest[idx] = st;
         d = 0;
         reuse = REUSE_NEW_STREAM;
@@ -474,8 +482,8 @@ export class Tracker {
     if (++this.sinceSweep >= this.sweepEvery && this.sinceSweep >= this.sweepLiveFactor * this.live.size) this.sweep();
   }
 
-  private newStream(seg: Segment): Stream {
-    const st = new Stream(this.store, this.streams.length, seg.ipVersion, seg.src, seg.srcPort, seg.dst, seg.dstPort,
+  private newStream(seg: Segment, tuple: number): Stream {
+    const st = new Stream(this.store, this.streams.length, tuple, seg.ipVersion, seg.src, seg.srcPort, seg.dst, seg.dstPort,
       seg.frame, seg.tsSec, seg.tsNsec, this.opts.recordTransitions);
     this.streams.push(st);
     return st;
