@@ -152,8 +152,9 @@ export class StreamAnalysis {
   dupFrame = 0;
 
   /**
-   * Point the analysis at stream `stream` of 4-tuple `tuple` (the tracker's numbers: tuples appear in
-   * order, and a tuple's streams follow one another). A new stream starts from a fresh record.
+   * Point the analysis at stream `stream` of 4-tuple `tuple` (the tracker's numbers). The first
+   * segment of a stream that supersedes another on its 4-tuple finds the record owned by the old
+   * one, and starts it afresh.
    */
   at(tuple: number, stream: number): this {
     const c = tuple >>> CHUNK_BITS;
