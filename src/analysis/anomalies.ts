@@ -58,18 +58,21 @@ export class FlagRecord {
   flags = 0;
 }
 
-const FL_F64 = 6;
-const FL_I32 = 12;
-// Float64 slots (sequence numbers are unsigned 32-bit, windows may be the 0xFFFFFFFF "none yet", delta is seconds)
-const L_REL_SEQ = 0, L_REL_ACK = 1, L_REL_NEXT = 2, L_DELTA = 3, L_PREV_WINDOW = 4, L_PEER_WINDOW = 5;
-// Int32 slots
-const L_BIT = 0, L_FRAME = 1, L_STREAM = 2, L_FROM = 3, L_S0 = 4, L_S1 = 5, L_LEN = 6, L_NEXT_FRAME = 7,
-  L_DUP_NUM = 8, L_DUP_FRAME = 9, L_WINDOW = 10, L_FLAGS = 11;
+const FL_F64 = 1;
+const FL_I32 = 14;
+// Float64 slot: delta (seconds; infinite when the direction had sent nothing)
+const L_DELTA = 0;
+// Int32 slots. Relative sequence numbers and raw windows are unsigned 32-bit (a window may be the
+// 0xFFFFFFFF "none yet"): stored as their bits, read back with >>> 0.
+const L_BIT = 0, L_FRAME = 1, L_STREAM = 2, L_PACKED = 3, L_LEN = 4, L_NEXT_FRAME = 5, L_DUP_NUM = 6, L_DUP_FRAME = 7,
+  L_WINDOW = 8, L_REL_SEQ = 9, L_REL_ACK = 10, L_REL_NEXT = 11, L_PREV_WINDOW = 12, L_PEER_WINDOW = 13;
+// L_PACKED: s0 (5 bits), s1 (5 bits), from (1 bit), TCP flags (12 bits)
+const P_S1 = 5, P_FROM = 10, P_FLAGS = 11;
 
 /**
- * Every per-frame flag of a capture, in file order, as fixed-size records in typed arrays: a lossy
- * capture raises hundreds of thousands, and as objects (with a box for every sequence number above
- * 2^30) they cost several times their bytes. Read whole with get(), or field by field.
+ * Every per-frame flag of a capture, in file order, as fixed-size records in typed arrays (64 bytes
+ * each): a lossy capture raises hundreds of thousands, and as objects (with a box for every sequence
+ * number above 2^30) they cost several times their bytes. Read whole with get(), or field by field.
  */
 export class FlagList {
   private readonly store = new RecordStore(FL_F64, FL_I32);
@@ -79,11 +82,12 @@ export class FlagList {
   push(r: FlagRecord): void {
     const n = this.store.add();
     const f = this.store.f64Of(n), fo = this.store.f64Base(n), i = this.store.i32Of(n), io = this.store.i32Base(n);
-    f[fo + L_REL_SEQ] = r.relSeq; f[fo + L_REL_ACK] = r.relAck; f[fo + L_REL_NEXT] = r.relNext; f[fo + L_DELTA] = r.delta;
-    f[fo + L_PREV_WINDOW] = r.prevWindow; f[fo + L_PEER_WINDOW] = r.peerWindow;
-    i[io + L_BIT] = r.bit; i[io + L_FRAME] = r.frame; i[io + L_STREAM] = r.stream; i[io + L_FROM] = r.from;
-    i[io + L_S0] = r.s0; i[io + L_S1] = r.s1; i[io + L_LEN] = r.len; i[io + L_NEXT_FRAME] = r.nextFrame;
-    i[io + L_DUP_NUM] = r.dupNum; i[io + L_DUP_FRAME] = r.dupFrame; i[io + L_WINDOW] = r.window; i[io + L_FLAGS] = r.flags;
+    f[fo + L_DELTA] = r.delta;
+    i[io + L_BIT] = r.bit; i[io + L_FRAME] = r.frame; i[io + L_STREAM] = r.stream;
+    i[io + L_PACKED] = r.s0 | (r.s1 << P_S1) | (r.from << P_FROM) | (r.flags << P_FLAGS);
+    i[io + L_LEN] = r.len; i[io + L_NEXT_FRAME] = r.nextFrame; i[io + L_DUP_NUM] = r.dupNum; i[io + L_DUP_FRAME] = r.dupFrame;
+    i[io + L_WINDOW] = r.window; i[io + L_REL_SEQ] = r.relSeq; i[io + L_REL_ACK] = r.relAck; i[io + L_REL_NEXT] = r.relNext;
+    i[io + L_PREV_WINDOW] = r.prevWindow; i[io + L_PEER_WINDOW] = r.peerWindow;
   }
 
   bit(n: number): number { return this.store.i32Of(n)[this.store.i32Base(n) + L_BIT]; }
@@ -94,11 +98,13 @@ export class FlagList {
   get(n: number): FlagRecord {
     const f = this.store.f64Of(n), fo = this.store.f64Base(n), i = this.store.i32Of(n), io = this.store.i32Base(n);
     const r = new FlagRecord();
-    r.relSeq = f[fo + L_REL_SEQ]; r.relAck = f[fo + L_REL_ACK]; r.relNext = f[fo + L_REL_NEXT]; r.delta = f[fo + L_DELTA];
-    r.prevWindow = f[fo + L_PREV_WINDOW]; r.peerWindow = f[fo + L_PEER_WINDOW];
-    r.bit = i[io + L_BIT]; r.frame = i[io + L_FRAME]; r.stream = i[io + L_STREAM]; r.from = i[io + L_FROM] as 0 | 1;
-    r.s0 = i[io + L_S0]; r.s1 = i[io + L_S1]; r.len = i[io + L_LEN]; r.nextFrame = i[io + L_NEXT_FRAME];
-    r.dupNum = i[io + L_DUP_NUM]; r.dupFrame = i[io + L_DUP_FRAME]; r.window = i[io + L_WINDOW]; r.flags = i[io + L_FLAGS];
+    r.delta = f[fo + L_DELTA];
+    r.bit = i[io + L_BIT]; r.frame = i[io + L_FRAME]; r.stream = i[io + L_STREAM];
+    const p = i[io + L_PACKED];
+    r.s0 = p & 31; r.s1 = (p >>> P_S1) & 31; r.from = ((p >>> P_FROM) & 1) as 0 | 1; r.flags = p >>> P_FLAGS;
+    r.len = i[io + L_LEN]; r.nextFrame = i[io + L_NEXT_FRAME]; r.dupNum = i[io + L_DUP_NUM]; r.dupFrame = i[io + L_DUP_FRAME];
+    r.window = i[io + L_WINDOW]; r.relSeq = i[io + L_REL_SEQ] >>> 0; r.relAck = i[io + L_REL_ACK] >>> 0;
+    r.relNext = i[io + L_REL_NEXT] >>> 0; r.prevWindow = i[io + L_PREV_WINDOW] >>> 0; r.peerWindow = i[io + L_PEER_WINDOW] >>> 0;
     return r;
   }
 
