@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WiresharkFlags } from '../src/analysis/anomalies.js';
+import { FlagList, FlagRecord, WiresharkFlags } from '../src/analysis/anomalies.js';
+import { analyzeCapture } from '../src/analysis/analyze.js';
 import { trackCapture } from '../src/analysis/flows.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
-import { recordedFixtures } from './helpers/fixtures.js';
+import { FIXTURES, recordedFixtures } from './helpers/fixtures.js';
 
 async function flags(path: string): Promise<WiresharkFlags> {
   const hook = new WiresharkFlags();
@@ -57,4 +58,35 @@ describe('Wireshark-compatible flags on the recorded scenarios', () => {
       expect(Object.fromEntries(Object.keys(truth.tshark.analysisFlags).map((k) => [k, ours[k]]))).toEqual(truth.tshark.analysisFlags);
     });
   }
+});
+
+describe('flag records', () => {
+  const record = (fields: Partial<FlagRecord>): FlagRecord => Object.assign(new FlagRecord(), fields);
+
+  it('keep every field, unsigned 32-bit numbers and the packed states, sender and TCP flags included', () => {
+    const list = new FlagList();
+    const high = record({
+      bit: 1 << 17, frame: 2 ** 31 - 1, stream: 123_456, from: 1, s0: 10 + 16, s1: 7, len: 65_535,
+      relSeq: 0xffffffff, relAck: 0x80000000, relNext: 0xfffffffe, nextFrame: 99, dupNum: 3, dupFrame: 98,
+      window: 0xffff, prevWindow: 0xffffffff, peerWindow: 0x80000001, delta: Infinity, flags: 0xfff,
+    });
+    const low = record({ bit: 1, frame: 1, stream: 0, from: 0, s0: 0, s1: 26, delta: 0.000001, flags: 0x010 });
+    list.push(high);
+    list.push(low);
+    expect(list.length).toBe(2);
+    expect(list.get(0)).toEqual(high);
+    expect(list.get(1)).toEqual(low);
+    expect([list.bit(0), list.frame(0), list.stream(0)]).toEqual([1 << 17, 2 ** 31 - 1, 123_456]);
+  });
+
+  it('give each finding both endpoints\' states and its figures (a retransmitted FIN in LAST_ACK)', async () => {
+    const a = await analyzeCapture(join(FIXTURES, 'missing-final-ack.pcap'));
+    const retransmissions = a.anomalies.filter((x) => x.kind === 'retransmission');
+    expect(retransmissions.map((x) => x.frame)).toEqual([16, 17, 18, 19, 20]);
+    for (const x of retransmissions) {
+      expect(x.direction).toBe('s2c');
+      expect(x.states).toEqual({ client: 'TIME_WAIT', server: 'LAST_ACK' });
+      expect(x.data).toEqual({ relSeq: 3068, len: 0, highestSeq: 3069, highestFrame: 15 });
+    }
+  });
 });
