@@ -5,7 +5,7 @@
 import { formatEndpoint, formatIp } from '../report/addr.js';
 import { FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
 import type { Stream } from '../tcp/tracker.js';
-import { flagAnomaly, type Anomaly } from './anomalies.js';
+import { flagAnomaly, kindLabel, type Anomaly } from './anomalies.js';
 import { FlowSet, endpointKey, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
 import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from './lifecycle.js';
 import { WIRESHARK_KINDS } from './seq-analysis.js';
@@ -108,7 +108,6 @@ export class Analysis {
   *eachAnomaly(only?: { severity: Anomaly['severity']; kind: string }): Generator<Anomaly> {
     const streams = this.set.tracker.streams;
     const keep = this.set.keep;
-    const label = (kind: string, variant: string | null) => (variant ? `${kind}:${variant}` : kind);
     const R = this.analyzer.records;
     // the flags' indices in R, unless every one is reported
     let pick: number[] | null = null;
@@ -121,7 +120,7 @@ export class Analysis {
     }
     const nFlags = pick === null ? R.length : pick.length;
     const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) &&
-      (only === undefined || (r.severity === only.severity && label(r.kind, r.variant) === only.kind)));
+      (only === undefined || (r.severity === only.severity && kindLabel(r.kind, r.variant) === only.kind)));
     const name = (st: Stream, i: 0 | 1) => this.name(st, i);
     let i = 0, j = 0;
     while (i < nFlags || j < life.length) {
@@ -137,7 +136,7 @@ export class Analysis {
         yield lifeAnomaly(r, streams[r.stream], this.clients[r.stream], name);
       }
     }
-    for (const x of this.aggregate) if (only === undefined || (x.severity === only.severity && label(x.kind, x.variant) === only.kind)) yield x;
+    for (const x of this.aggregate) if (only === undefined || (x.severity === only.severity && kindLabel(x.kind, x.variant) === only.kind)) yield x;
   }
 
   /** All findings as an array (built once; the writers use eachAnomaly()). */
@@ -163,8 +162,8 @@ export class Analysis {
     };
     const R = this.analyzer.records;
     for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) { const k = KIND_BY_BIT.get(R.bit(n))!; bump(k.severity, k.id); }
-    for (const r of this.life) if (this.kept(r.stream)) bump(r.severity, r.variant ? `${r.kind}:${r.variant}` : r.kind);
-    for (const x of this.aggregate) bump(x.severity, x.variant ? `${x.kind}:${x.variant}` : x.kind);
+    for (const r of this.life) if (this.kept(r.stream)) bump(r.severity, kindLabel(r.kind, r.variant));
+    for (const x of this.aggregate) bump(x.severity, kindLabel(x.kind, x.variant));
     return [...m.values()];
   }
 

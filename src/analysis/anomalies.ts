@@ -30,6 +30,9 @@ export interface Anomaly {
   data: Record<string, number | string | boolean | null>;
 }
 
+/** A finding's kind as shown and counted (text, summary counts, the terminal UI's groups): `kind`, or `kind:variant`. */
+export const kindLabel = (kind: string, variant: string | null): string => (variant ? `${kind}:${variant}` : kind);
+
 /** A per-frame flag as collected while streaming: numbers only; text is made at report time. */
 export class FlagRecord {
   bit = 0;

@@ -1,5 +1,5 @@
 import type { Analysis } from '../analysis/analyze.js';
-import type { Anomaly } from '../analysis/anomalies.js';
+import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import { formatEndpoint } from './addr.js';
 import { csvCell, table } from './flows.js';
 
@@ -108,7 +108,7 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
     for (const x of shown) {
       const where = x.frame === null ? '' : `frame ${x.frame} `;
       const flow = x.flow === null ? '' : `flow ${x.flow} `;
-      out.push(`  ${where}${flow}${paint(o, x.severity, `${x.severity} ${x.kind}${x.variant ? `:${x.variant}` : ''}`)}: ${x.message}`);
+      out.push(`  ${where}${flow}${paint(o, x.severity, `${x.severity} ${kindLabel(x.kind, x.variant)}`)}: ${x.message}`);
     }
   }
   return out.join('\n') + '\n';

@@ -3,7 +3,7 @@
  * jumps to the next finding or state change. A pure reducer; the ladder lines come from the same
  * ladderLines() as `synfin flow`.
  */
-import type { Anomaly } from '../analysis/anomalies.js';
+import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import type { FlowReport } from '../analysis/flows.js';
 import { ladderLines } from '../report/ladder.js';
 import type { WatchedSegment } from '../tcp/tracker.js';
@@ -61,7 +61,7 @@ export function wrap(text: string, width: number): string[] {
 const INDENT = '         ';
 
 function findingLines(x: Anomaly, width: number): DetailLine[] {
-  const head = `${x.severity} ${x.kind}${x.variant ? `:${x.variant}` : ''}: `;
+  const head = `${x.severity} ${kindLabel(x.kind, x.variant)}: `;
   return wrap(head + x.message, Math.max(20, width - INDENT.length - 2)).map((text, i) => ({
     text: `${INDENT}${i === 0 ? '▲ ' : '  '}${text}`, frame: x.frame, change: false, severity: x.severity, first: i === 0,
   }));
