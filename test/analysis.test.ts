@@ -79,6 +79,33 @@ describe('flag records', () => {
     expect([list.bit(0), list.frame(0), list.stream(0)]).toEqual([1 << 17, 2 ** 31 - 1, 123_456]);
   });
 
+  it('move to the spool file past the resident chunks, and read back the same, in order and out of it', () => {
+    const list = new FlagList({ chunkRecords: 8, residentChunks: 2 });
+    const n = 8 * 7 + 3;
+    const make = (k: number) => record({
+      bit: 1 << (k % 18), frame: 1000 + k, stream: k >> 2, from: (k & 1) as 0 | 1, s0: k % 27, s1: (k * 7) % 27,
+      len: k * 13, relSeq: (0xffffff00 + k) >>> 0, relAck: k * 1009, delta: k / 7, flags: k & 0xfff,
+    });
+    for (let k = 0; k < n; k++) list.push(make(k));
+    expect(list.spooled).toBe(true);
+    expect(list.length).toBe(n);
+    expect([...list]).toEqual(Array.from({ length: n }, (_, k) => make(k)));
+    // the readers interleave (the record and the next one's frame) and sometimes jump back
+    for (const k of [58, 0, 57, 9, 8, 17, 1, 40, 2, 58]) {
+      expect(list.get(k)).toEqual(make(k));
+      expect([list.bit(k), list.frame(k), list.stream(k)]).toEqual([1 << (k % 18), 1000 + k, k >> 2]);
+    }
+  });
+
+  it('stay in memory while they fit', () => {
+    const list = new FlagList({ chunkRecords: 8, residentChunks: 2 });
+    for (let k = 0; k < 16; k++) list.push(record({ frame: k + 1 }));
+    expect(list.spooled).toBe(false);
+    list.push(record({ frame: 17 }));
+    expect(list.spooled).toBe(true);
+    expect(Array.from({ length: 17 }, (_, k) => list.frame(k))).toEqual(Array.from({ length: 17 }, (_, k) => k + 1));
+  });
+
   it('give each finding both endpoints\' states and its figures (a retransmitted FIN in LAST_ACK)', async () => {
     const a = await analyzeCapture(join(FIXTURES, 'missing-final-ack.pcap'));
     const retransmissions = a.anomalies.filter((x) => x.kind === 'retransmission');

@@ -2,10 +2,12 @@
  * Anomaly records: one shape for every finding (reference §7), and the collector of the
  * Wireshark-compatible per-frame flags, which rides on the tracker as a StreamHook.
  */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Segment } from '../decode/segment.js';
 import { seqRel } from '../tcp/seq.js';
 import { STATES, type State } from '../tcp/state-table.js';
-import { RecordStore } from '../tcp/record-store.js';
 import { REUSE_NEW_STREAM, REUSE_SYNACK, type Stream, type StreamHook } from '../tcp/tracker.js';
 import {
   F_ACKED_UNSEEN, F_DUPLICATE_ACK, F_FAST_RETRANSMISSION, F_KEEP_ALIVE, F_OUT_OF_ORDER, F_PORT_REUSE,
@@ -72,19 +74,74 @@ const L_BIT = 0, L_FRAME = 1, L_STREAM = 2, L_PACKED = 3, L_LEN = 4, L_NEXT_FRAM
 // L_PACKED: s0 (5 bits), s1 (5 bits), from (1 bit), TCP flags (12 bits)
 const P_S1 = 5, P_FROM = 10, P_FLAGS = 11;
 
+/** Bytes of one flag record: FL_F64 Float64 slots, then FL_I32 Int32 slots. */
+const FLAG_BYTES = 8 * FL_F64 + 4 * FL_I32;
+
+export interface FlagListOptions {
+  /** Records per chunk (a power of two; default 4096, 256 KB). */
+  chunkRecords?: number;
+  /** Chunks kept in memory before the oldest go to the spool file (default 4). */
+  residentChunks?: number;
+}
+
+/** Closes the spool file of a list the program dropped (a batch over many captures opens one per capture). */
+const SPOOLS = new FinalizationRegistry<number>((fd) => { try { closeSync(fd); } catch { /* already closed */ } });
+
 /**
- * Every per-frame flag of a capture, in file order, as fixed-size records in typed arrays (64 bytes
- * each): a lossy capture raises hundreds of thousands, and as objects (with a box for every sequence
- * number above 2^30) they cost several times their bytes. Read whole with get(), or field by field.
+ * Every per-frame flag of a capture, in file order, as fixed-size records of 64 bytes in chunks of
+ * typed arrays: a lossy capture raises hundreds of thousands, and as objects (with a box for every
+ * sequence number above 2^30) they cost several times their bytes. Read whole with get(), or field
+ * by field.
+ *
+ * Flags grow with the packets, not with the connections, so only the newest few chunks stay in
+ * memory: older full chunks go to an unnamed temporary file (unlinked as soon as it is open, so
+ * nothing is left behind) and are read back a chunk at a time, which suits the readers, who go
+ * through the records in order. Without a writable temporary directory the chunks stay in memory.
  */
 export class FlagList {
-  private readonly store = new RecordStore(FL_F64, FL_I32);
+  private readonly bits: number;
+  private readonly mask: number;
+  private readonly chunkBytes: number;
+  private readonly resident: number;
+  /** Chunk c's views while it is in memory (undefined once spooled). */
+  private readonly f: Array<Float64Array | undefined> = [];
+  private readonly i: Array<Int32Array | undefined> = [];
+  /** Oldest chunk still in memory. */
+  private firstResident = 0;
+  /** The spool file, −1 before the first spill, −2 when spooling is impossible (chunks then stay in memory). */
+  private fd = -1;
+  /** Two chunks read back from the spool (the one read longest ago is replaced). */
+  private readonly cacheChunk = [-1, -1];
+  private readonly cacheF: Float64Array[] = [];
+  private readonly cacheI: Int32Array[] = [];
+  private cacheNext = 0;
+  // where the record found by at() is
+  private vf: Float64Array = new Float64Array(0);
+  private vi: Int32Array = new Int32Array(0);
+  private vfo = 0;
+  private vio = 0;
+  length = 0;
 
-  get length(): number { return this.store.count; }
+  constructor(opts: FlagListOptions = {}) {
+    const n = opts.chunkRecords ?? 4096;
+    this.bits = Math.round(Math.log2(n));
+    if (1 << this.bits !== n) throw new Error(`chunkRecords must be a power of two, not ${n}`);
+    this.mask = n - 1;
+    this.chunkBytes = n * FLAG_BYTES;
+    this.resident = Math.max(1, opts.residentChunks ?? 4);
+  }
+
+  /** Whether older records went to the spool file. */
+  get spooled(): boolean {
+    return this.firstResident > 0;
+  }
 
   push(r: FlagRecord): void {
-    const n = this.store.add();
-    const f = this.store.f64Of(n), fo = this.store.f64Base(n), i = this.store.i32Of(n), io = this.store.i32Base(n);
+    const n = this.length++;
+    const c = n >>> this.bits;
+    if (c === this.f.length) this.newChunk(c);
+    const k = n & this.mask;
+    const f = this.f[c]!, fo = k * (FLAG_BYTES / 8), i = this.i[c]!, io = k * (FLAG_BYTES / 4) + 2 * FL_F64;
     f[fo + L_DELTA] = r.delta;
     i[io + L_BIT] = r.bit; i[io + L_FRAME] = r.frame; i[io + L_STREAM] = r.stream;
     i[io + L_PACKED] = r.s0 | (r.s1 << P_S1) | (r.from << P_FROM) | (r.flags << P_FLAGS);
@@ -93,13 +150,75 @@ export class FlagList {
     i[io + L_PREV_WINDOW] = r.prevWindow; i[io + L_PEER_WINDOW] = r.peerWindow;
   }
 
-  bit(n: number): number { return this.store.i32Of(n)[this.store.i32Base(n) + L_BIT]; }
-  frame(n: number): number { return this.store.i32Of(n)[this.store.i32Base(n) + L_FRAME]; }
-  stream(n: number): number { return this.store.i32Of(n)[this.store.i32Base(n) + L_STREAM]; }
+  /** Start chunk c, moving the oldest resident chunk to the spool when there are enough (its memory then serves chunk c). */
+  private newChunk(c: number): void {
+    let buf: ArrayBuffer | null = null;
+    if (c - this.firstResident >= this.resident && this.openSpool()) {
+      const old = this.firstResident;
+      const f = this.f[old]!;
+      try {
+        writeFully(this.fd, new Uint8Array(f.buffer), old * this.chunkBytes);
+        buf = f.buffer as ArrayBuffer;
+        this.f[old] = undefined;
+        this.i[old] = undefined;
+        this.firstResident++;
+      } catch {
+        this.fd = -2; // a full disk: keep the rest in memory (what was written stays readable)
+      }
+    }
+    buf ??= new ArrayBuffer(this.chunkBytes);
+    this.f.push(new Float64Array(buf));
+    this.i.push(new Int32Array(buf));
+  }
+
+  private openSpool(): boolean {
+    if (this.fd !== -1) return this.fd >= 0;
+    let dir: string | null = null;
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'synfin-'));
+      const path = join(dir, 'flags');
+      this.fd = openSync(path, 'w+', 0o600);
+      SPOOLS.register(this, this.fd);
+      try { unlinkSync(path); rmdirSync(dir); } catch { process.once('exit', () => rmSync(dir!, { recursive: true, force: true })); }
+    } catch {
+      this.fd = -2;
+      if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    }
+    return this.fd >= 0;
+  }
+
+  /** Point vf/vfo/vi/vio at record n, reading its chunk back from the spool when it is there. */
+  private at(n: number): void {
+    const c = n >>> this.bits, k = n & this.mask;
+    this.vfo = k * (FLAG_BYTES / 8);
+    this.vio = k * (FLAG_BYTES / 4) + 2 * FL_F64;
+    const f = this.f[c];
+    if (f !== undefined) { this.vf = f; this.vi = this.i[c]!; return; }
+    let s = this.cacheChunk[0] === c ? 0 : this.cacheChunk[1] === c ? 1 : -1;
+    if (s < 0) {
+      s = this.cacheNext;
+      this.cacheNext = 1 - s;
+      if (this.cacheF[s] === undefined) {
+        const buf = new ArrayBuffer(this.chunkBytes);
+        this.cacheF[s] = new Float64Array(buf);
+        this.cacheI[s] = new Int32Array(buf);
+      }
+      this.cacheChunk[s] = -1;
+      readFully(this.fd, new Uint8Array(this.cacheF[s].buffer), c * this.chunkBytes);
+      this.cacheChunk[s] = c;
+    }
+    this.vf = this.cacheF[s];
+    this.vi = this.cacheI[s];
+  }
+
+  bit(n: number): number { this.at(n); return this.vi[this.vio + L_BIT]; }
+  frame(n: number): number { this.at(n); return this.vi[this.vio + L_FRAME]; }
+  stream(n: number): number { this.at(n); return this.vi[this.vio + L_STREAM]; }
 
   /** Record n as an object. */
   get(n: number): FlagRecord {
-    const f = this.store.f64Of(n), fo = this.store.f64Base(n), i = this.store.i32Of(n), io = this.store.i32Base(n);
+    this.at(n);
+    const f = this.vf, fo = this.vfo, i = this.vi, io = this.vio;
     const r = new FlagRecord();
     r.delta = f[fo + L_DELTA];
     r.bit = i[io + L_BIT]; r.frame = i[io + L_FRAME]; r.stream = i[io + L_STREAM];
@@ -113,6 +232,18 @@ export class FlagList {
 
   *[Symbol.iterator](): Generator<FlagRecord> {
     for (let n = 0; n < this.length; n++) yield this.get(n);
+  }
+}
+
+function writeFully(fd: number, b: Uint8Array, position: number): void {
+  for (let done = 0; done < b.length;) done += writeSync(fd, b, done, b.length - done, position + done);
+}
+
+function readFully(fd: number, b: Uint8Array, position: number): void {
+  for (let done = 0; done < b.length;) {
+    const n = readSync(fd, b, done, b.length - done, position + done);
+    if (n === 0) throw new Error('the flag spool file is shorter than what was written to it');
+    done += n;
   }
 }
 
