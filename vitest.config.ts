@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
+    globalSetup: ['./test/helpers/global-tmp.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

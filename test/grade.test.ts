@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RUBRIC, gradeAll, loadRubric, RubricError, type Grade } from '../src/analysis/grade.js';
 import { renderGrade } from '../src/report/grade.js';
 import { CLI, ROOT } from './helpers/corpus.js';
+import { testDir } from './helpers/tmp.js';
 
 const fx = (name: string) => join(ROOT, 'fixtures', `${name}.pcap`);
 const points = (g: Grade) => Object.fromEntries(g.items.map((i) => [i.check, i.points]));
@@ -60,7 +60,7 @@ describe('grading the recorded cases with the built-in tcp-lifecycle rubric', ()
 
 describe('batches', () => {
   it('a duplicate pair is flagged both ways; a file that is not a capture gets 0 and the batch goes on', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'synfin-grade-'));
+    const dir = testDir('synfin-grade-');
     copyFileSync(fx('http-close-client-first'), join(dir, 'alice.pcap'));
     copyFileSync(fx('http-close-client-first'), join(dir, 'bob.pcap'));
     copyFileSync(fx('rst-abort'), join(dir, 'carol.pcap'));
@@ -76,7 +76,7 @@ describe('batches', () => {
   });
 
   it('a folder of 100 captures to CSV: one row each, points per item, quoting a spreadsheet accepts', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'synfin-grade-'));
+    const dir = testDir('synfin-grade-');
     const sources = ['http-close-client-first', 'rst-abort', 'connection-refused', 'midstream', 'missing-final-ack', 'no-tcp', 'server-closes-first', 'half-close'];
     for (let i = 0; i < 100; i++) copyFileSync(fx(sources[i % sources.length]), join(dir, `student-${String(i).padStart(3, '0')}.pcap`));
     const r = spawnSync(process.execPath, [CLI, 'grade', '--csv', dir], { encoding: 'utf8' });
@@ -93,7 +93,7 @@ describe('batches', () => {
 
 describe('custom rubrics', () => {
   const write = (o: unknown) => {
-    const p = join(mkdtempSync(join(tmpdir(), 'synfin-rubric-')), 'rubric.json');
+    const p = join(testDir('synfin-rubric-'), 'rubric.json');
     writeFileSync(p, typeof o === 'string' ? o : JSON.stringify(o));
     return p;
   };

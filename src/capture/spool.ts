@@ -36,7 +36,10 @@ export interface Spooled {
 export async function spool(path: string, input: Readable | null, onBytes: (raw: number, written: number) => void, signal?: AbortSignal): Promise<Spooled> {
   const dir = mkdtempSync(join(tmpdir(), 'synfin-'));
   const out = join(dir, 'capture');
-  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const onExit = () => rmSync(dir, { recursive: true, force: true });
+  // removed by the caller when done, and in any case when the program exits
+  process.once('exit', onExit);
+  const remove = () => { process.off('exit', onExit); onExit(); };
   try {
     const src = input ?? (path === '-' ? process.stdin : createReadStream(path));
     let raw = 0, written = 0;

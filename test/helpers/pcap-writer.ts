@@ -2,9 +2,9 @@
  * Test-only writers for pcap, pcapng and packet headers, for the edge cases no real stack
  * produces on demand (damaged files, odd link types, fragments, malformed options).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { testDir } from './tmp.js';
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const n = parts.reduce((a, p) => a + p.length, 0);
@@ -192,10 +192,9 @@ export function be32(v: number): Uint8Array {
   return Uint8Array.from([(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff]);
 }
 
-/** Write bytes to a fresh temporary file and return its path. */
+/** Write bytes to a fresh temporary file and return its path (removed when the test run ends). */
 export function tmpFile(name: string, bytes: Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), 'synfin-test-'));
-  const p = join(dir, name);
+  const p = join(testDir(), name);
   writeFileSync(p, bytes);
   return p;
 }
