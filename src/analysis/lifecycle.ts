@@ -185,22 +185,18 @@ class Side extends RecordView {
   }
 }
 
-/**
- * The lifecycle facts of one stream's current connection. The facts (`side`) are settled and
- * dropped when the tracker releases the connection; the rest stays for late segments.
- */
 /** Endpoint placeholders of message templates, filled with "client …"/"server …" at report time. */
 const NAME = ['{0}', '{1}'] as const;
 
-class StreamFacts {
-  side: [Side, Side] | null = null;
-  connections = 0;
-  /** An accepted RST already explained as half-open or reset on this stream. */
-  resetReported = false;
-  /** Index in Analyzer.timeWait of each endpoint's interval still open when its connection was released, or −1. */
-  twOpen0 = -1;
-  twOpen1 = -1;
-}
+/*
+ * What every stream keeps, by stream id, in chunks of Int32 slots (a capture can hold hundreds of
+ * thousands of streams): the connection its sides belong to, whether an accepted RST was already
+ * explained as half-open or reset, and per endpoint the index + 1 in Analyzer.timeWait of its
+ * interval still open when its connection was released (0: none).
+ */
+const K_CONNECTIONS = 0, K_RESET_REPORTED = 1, K_TW_OPEN0 = 2;
+const K_SLOTS = 4;
+const K_CHUNK_BITS = 12;
 
 /**
  * The analyzer behind `synfin analyze`: the Wireshark-compatible flags (inherited) and the
@@ -218,36 +214,60 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   /** Facts of released connections, for reuse (not capped, like the tracker's spare connections). */
   private readonly spareSides: Array<[Side, Side]> = [];
   private readonly sideStore = new RecordStore(SIDE_F64, SIDE_I32);
-  /** Lifecycle facts by stream id. */
-  private readonly byStream: Array<StreamFacts | undefined> = [];
+  /**
+   * The facts of each stream's current connection, by stream id (null when it has none): settled and
+   * dropped when the tracker releases the connection. A late segment brings them back.
+   */
+  private readonly sides: Array<[Side, Side] | null> = [];
+  /** The per-stream slots (see K_SLOTS), by stream id. */
+  private readonly kept: Int32Array[] = [];
 
-  private facts(st: Stream): StreamFacts {
-    let F = this.byStream[st.id];
-    if (F === undefined) { F = new StreamFacts(); this.byStream[st.id] = F; }
-    return F;
+  /** The chunk of stream id's slots; its first slot is at keptAt(id). */
+  private keptOf(id: number): Int32Array {
+    const c = id >>> K_CHUNK_BITS;
+    while (this.kept.length <= c) this.kept.push(new Int32Array(K_SLOTS << K_CHUNK_BITS));
+    return this.kept[c];
+  }
+
+  private keptAt(id: number): number {
+    return (id & ((1 << K_CHUNK_BITS) - 1)) * K_SLOTS;
+  }
+
+  /** An accepted RST was already explained as half-open or reset on the stream's current connection. */
+  private resetReported(st: Stream): boolean {
+    return this.keptOf(st.id)[this.keptAt(st.id) + K_RESET_REPORTED] !== 0;
+  }
+
+  private markResetReported(st: Stream): void {
+    this.keptOf(st.id)[this.keptAt(st.id) + K_RESET_REPORTED] = 1;
   }
 
   /** The facts of the stream's current connection; a new connection settles the previous one's. */
-  private current(st: Stream): StreamFacts & { side: [Side, Side] } {
-    const F = this.facts(st);
-    if (F.connections !== st.connections) {
-      if (F.side !== null && F.connections > 0) this.settle(st, F.side);
-      if (F.side === null) F.side = this.freshSides();
-      else if (F.connections > 0) { F.side[0].reset(); F.side[1].reset(); }
-      F.connections = st.connections;
-      F.resetReported = false;
+  private current(st: Stream): [Side, Side] {
+    const id = st.id;
+    while (this.sides.length <= id) this.sides.push(null);
+    let side = this.sides[id];
+    const K = this.keptOf(id), k = this.keptAt(id);
+    const known = K[k + K_CONNECTIONS];
+    if (known !== st.connections) {
+      if (side !== null && known > 0) this.settle(st, side);
+      if (side === null) side = this.freshSides();
+      else if (known > 0) { side[0].reset(); side[1].reset(); }
+      this.sides[id] = side;
+      K[k + K_CONNECTIONS] = st.connections;
+      K[k + K_RESET_REPORTED] = 0;
     }
-    if (F.side === null) F.side = this.freshSides();
-    return F as StreamFacts & { side: [Side, Side] };
+    if (side === null) { side = this.freshSides(); this.sides[id] = side; }
+    return side;
   }
 
   /** The connection is over: keep what the aggregates need, drop the facts. */
   released(st: Stream): void {
-    const F = this.byStream[st.id];
-    if (F === undefined || F.side === null) return;
-    this.settle(st, F.side);
-    this.spareSides.push(F.side);
-    F.side = null;
+    const side = this.sides[st.id];
+    if (side === undefined || side === null) return;
+    this.settle(st, side);
+    this.spareSides.push(side);
+    this.sides[st.id] = null;
   }
 
   private freshSides(): [Side, Side] {
@@ -260,21 +280,21 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   /** A parked TIME_WAIT ended: a new connection on the 4-tuple cut its interval short (a timeout ends it where it was put). */
   parkedTimeWaitEnded(st: Stream, i: 0 | 1, atSec: number, timeout: boolean): void {
-    const F = this.facts(st);
-    const at = i === 0 ? F.twOpen0 : F.twOpen1;
+    const K = this.keptOf(st.id), k = this.keptAt(st.id) + K_TW_OPEN0 + i;
+    const at = K[k] - 1;
     if (at < 0) return;
     if (!timeout) this.timeWait[at + 3] = Math.min(this.timeWait[at + 3], Math.max(atSec, this.timeWait[at + 2]));
-    if (i === 0) F.twOpen0 = -1; else F.twOpen1 = -1;
+    K[k] = 0;
   }
 
   /** TIME_WAIT intervals and capture loss of one connection (the parts that need no T_end). */
   private settle(st: Stream, side: [Side, Side]): void {
-    const F = this.facts(st);
+    const K = this.keptOf(st.id), k = this.keptAt(st.id) + K_TW_OPEN0;
     for (const i of [0, 1] as const) {
       const P = side[i], A = side[1 - i];
       if (P.twEnter >= 0) {
         const open = P.twExit === Infinity ? this.timeWait.length : -1;
-        if (i === 0) F.twOpen0 = open; else F.twOpen1 = open;
+        K[k + i] = open + 1;
         this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + this.t.timeWaitLen));
       }
       // capture-loss (§7.15): a gap the receiver acknowledged without any retransmission filling it
@@ -306,7 +326,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   override segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
     super.segment(st, d, seg, reuse, sameIsnSyn);
     if (seg.quoted) return;
-    const A = this.current(st).side[d];
+    const A = this.current(st)[d];
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const f = seg.flags;
     // duplicate-frame: the same frame again within 1 ms in the same direction (§7.15)
@@ -340,7 +360,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     super.replayed(st, d, seg);
     const F = this.current(st);
     const r = (1 - d) as 0 | 1;
-    const A = F.side[d], B = F.side[r];
+    const A = F[d], B = F[r];
     const f = seg.flags;
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0;
@@ -421,9 +441,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     }
     if (ack && B.finCount > 0 && seqGe(seg.ack, seqAdd(B.finSeq, 1))) B.finAcked = true;
     // half-open (no-tcb-rst): a bare RST answering the peer's last segment (reference §7.8)
-    if (rst && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !F.resetReported &&
+    if (rst && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !this.resetReported(st) &&
         ((!ack && seg.seq === B.lastAck && B.lastHasAck) || (ack && seg.seq === 0 && !B.lastHasAck && seg.ack === B.lastEnd))) {
-      F.resetReported = true;
+      this.markResetReported(st);
       this.add(st, 'half-open', 'no-tcb-rst', 'error', seg.frame, d, this.states(st),
         `${S} answered ${R}'s segment with a bare RST (seq = the segment's ack): ${S} no longer has this connection while ${R} still does.`);
     }
@@ -446,19 +466,19 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     _inferred: boolean, revert: boolean): void {
     const st = tag as Stream;
     const F = this.current(st);
-    const S = F.side[i];
+    const S = F[i];
     const other = (1 - i) as 0 | 1;
     if (revert) {
-      if (event === RCV_ACK_FIN && to === LAST_ACK) F.side[other].finalAckLost = true;
+      if (event === RCV_ACK_FIN && to === LAST_ACK) F[other].finalAckLost = true;
       return;
     }
-    if (to === CLOSE_WAIT && event === RCV_FIN) { S.cwAckSec = atSec; S.cwFinSec = F.side[other].finSec; S.cwFinFrame = F.side[other].finFrame; }
+    if (to === CLOSE_WAIT && event === RCV_FIN) { S.cwAckSec = atSec; S.cwFinSec = F[other].finSec; S.cwFinFrame = F[other].finFrame; }
     if (to === TIME_WAIT && from !== TIME_WAIT) S.twEnter = atSec;
     if (from === TIME_WAIT && to !== TIME_WAIT) {
       S.twExit = event === TIMEOUT_TW ? S.twEnter + this.t.timeWaitLen : atSec;
     }
     if (event !== RCV_RST_OK) return;
-    F.side[other].rstAcceptedFrame = atFrame;
+    F[other].rstAcceptedFrame = atFrame;
     // an accepted RST: who reset, in which state (reference §7.2, §7.3, §7.6)
     const states = this.states(st);
     states[i] = to;
@@ -466,12 +486,12 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (from === SYN_SENT) {
       this.add(st, 'connection-refused', null, 'warn', atFrame, other, states,
         `${SND} answered ${RCV}'s SYN with RST+ACK: nothing listens on ${SND} (connection refused).`);
-    } else if (from === SYN_RCVD || (F.side[other].synAckCount > 0 && !this.established(st, other))) {
+    } else if (from === SYN_RCVD || (F[other].synAckCount > 0 && !this.established(st, other))) {
       this.add(st, 'handshake-aborted', i === st.client ? 'responder-rst' : 'initiator-rst', 'warn', atFrame, other, states,
         `${SND} reset the connection before the handshake completed (${RCV} was ${STATES[from]}).`);
-    } else if (!F.resetReported) {
-      F.resetReported = true;
-      const senderFin = F.side[other].finCount > 0;
+    } else if (!this.resetReported(st)) {
+      this.markResetReported(st);
+      const senderFin = F[other].finCount > 0;
       this.add(st, 'reset', senderFin ? 'after-fin' : 'abort', 'warn', atFrame, other, states,
         senderFin ? `${SND} reset the connection after sending its own FIN (data still arrived after it closed); ${RCV} was ${STATES[from]}.`
           : `${SND} aborted the connection with a RST while ${RCV} was ${STATES[from]} (an application abort, e.g. close with unread data or SO_LINGER 0).`,
@@ -490,10 +510,10 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   finish(streams: readonly Stream[], endSec: number, serverOf: (st: Stream) => 0 | 1): void {
     const t = this.t;
     for (const st of streams) {
-      const F = this.byStream[st.id];
-      if (F === undefined || F.side === null) continue; // settled when its connection was released
+      const F = this.sides[st.id];
+      if (F === undefined || F === null) continue; // settled when its connection was released
       const srv = serverOf(st), cli = (1 - srv) as 0 | 1;
-      const C = F.side[cli], S = F.side[srv];
+      const C = F[cli], S = F[srv];
       const oneSided = st.pk0 === 0 || st.pk1 === 0;
       const fin = (): [number, number] => [st.finalOf(0), st.finalOf(1)];
       // syn-unanswered (§7.1)
@@ -511,7 +531,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           `{${srv}} sent its SYN+ACK ${S.synAckCount} time(s) and {${cli}} never acknowledged it: {${srv}} stays in SYN_RCVD.`);
       }
       for (const i of [0, 1] as const) {
-        const P = F.side[i];
+        const P = F[i];
         // missing-final-ack (§7.9): a FIN never acknowledged while its sender sits in LAST_ACK or CLOSING
         // (not in a one-sided capture whose silent side is the one that should acknowledge)
         const pFinal = st.finalOf(i);
@@ -542,7 +562,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           }
         }
       }
-      this.settle(st, F.side);
+      this.settle(st, F);
     }
   }
 }
