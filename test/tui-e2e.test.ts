@@ -3,11 +3,11 @@
  * as a person would type them and the screen is read back with capture-pane after each step.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT } from './helpers/corpus.js';
+import { testDir } from './helpers/tmp.js';
 
 const TMUX = spawnSync('tmux', ['-V']).status === 0;
 if (!TMUX) console.warn('tui-e2e: tmux is not installed, so the terminal test is skipped (apt-get install tmux)');
@@ -35,7 +35,7 @@ describe.skipIf(!TMUX)('synfin tui in tmux (80×24)', () => {
   let dir = '';
   let socketPath = '';
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'synfin-e2e-'));
+    dir = testDir('synfin-e2e-');
     // the shell records the exit status and the terminal modes after synfin returns
     const script = `node ${CLI} tui --close-wait-threshold 10ms fixtures/close-wait-leak.pcap; echo $? > ${dir}/status; ` +
       `stty -a > ${dir}/stty; echo DONE; sleep 60`;
@@ -45,7 +45,6 @@ describe.skipIf(!TMUX)('synfin tui in tmux (80×24)', () => {
   afterAll(() => {
     spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
     if (socketPath !== '') rmSync(socketPath, { force: true }); // tmux leaves its socket file behind
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('filters, opens a flow, jumps to a finding, shows help, and quits restoring the terminal', async () => {

@@ -140,8 +140,8 @@ export class FlagList {
     const n = this.length++;
     const c = n >>> this.bits;
     if (c === this.f.length) this.newChunk(c);
-    const k = n & this.mask;
-    const f = this.f[c]!, fo = k * (FLAG_BYTES / 8), i = this.i[c]!, io = k * (FLAG_BYTES / 4) + 2 * FL_F64;
+    this.at(n); // (the newest chunk is always in memory)
+    const f = this.vf, fo = this.vfo, i = this.vi, io = this.vio;
     f[fo + L_DELTA] = r.delta;
     i[io + L_BIT] = r.bit; i[io + L_FRAME] = r.frame; i[io + L_STREAM] = r.stream;
     i[io + L_PACKED] = r.s0 | (r.s1 << P_S1) | (r.from << P_FROM) | (r.flags << P_FLAGS);

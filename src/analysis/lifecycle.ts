@@ -358,9 +358,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   override replayed(st: Stream, d: 0 | 1, seg: Segment): void {
     super.replayed(st, d, seg);
-    const F = this.current(st);
     const r = (1 - d) as 0 | 1;
-    const A = F[d], B = F[r];
+    const sides = this.current(st);
+    const A = sides[d], B = sides[r];
     const f = seg.flags;
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0;
@@ -465,20 +465,20 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   onTransition(tag: object, i: 0 | 1, from: number, to: number, event: number, _frame: number, atFrame: number, atSec: number,
     _inferred: boolean, revert: boolean): void {
     const st = tag as Stream;
-    const F = this.current(st);
-    const S = F[i];
+    const sides = this.current(st);
+    const S = sides[i];
     const other = (1 - i) as 0 | 1;
     if (revert) {
-      if (event === RCV_ACK_FIN && to === LAST_ACK) F[other].finalAckLost = true;
+      if (event === RCV_ACK_FIN && to === LAST_ACK) sides[other].finalAckLost = true;
       return;
     }
-    if (to === CLOSE_WAIT && event === RCV_FIN) { S.cwAckSec = atSec; S.cwFinSec = F[other].finSec; S.cwFinFrame = F[other].finFrame; }
+    if (to === CLOSE_WAIT && event === RCV_FIN) { S.cwAckSec = atSec; S.cwFinSec = sides[other].finSec; S.cwFinFrame = sides[other].finFrame; }
     if (to === TIME_WAIT && from !== TIME_WAIT) S.twEnter = atSec;
     if (from === TIME_WAIT && to !== TIME_WAIT) {
       S.twExit = event === TIMEOUT_TW ? S.twEnter + this.t.timeWaitLen : atSec;
     }
     if (event !== RCV_RST_OK) return;
-    F[other].rstAcceptedFrame = atFrame;
+    sides[other].rstAcceptedFrame = atFrame;
     // an accepted RST: who reset, in which state (reference §7.2, §7.3, §7.6)
     const states = this.states(st);
     states[i] = to;
@@ -486,12 +486,12 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (from === SYN_SENT) {
       this.add(st, 'connection-refused', null, 'warn', atFrame, other, states,
         `${SND} answered ${RCV}'s SYN with RST+ACK: nothing listens on ${SND} (connection refused).`);
-    } else if (from === SYN_RCVD || (F[other].synAckCount > 0 && !this.established(st, other))) {
+    } else if (from === SYN_RCVD || (sides[other].synAckCount > 0 && !this.established(st, other))) {
       this.add(st, 'handshake-aborted', i === st.client ? 'responder-rst' : 'initiator-rst', 'warn', atFrame, other, states,
         `${SND} reset the connection before the handshake completed (${RCV} was ${STATES[from]}).`);
     } else if (!this.resetReported(st)) {
       this.markResetReported(st);
-      const senderFin = F[other].finCount > 0;
+      const senderFin = sides[other].finCount > 0;
       this.add(st, 'reset', senderFin ? 'after-fin' : 'abort', 'warn', atFrame, other, states,
         senderFin ? `${SND} reset the connection after sending its own FIN (data still arrived after it closed); ${RCV} was ${STATES[from]}.`
           : `${SND} aborted the connection with a RST while ${RCV} was ${STATES[from]} (an application abort, e.g. close with unread data or SO_LINGER 0).`,
@@ -510,10 +510,10 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   finish(streams: readonly Stream[], endSec: number, serverOf: (st: Stream) => 0 | 1): void {
     const t = this.t;
     for (const st of streams) {
-      const F = this.sides[st.id];
-      if (F === undefined || F === null) continue; // settled when its connection was released
+      const sides = this.sides[st.id];
+      if (sides === undefined || sides === null) continue; // settled when its connection was released
       const srv = serverOf(st), cli = (1 - srv) as 0 | 1;
-      const C = F[cli], S = F[srv];
+      const C = sides[cli], S = sides[srv];
       const oneSided = st.pk0 === 0 || st.pk1 === 0;
       const fin = (): [number, number] => [st.finalOf(0), st.finalOf(1)];
       // syn-unanswered (§7.1)
@@ -531,7 +531,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           `{${srv}} sent its SYN+ACK ${S.synAckCount} time(s) and {${cli}} never acknowledged it: {${srv}} stays in SYN_RCVD.`);
       }
       for (const i of [0, 1] as const) {
-        const P = F[i];
+        const P = sides[i];
         // missing-final-ack (§7.9): a FIN never acknowledged while its sender sits in LAST_ACK or CLOSING
         // (not in a one-sided capture whose silent side is the one that should acknowledge)
         const pFinal = st.finalOf(i);
@@ -562,7 +562,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           }
         }
       }
-      this.settle(st, F);
+      this.settle(st, sides);
     }
   }
 }
