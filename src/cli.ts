@@ -167,10 +167,10 @@ async function perFile<R extends Reported>(
   let status = EXIT_OK;
   const many = files.length > 1;
   const w = new ChunkWriter();
-  if (opts.json && many) w.add('[\n');
+  if (opts.json && many) await w.add('[\n');
   let index = 0;
   for (const file of files) {
-    if (opts.json && index > 0) w.add(',\n');
+    if (opts.json && index > 0) await w.add(',\n');
     const one = await readOne(file, opts.quiet, work);
     status = Math.max(status, one.status);
     if (!one.ok) {
@@ -178,7 +178,7 @@ async function perFile<R extends Reported>(
     } else if (opts.json) {
       for (const chunk of out.json(one.result)) await w.add(chunk);
     } else if (opts.csv && out.csv) {
-      if (index === 0) w.add(out.csv.header);
+      if (index === 0) await w.add(out.csv.header);
       for (const chunk of out.csv.rows(one.result)) await w.add(chunk);
     } else {
       await w.add(out.text(one.result));
@@ -191,31 +191,37 @@ async function perFile<R extends Reported>(
 }
 
 /**
- * Collects output into ~64 KB writes and waits for stdout to take each one (backpressure). Larger
- * strings would be allocated in V8's large-object space, which only a full collection frees: a
- * report of hundreds of megabytes then piles up as garbage.
+ * Collects output into ~64 KB writes and waits for stdout to take each one (backpressure). Each
+ * piece is encoded into one reused buffer as soon as it comes, so it dies young: strings kept until
+ * a batch is joined would outlive a young-generation collection or two, and a report of hundreds of
+ * megabytes would then pile up as old-generation garbage, raising the peak memory of the process.
  */
-const CHUNK_CHARS = 1 << 16;
+const CHUNK_BYTES = 1 << 16;
 
 class ChunkWriter {
-  private parts: string[] = [];
-  private size = 0;
+  private readonly buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   add(s: string): Promise<void> | void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= CHUNK_CHARS) return this.flush();
+    // a UTF-8 character takes at most three bytes per UTF-16 unit
+    if (3 * s.length > CHUNK_BYTES - this.used) return this.addLarge(s);
+    this.used += this.buf.write(s, this.used);
+  }
+  private async addLarge(s: string): Promise<void> {
+    await this.flush();
+    if (3 * s.length > CHUNK_BYTES) await write(s);
+    else this.used = this.buf.write(s, 0);
   }
   async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const text = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
-    await write(text);
+    if (this.used === 0) return;
+    const n = this.used;
+    this.used = 0;
+    // stdout takes the bytes before the callback: the buffer can be filled again after it
+    await write(this.buf.subarray(0, n));
   }
 }
 
 /** Write to stdout and wait until it is flushed (a piped report must never be cut off). */
-function write(text: string): Promise<void> {
+function write(text: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
   });

@@ -115,3 +115,27 @@ describe('a reader that goes away', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('large reports', () => {
+  it('a report of many 64 KB writes arrives whole through a pipe, multi-byte characters included', async () => {
+    const { spawn } = await import('node:child_process');
+    // 3,000 one-packet flows from distinct client ports: a JSON report of about 2 MB
+    const n = 3000;
+    const records = Array.from({ length: n }, (_, k) => ({
+      sec: 1422527998 + k, frac: 0, data: ether(0x0800, ipv4({ payload: tcp({ sport: 10000 + k, seq: 1000 + k, flags: 0x18, payload: new Uint8Array(10) }) })),
+    }));
+    const file = tmpFile('grüße-überall.pcap', pcapFile({}, records));
+    const child = spawn(process.execPath, [CLI, 'flows', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    // a slow reader: stdout fills the pipe and has to wait
+    child.stdout.on('data', (b: Buffer) => { chunks.push(b); child.stdout.pause(); setTimeout(() => child.stdout.resume(), 1); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const report = JSON.parse(text);
+    expect(report.file).toBe(file);
+    expect(report.flows).toHaveLength(n);
+    expect(report.flows.map((f: { client: { port: number } }) => f.client.port)).toEqual(records.map((_, k) => 10000 + k));
+  });
+});
