@@ -7,8 +7,11 @@ import { PcapParser, isPcapMagic } from './pcap.js';
 import { BLOCK, PcapngParser } from './pcapng.js';
 import { FileSource, StreamSource, type ByteSource } from './source.js';
 
-/** Size of one read. Large synchronous reads are what makes Node fast here. */
-export const CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * Size of one read. Synchronous reads of a megabyte or more are what makes Node fast here; larger
+ * ones read no faster and only hold more memory (in the reading thread as well).
+ */
+export const CHUNK_BYTES = 1024 * 1024;
 
 export interface ReadProgress {
   /** Bytes of the input file consumed so far (compressed bytes for gzip). */
@@ -19,7 +22,7 @@ export interface ReadProgress {
 }
 
 export interface ReadOptions {
-  /** Called after every chunk (about every 8 MiB). */
+  /** Called after every chunk (about every MiB). */
   onProgress?: (p: ReadProgress) => void;
   /** Stop early (e.g. Ctrl-C in the terminal UI). */
   signal?: AbortSignal;
