@@ -7,6 +7,7 @@ import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import { STATES, type State } from '../tcp/state-table.js';
 import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
 import type { FilterableFlow, FlowFacts } from './filter.js';
+import { collectAfterTracking } from './heap.js';
 import { captureStatsPiped, usePipe } from './piped.js';
 import { captureStats, type StatsReport } from './stats.js';
 
@@ -116,6 +117,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     ? await captureStatsPiped(path, opts, tracker)
     : await captureStats(path, opts, tracker);
   if (tracker.nowSec !== -Infinity) tracker.finish(tracker.nowSec, tracker.nowNsec);
+  collectAfterTracking();
   if (tracker.implausibleTimestamps > 0) {
     stats.warnings.push({
       file: stats.file, offset: null, frame: null,
