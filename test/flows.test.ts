@@ -155,3 +155,31 @@ describe('synfin flows / flow / states', () => {
     expect(j.transitions.find((x: { from: string; on: string }) => x.from === 'LAST_ACK' && x.on === 'RCV_ACK_FIN').to).toBe('CLOSED');
   });
 });
+
+describe('the per-stream record keeps every field whole', () => {
+  it('extreme options, ports and addresses, and the small fields packed beside the flags', async () => {
+    const { ether, ipv4, ipv6, pcapFile, tcp, tmpFile, hex } = await import('./helpers/pcap-writer.js');
+    // SYN with MSS 65535 and window scale 14 from port 65535 to port 1; SYN+ACK with MSS 0 and no window scale
+    const syn = tcp({ sport: 65535, dport: 1, seq: 0xfffffff0, flags: 0x02, options: hex('0204ffff 01 03030e') });
+    const synAck = tcp({ sport: 1, dport: 65535, seq: 0x80000000, ack: 0xfffffff1, flags: 0x12, options: hex('02040000') });
+    const ack = tcp({ sport: 65535, dport: 1, seq: 0xfffffff1, ack: 0x80000001, flags: 0x10 });
+    const v4 = (src: string, dst: string, payload: Uint8Array) => ether(0x0800, ipv4({ src, dst, payload }));
+    const v6 = (src: number, dst: number, payload: Uint8Array) => ether(0x86dd, ipv6({ src, dst, payload }));
+    const file = tmpFile('extremes.pcap', pcapFile({}, [
+      { sec: 1, data: v4('255.255.255.254', '0.0.0.1', syn) },
+      { sec: 1, data: v4('0.0.0.1', '255.255.255.254', synAck) },
+      { sec: 1, data: v4('255.255.255.254', '0.0.0.1', ack) },
+      { sec: 2, data: v6(0xfe, 0x01, syn) },
+      { sec: 2, data: v6(0x01, 0xfe, tcp({ sport: 1, dport: 65535, seq: 7, ack: 0xfffffff1, flags: 0x14 })) },
+    ]));
+    const r = await flowsReport(file);
+    expect(r.flows).toHaveLength(2);
+    const [a, b] = r.flows;
+    expect([a.ipVersion, a.client, a.server]).toEqual([4, { ip: '255.255.255.254', port: 65535 }, { ip: '0.0.0.1', port: 1 }]);
+    expect(a.options).toEqual({ mss: { client: 65535, server: 0 }, windowScale: null, sackPermitted: false, timestamps: false });
+    expect([a.finalState, a.partial, a.history, a.connState]).toEqual([{ client: 'ESTABLISHED', server: 'ESTABLISHED' }, false, 'ShA', 'S1']);
+    expect([b.ipVersion, b.client, b.server]).toEqual([6, { ip: 'fd77::fe', port: 65535 }, { ip: 'fd77::1', port: 1 }]);
+    expect(b.options.mss).toEqual({ client: 65535, server: null });
+    expect([b.finalState, b.history, b.connState]).toEqual([{ client: 'CLOSED', server: 'CLOSED' }, 'Sr', 'REJ']);
+  });
+});

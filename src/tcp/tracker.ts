@@ -101,40 +101,40 @@ const S_B0 = ZEEK_I32_SLOTS + 6;
 const S_B1 = ZEEK_I32_SLOTS + 7;
 const S_B2 = ZEEK_I32_SLOTS + 8;
 const S_B3 = ZEEK_I32_SLOTS + 9;
-const S_PORT0 = ZEEK_I32_SLOTS + 10;
-const S_PORT1 = ZEEK_I32_SLOTS + 11;
-const S_LAST_FRAME = ZEEK_I32_SLOTS + 12;
+/** port0 << 16 | port1 */
+const S_PORTS = ZEEK_I32_SLOTS + 10;
+const S_LAST_FRAME = ZEEK_I32_SLOTS + 11;
 const S_LAST_SEC = ZEEK_F64_SLOTS + 4;
-const S_LAST_NSEC = ZEEK_I32_SLOTS + 13;
-const S_BASE0 = ZEEK_I32_SLOTS + 14;
-const S_BASE1 = ZEEK_I32_SLOTS + 15;
-const S_BITS = ZEEK_I32_SLOTS + 16;
-const S_CONNECTIONS = ZEEK_I32_SLOTS + 17;
-const S_CLIENT = ZEEK_I32_SLOTS + 18;
-const S_PARTIAL = ZEEK_I32_SLOTS + 19;
-const S_FINAL0 = ZEEK_I32_SLOTS + 20;
-const S_FINAL1 = ZEEK_I32_SLOTS + 21;
-const S_FIN_ACK0 = ZEEK_I32_SLOTS + 22;
-const S_FIN_ACK1 = ZEEK_I32_SLOTS + 23;
-const S_INFERRED_SEGMENTS = ZEEK_I32_SLOTS + 24;
-const S_MSS0 = ZEEK_I32_SLOTS + 25;
-const S_MSS1 = ZEEK_I32_SLOTS + 26;
-const S_WS0 = ZEEK_I32_SLOTS + 27;
-const S_WS1 = ZEEK_I32_SLOTS + 28;
+const S_LAST_NSEC = ZEEK_I32_SLOTS + 12;
+const S_BASE0 = ZEEK_I32_SLOTS + 13;
+const S_BASE1 = ZEEK_I32_SLOTS + 14;
+/** The flag bits (BASE_SET0 … PARKED, bits 0–10), and the small fields below, packed (see B_*). */
+const S_BITS = ZEEK_I32_SLOTS + 15;
+const S_CONNECTIONS = ZEEK_I32_SLOTS + 16;
+const S_INFERRED_SEGMENTS = ZEEK_I32_SLOTS + 17;
+/** Per endpoint: MSS + 1 (bits 0–16) and window scale + 1 (bits 17–25); 0 = no option seen. */
+const S_OPT0 = ZEEK_I32_SLOTS + 18;
+const S_OPT1 = ZEEK_I32_SLOTS + 19;
 const S_SYN_TS = ZEEK_F64_SLOTS + 5;
 const S_SYN_ACK_TS = ZEEK_F64_SLOTS + 6;
 const S_ACK_TS = ZEEK_F64_SLOTS + 7;
 const S_TW_SEC0 = ZEEK_F64_SLOTS + 8;
-const S_TW_NSEC0 = ZEEK_I32_SLOTS + 29;
+const S_TW_NSEC0 = ZEEK_I32_SLOTS + 20;
 const S_TW_SEC1 = ZEEK_F64_SLOTS + 9;
-const S_TW_NSEC1 = ZEEK_I32_SLOTS + 30;
-const S_IP_VERSION = ZEEK_I32_SLOTS + 31;
-const S_FIRST_FRAME = ZEEK_I32_SLOTS + 32;
+const S_TW_NSEC1 = ZEEK_I32_SLOTS + 21;
+const S_FIRST_FRAME = ZEEK_I32_SLOTS + 22;
 const S_FIRST_SEC = ZEEK_F64_SLOTS + 10;
-const S_FIRST_NSEC = ZEEK_I32_SLOTS + 33;
-const S_TUPLE = ZEEK_I32_SLOTS + 34;
+const S_FIRST_NSEC = ZEEK_I32_SLOTS + 23;
+const S_TUPLE = ZEEK_I32_SLOTS + 24;
 const STREAM_F64_SLOTS = ZEEK_F64_SLOTS + 11;
-const STREAM_I32_SLOTS = ZEEK_I32_SLOTS + 35;
+const STREAM_I32_SLOTS = ZEEK_I32_SLOTS + 25;
+
+// small fields in S_BITS above the flags: shift of each, stored + 1 where they can be −1
+const B_CLIENT = 12; // 2 bits: client + 1
+const B_PARTIAL = 14; // 1 bit
+const B_FINAL0 = 15; // 4 bits per endpoint: the final state
+const B_FIN_ACK0 = 23; // 2 bits per endpoint: finAck + 1
+const B_IPV6 = 27; // 1 bit
 
 /** A RecordStore sized for Stream records. */
 export function streamStore(): RecordStore {
@@ -165,18 +165,14 @@ export class Stream extends ZeekSummary {
     const i = this.i, o = this.io;
     i[o + S_A0] = src[0]; i[o + S_A1] = src[1]; i[o + S_A2] = src[2]; i[o + S_A3] = src[3];
     i[o + S_B0] = dst[0]; i[o + S_B1] = dst[1]; i[o + S_B2] = dst[2]; i[o + S_B3] = dst[3];
-    i[o + S_PORT0] = sport;
-    i[o + S_PORT1] = dport;
-    i[o + S_IP_VERSION] = ipVersion;
+    i[o + S_PORTS] = (sport << 16) | dport;
+    if (ipVersion === 6) i[o + S_BITS] = 1 << B_IPV6;
     i[o + S_FIRST_FRAME] = firstFrame;
     i[o + S_FIRST_NSEC] = firstNsec;
     i[o + S_TUPLE] = tuple;
     this.f[this.fo + S_FIRST_SEC] = firstSec;
-    this.client = -1;
+    // client, finAck, mss and window scale start at −1: stored + 1, a zeroed record says so already
     this.partial = true;
-    this.finAck0 = -1; this.finAck1 = -1;
-    this.mss0 = -1; this.mss1 = -1;
-    this.ws0 = -1; this.ws1 = -1;
     this.synTs = -1; this.synAckTs = -1; this.ackTs = -1;
     this.transitions = record ? [] : null;
   }
@@ -202,8 +198,8 @@ export class Stream extends ZeekSummary {
   get b1(): number { return this.i[this.io + S_B1] >>> 0; }
   get b2(): number { return this.i[this.io + S_B2] >>> 0; }
   get b3(): number { return this.i[this.io + S_B3] >>> 0; }
-  get port0(): number { return this.i[this.io + S_PORT0]; }
-  get port1(): number { return this.i[this.io + S_PORT1]; }
+  get port0(): number { return this.i[this.io + S_PORTS] >>> 16; }
+  get port1(): number { return this.i[this.io + S_PORTS] & 0xffff; }
   get lastFrame(): number { return this.i[this.io + S_LAST_FRAME]; }
   set lastFrame(v: number) { this.i[this.io + S_LAST_FRAME] = v; }
   get lastSec(): number { return this.f[this.fo + S_LAST_SEC]; }
@@ -221,30 +217,30 @@ export class Stream extends ZeekSummary {
   get connections(): number { return this.i[this.io + S_CONNECTIONS]; }
   set connections(v: number) { this.i[this.io + S_CONNECTIONS] = v; }
   /** Index of the client (first SYN sender), −1 while unknown. */
-  get client(): -1 | 0 | 1 { return this.i[this.io + S_CLIENT] as -1 | 0 | 1; }
-  set client(v: -1 | 0 | 1) { this.i[this.io + S_CLIENT] = v; }
+  get client(): -1 | 0 | 1 { return (this.small(B_CLIENT, 3) - 1) as -1 | 0 | 1; }
+  set client(v: -1 | 0 | 1) { this.setSmall(B_CLIENT, 3, v + 1); }
   /** No connection of the stream began with a SYN or SYN+ACK. */
-  get partial(): boolean { return this.i[this.io + S_PARTIAL] !== 0; }
-  set partial(v: boolean) { this.i[this.io + S_PARTIAL] = v ? 1 : 0; }
-  get final0(): number { return this.i[this.io + S_FINAL0]; }
-  set final0(v: number) { this.i[this.io + S_FINAL0] = v; }
-  get final1(): number { return this.i[this.io + S_FINAL1]; }
-  set final1(v: number) { this.i[this.io + S_FINAL1] = v; }
+  get partial(): boolean { return this.small(B_PARTIAL, 1) !== 0; }
+  set partial(v: boolean) { this.setSmall(B_PARTIAL, 1, v ? 1 : 0); }
+  get final0(): number { return this.small(B_FINAL0, 15); }
+  set final0(v: number) { this.setSmall(B_FINAL0, 15, v); }
+  get final1(): number { return this.small(B_FINAL0 + 4, 15); }
+  set final1(v: number) { this.setSmall(B_FINAL0 + 4, 15, v); }
   /** Whether each endpoint's first FIN acknowledged the peer's FIN: −1 no FIN, 0 no, 1 yes (§6.4). */
-  private get finAck0(): number { return this.i[this.io + S_FIN_ACK0]; }
-  private set finAck0(v: number) { this.i[this.io + S_FIN_ACK0] = v; }
-  private get finAck1(): number { return this.i[this.io + S_FIN_ACK1]; }
-  private set finAck1(v: number) { this.i[this.io + S_FIN_ACK1] = v; }
+  private get finAck0(): number { return this.small(B_FIN_ACK0, 3) - 1; }
+  private set finAck0(v: number) { this.setSmall(B_FIN_ACK0, 3, v + 1); }
+  private get finAck1(): number { return this.small(B_FIN_ACK0 + 2, 3) - 1; }
+  private set finAck1(v: number) { this.setSmall(B_FIN_ACK0 + 2, 3, v + 1); }
   get inferredSegments(): number { return this.i[this.io + S_INFERRED_SEGMENTS]; }
   set inferredSegments(v: number) { this.i[this.io + S_INFERRED_SEGMENTS] = v; }
-  get mss0(): number { return this.i[this.io + S_MSS0]; }
-  set mss0(v: number) { this.i[this.io + S_MSS0] = v; }
-  get mss1(): number { return this.i[this.io + S_MSS1]; }
-  set mss1(v: number) { this.i[this.io + S_MSS1] = v; }
-  get ws0(): number { return this.i[this.io + S_WS0]; }
-  set ws0(v: number) { this.i[this.io + S_WS0] = v; }
-  get ws1(): number { return this.i[this.io + S_WS1]; }
-  set ws1(v: number) { this.i[this.io + S_WS1] = v; }
+  get mss0(): number { return (this.i[this.io + S_OPT0] & 0x1ffff) - 1; }
+  get mss1(): number { return (this.i[this.io + S_OPT1] & 0x1ffff) - 1; }
+  get ws0(): number { return ((this.i[this.io + S_OPT0] >>> 17) & 0x1ff) - 1; }
+  get ws1(): number { return ((this.i[this.io + S_OPT1] >>> 17) & 0x1ff) - 1; }
+  /** Endpoint i's MSS and window scale options (−1: absent). */
+  private setOptions(i: number, mss: number, ws: number): void {
+    this.i[this.io + S_OPT0 + i] = (mss + 1) | ((ws + 1) << 17);
+  }
   get synTs(): number { return this.f[this.fo + S_SYN_TS]; }
   set synTs(v: number) { this.f[this.fo + S_SYN_TS] = v; }
   get synAckTs(): number { return this.f[this.fo + S_SYN_ACK_TS]; }
@@ -260,7 +256,7 @@ export class Stream extends ZeekSummary {
   set twSec1(v: number) { this.f[this.fo + S_TW_SEC1] = v; }
   get twNsec1(): number { return this.i[this.io + S_TW_NSEC1]; }
   set twNsec1(v: number) { this.i[this.io + S_TW_NSEC1] = v; }
-  get ipVersion(): 4 | 6 { return this.i[this.io + S_IP_VERSION] as 4 | 6; }
+  get ipVersion(): 4 | 6 { return this.small(B_IPV6, 1) !== 0 ? 6 : 4; }
   get firstFrame(): number { return this.i[this.io + S_FIRST_FRAME]; }
   get firstSec(): number { return this.f[this.fo + S_FIRST_SEC]; }
   get firstNsec(): number { return this.i[this.io + S_FIRST_NSEC]; }
@@ -269,6 +265,13 @@ export class Stream extends ZeekSummary {
    * streams on the same 4-tuple supersede this one: from then on its segments go to them (§2.2).
    */
   get tuple(): number { return this.i[this.io + S_TUPLE]; }
+
+  /** A small field of S_BITS: `mask` (all ones) at bit `shift`. */
+  private small(shift: number, mask: number): number { return (this.i[this.io + S_BITS] >>> shift) & mask; }
+  private setSmall(shift: number, mask: number, v: number): void {
+    const k = this.io + S_BITS;
+    this.i[k] = (this.i[k] & ~(mask << shift)) | ((v & mask) << shift);
+  }
 
   flag(bit: number, i: number): boolean { return (this.bits & (bit << i)) !== 0; }
   setFlag(bit: number, i: number, on = true): void { if (on) this.bits |= bit << i; else this.bits &= ~(bit << i); }
@@ -310,7 +313,7 @@ export class Stream extends ZeekSummary {
   noteSyn(i: number, seg: Segment): boolean {
     if (this.flag(SYN_SEEN0, i)) return false;
     this.setFlag(SYN_SEEN0, i);
-    if (i === 0) { this.mss0 = seg.mss; this.ws0 = seg.wscale; } else { this.mss1 = seg.mss; this.ws1 = seg.wscale; }
+    this.setOptions(i, seg.mss, seg.wscale);
     this.setFlag(SACK0, i, seg.sackPermitted);
     this.setFlag(TS0, i, seg.hasTimestamps);
     return true;

@@ -13,36 +13,32 @@ const INACTIVE = 0, SYN_SENT = 1, SYN_ACK_SENT = 2, PARTIAL = 3, ESTABLISHED = 4
 const LETTERS = 'SHADFRCGTWIQ';
 const L_S = 0, L_H = 1, L_A = 2, L_D = 3, L_F = 4, L_R = 5, L_T = 8, L_W = 9, L_I = 10, L_Q = 11;
 
-const Z_ZST0 = 0;
-const Z_ZST1 = 1;
-const Z_SIZE0 = 0;
-const Z_SIZE1 = 1;
-const Z_FIN0 = 2;
-const Z_FIN1 = 3;
-const Z_ONCE0 = 4;
-const Z_ONCE1 = 5;
-const Z_SYN0 = 2;
-const Z_SYN1 = 3;
-const Z_FIN_END0 = 4;
-const Z_FIN_END1 = 5;
-const Z_RST0 = 6;
-const Z_RST1 = 7;
-const Z_HIGH0 = 8;
-const Z_HIGH1 = 9;
-const Z_KNOWN0 = 6;
-const Z_KNOWN1 = 7;
-const Z_T0 = 8;
-const Z_T1 = 9;
-const Z_W0 = 10;
-const Z_W1 = 11;
-const Z_FIRST_SENDER = 12;
+/*
+ * Record layout. Int32 slots only: sequence numbers are kept as their 32 bits (read back with `>>> 0`),
+ * and whether one was seen is a bit of Z_PACK, so no Float64 slot (and no −1 sentinel) is needed.
+ */
+/** Per endpoint i: Zeek state (3 bits at 3i), FIN seen (bit 6+i), highest seq known (8+i), SYN/FIN/RST seq
+ * seen (12+i, 14+i, 16+i), payload sent (18+i); and the first sender + 1 (bits 10–11, 0 = none yet). */
+const Z_PACK = 0;
+/** Letters added once (bit = letter): endpoint 0 in bits 0–11, endpoint 1 in bits 16–27. */
+const Z_ONCE = 1;
+const Z_T0 = 2;
+const Z_W0 = 4;
+/** Sequence number of the endpoint's last SYN, end of its last FIN, its last RST, and its highest end. */
+const Z_SYN0 = 6;
+const Z_FIN_END0 = 8;
+const Z_RST0 = 10;
+const Z_HIGH0 = 12;
 /** History letters: a count, then HIST_INLINE letter codes packed four to a slot (code = letter + 12 for endpoint 1). */
-const Z_HIST_LEN = 13;
-const Z_HIST = 14;
+const Z_HIST_LEN = 14;
+const Z_HIST = 15;
 const HIST_INLINE = 16;
 /** Record slots the Zeek summary uses; a subclass's own fields follow. */
-export const ZEEK_F64_SLOTS = 10;
+export const ZEEK_F64_SLOTS = 0;
 export const ZEEK_I32_SLOTS = Z_HIST + HIST_INLINE / 4;
+
+const P_FIN = 6, P_KNOWN = 8, P_FIRST = 10, P_SYN = 12, P_FIN_END = 14, P_RST = 16, P_DATA = 18;
+const ONCE_SHIFT = 16;
 
 /**
  * The summary of one stream, its per-sender fields (…0 for endpoint 0, …1 for endpoint 1) kept in
@@ -54,46 +50,10 @@ export class ZeekSummary extends RecordView {
 
   constructor(store: RecordStore) {
     super(store);
-    this.syn0 = -1; this.syn1 = -1;
-    this.finEnd0 = -1; this.finEnd1 = -1;
-    this.rst0 = -1; this.rst1 = -1;
-    this.firstSender = -1;
   }
 
-  private get zst0(): number { return this.i[this.io + Z_ZST0]; }
-  private set zst0(v: number) { this.i[this.io + Z_ZST0] = v; }
-  private get zst1(): number { return this.i[this.io + Z_ZST1]; }
-  private set zst1(v: number) { this.i[this.io + Z_ZST1] = v; }
-  private get size0(): number { return this.f[this.fo + Z_SIZE0]; }
-  private set size0(v: number) { this.f[this.fo + Z_SIZE0] = v; }
-  private get size1(): number { return this.f[this.fo + Z_SIZE1]; }
-  private set size1(v: number) { this.f[this.fo + Z_SIZE1] = v; }
-  private get once0(): number { return this.i[this.io + Z_ONCE0]; }
-  private set once0(v: number) { this.i[this.io + Z_ONCE0] = v; }
-  private get once1(): number { return this.i[this.io + Z_ONCE1]; }
-  private set once1(v: number) { this.i[this.io + Z_ONCE1] = v; }
-  private get syn0(): number { return this.f[this.fo + Z_SYN0]; }
-  private set syn0(v: number) { this.f[this.fo + Z_SYN0] = v; }
-  private get syn1(): number { return this.f[this.fo + Z_SYN1]; }
-  private set syn1(v: number) { this.f[this.fo + Z_SYN1] = v; }
-  private get finEnd0(): number { return this.f[this.fo + Z_FIN_END0]; }
-  private set finEnd0(v: number) { this.f[this.fo + Z_FIN_END0] = v; }
-  private get finEnd1(): number { return this.f[this.fo + Z_FIN_END1]; }
-  private set finEnd1(v: number) { this.f[this.fo + Z_FIN_END1] = v; }
-  private get rst0(): number { return this.f[this.fo + Z_RST0]; }
-  private set rst0(v: number) { this.f[this.fo + Z_RST0] = v; }
-  private get rst1(): number { return this.f[this.fo + Z_RST1]; }
-  private set rst1(v: number) { this.f[this.fo + Z_RST1] = v; }
-  private get t0(): number { return this.i[this.io + Z_T0]; }
-  private set t0(v: number) { this.i[this.io + Z_T0] = v; }
-  private get t1(): number { return this.i[this.io + Z_T1]; }
-  private set t1(v: number) { this.i[this.io + Z_T1] = v; }
-  private get w0(): number { return this.i[this.io + Z_W0]; }
-  private set w0(v: number) { this.i[this.io + Z_W0] = v; }
-  private get w1(): number { return this.i[this.io + Z_W1]; }
-  private set w1(v: number) { this.i[this.io + Z_W1] = v; }
-  get firstSender(): number { return this.i[this.io + Z_FIRST_SENDER]; }
-  set firstSender(v: number) { this.i[this.io + Z_FIRST_SENDER] = v; }
+  /** Index of the endpoint that sent the stream's first segment, −1 before any. */
+  get firstSender(): number { return ((this.i[this.io + Z_PACK] >>> P_FIRST) & 3) - 1; }
 
   private add(letter: number, dir: number): void {
     const I = this.i, io = this.io;
@@ -103,30 +63,31 @@ export class ZeekSummary extends RecordView {
   }
 
   private addOnce(letter: number, dir: number): void {
-    const bit = 1 << letter;
-    if (dir === 0) { if ((this.once0 & bit) !== 0) return; this.once0 |= bit; }
-    else { if ((this.once1 & bit) !== 0) return; this.once1 |= bit; }
+    const bit = 1 << (letter + ONCE_SHIFT * dir);
+    const I = this.i, k = this.io + Z_ONCE;
+    if ((I[k] & bit) !== 0) return;
+    I[k] |= bit;
     this.add(letter, dir);
   }
 
   /** Logarithmic letters (T, W): appended at the 1st, 10th, 100th … occurrence. */
   private addLog(letter: number, dir: number): void {
-    let n: number;
-    if (letter === L_T) n = dir === 0 ? ++this.t0 : ++this.t1;
-    else n = dir === 0 ? ++this.w0 : ++this.w1;
+    const k = this.io + (letter === L_T ? Z_T0 : Z_W0) + dir;
+    const n = ++this.i[k];
     if (n === 1 || n === 10 || n === 100 || n === 1000 || n === 10000 || n === 100000 || n === 1000000) this.add(letter, dir);
   }
 
-  private state(dir: number): number { return dir === 0 ? this.zst0 : this.zst1; }
+  private state(dir: number): number { return (this.i[this.io + Z_PACK] >>> (3 * dir)) & 7; }
 
   /**
    * One captured segment from endpoint `dir` (0 or 1). Per-packet code: it reads the record directly,
-   * `I[io + Z_X0 + dir]` being field X of the sender and `+ peer` of the other side.
+   * `I[io + Z_X0 + dir]` being field X of the sender, and keeps the packed bits in `P` until the end.
    */
   zeekSegment(dir: number, seg: { readonly flags: number; readonly seq: number; readonly payloadLength: number; readonly window: number }): void {
-    const I = this.i, io = this.io, F = this.f, fo = this.fo;
+    const I = this.i, io = this.io;
     const flags = seg.flags, seq = seg.seq, len = seg.payloadLength, window = seg.window;
-    if (I[io + Z_FIRST_SENDER] < 0) I[io + Z_FIRST_SENDER] = dir;
+    let P = I[io + Z_PACK];
+    if ((P & (3 << P_FIRST)) === 0) P |= (dir + 1) << P_FIRST;
     const peer = 1 - dir;
     const syn = (flags & SYN) !== 0, fin = (flags & FIN) !== 0, rst = (flags & RST) !== 0, ack = (flags & ACK) !== 0;
     const n = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
@@ -136,57 +97,63 @@ export class ZeekSummary extends RecordView {
     if (n >= 2) {
       this.addOnce(syn ? L_Q : L_I, dir);
     } else if (syn) {
-      if (F[fo + Z_SYN0 + dir] !== seq) {
-        F[fo + Z_SYN0 + dir] = seq;
+      if ((P & (1 << (P_SYN + dir))) === 0 || (I[io + Z_SYN0 + dir] >>> 0) !== seq) {
+        I[io + Z_SYN0 + dir] = seq;
+        P |= 1 << (P_SYN + dir);
         this.add(ack ? L_H : L_S, dir);
       }
     } else if (fin) {
-      if (F[fo + Z_FIN_END0 + dir] !== end) {
-        F[fo + Z_FIN_END0 + dir] = end;
+      if ((P & (1 << (P_FIN_END + dir))) === 0 || (I[io + Z_FIN_END0 + dir] >>> 0) !== end) {
+        I[io + Z_FIN_END0 + dir] = end;
+        P |= 1 << (P_FIN_END + dir);
         this.add(L_F, dir);
       }
     } else if (rst) {
-      if (F[fo + Z_RST0 + dir] !== seq) {
-        F[fo + Z_RST0 + dir] = seq;
+      if ((P & (1 << (P_RST + dir))) === 0 || (I[io + Z_RST0 + dir] >>> 0) !== seq) {
+        I[io + Z_RST0 + dir] = seq;
+        P |= 1 << (P_RST + dir);
         this.add(L_R, dir);
       }
     } else if (len > 0) {
-      if ((I[io + Z_ONCE0 + dir] & (1 << L_D)) === 0) this.addOnce(L_D, dir);
+      if ((I[io + Z_ONCE] & (1 << (L_D + ONCE_SHIFT * dir))) === 0) this.addOnce(L_D, dir);
     } else if (ack) {
-      if ((I[io + Z_ONCE0 + dir] & (1 << L_A)) === 0) this.addOnce(L_A, dir);
+      if ((I[io + Z_ONCE] & (1 << (L_A + ONCE_SHIFT * dir))) === 0) this.addOnce(L_A, dir);
     }
-    const known = I[io + Z_KNOWN0 + dir] !== 0;
-    const high = F[fo + Z_HIGH0 + dir];
+    const known = (P & (1 << (P_KNOWN + dir))) !== 0;
+    const high = I[io + Z_HIGH0 + dir] >>> 0;
     if (len > 0 && !syn && known && !seqGt(end, high)) this.addLog(L_T, dir);
     if (len > 0 || syn || fin) {
       const e = seqAdd(end, (syn ? 1 : 0) + (fin ? 1 : 0));
-      if (!known || seqGt(e, high)) { F[fo + Z_HIGH0 + dir] = e; I[io + Z_KNOWN0 + dir] = 1; }
+      if (!known || seqGt(e, high)) { I[io + Z_HIGH0 + dir] = e; P |= 1 << (P_KNOWN + dir); }
     }
-    const me = I[io + Z_ZST0 + dir], other = I[io + Z_ZST0 + peer];
-    const finMe = I[io + Z_FIN0 + dir] !== 0, finPeer = I[io + Z_FIN0 + peer] !== 0;
+    const me = (P >>> (3 * dir)) & 7, other = (P >>> (3 * peer)) & 7;
+    const finMe = (P & (1 << (P_FIN + dir))) !== 0, finPeer = (P & (1 << (P_FIN + peer))) !== 0;
     if (window === 0 && !rst && !syn && me !== RESET && !finPeer) this.addLog(L_W, dir);
-    F[fo + Z_SIZE0 + dir] += len;
+    if (len > 0) P |= 1 << (P_DATA + dir);
 
-    // Zeek endpoint states
-    const ZD = io + Z_ZST0 + dir, ZP = io + Z_ZST0 + peer;
+    // Zeek endpoint states: `to` for the sender, `toPeer` for the other side (−1: unchanged)
+    let to = -1, toPeer = -1;
     if (rst) {
-      if (!(finMe && finPeer)) I[ZD] = RESET;
+      if (!(finMe && finPeer)) to = RESET;
     } else if (fin) {
-      I[ZD] = CLOSED;
-      I[io + Z_FIN0 + dir] = 1;
-      if (other === RESET && finPeer) I[ZP] = CLOSED;
+      to = CLOSED;
+      P |= 1 << (P_FIN + dir);
+      if (other === RESET && finPeer) toPeer = CLOSED;
     } else if (syn && !ack) {
-      if (me === INACTIVE) I[ZD] = SYN_SENT;
+      if (me === INACTIVE) to = SYN_SENT;
     } else if (syn) {
       if (me === INACTIVE || me === SYN_SENT) {
-        if (other === SYN_SENT) { I[ZD] = ESTABLISHED; I[ZP] = ESTABLISHED; } else I[ZD] = SYN_ACK_SENT;
+        if (other === SYN_SENT) { to = ESTABLISHED; toPeer = ESTABLISHED; } else to = SYN_ACK_SENT;
       }
     } else if (me === INACTIVE || me === SYN_SENT) {
-      if (ack && other === SYN_ACK_SENT) { I[ZD] = ESTABLISHED; I[ZP] = ESTABLISHED; }
-      else if (me === INACTIVE) I[ZD] = PARTIAL;
+      if (ack && other === SYN_ACK_SENT) { to = ESTABLISHED; toPeer = ESTABLISHED; }
+      else if (me === INACTIVE) to = PARTIAL;
     } else if (ack && me === SYN_ACK_SENT && other === SYN_SENT) {
-      I[ZD] = ESTABLISHED; I[ZP] = ESTABLISHED;
+      to = ESTABLISHED; toPeer = ESTABLISHED;
     }
+    if (to >= 0) P = (P & ~(7 << (3 * dir))) | (to << (3 * dir));
+    if (toPeer >= 0) P = (P & ~(7 << (3 * peer))) | (toPeer << (3 * peer));
+    I[io + Z_PACK] = P;
   }
 
   /** History string with the originator (client) in upper case; `^` when the responder sent first. */
@@ -212,7 +179,7 @@ export class ZeekSummary extends RecordView {
     const oInactive = o === INACTIVE || o === PARTIAL;
     const rInactive = r === INACTIVE || r === PARTIAL;
     if (r === RESET) {
-      if (o === SYN_SENT || o === SYN_ACK_SENT || (o === RESET && this.size0 === 0 && this.size1 === 0)) return 'REJ';
+      if (o === SYN_SENT || o === SYN_ACK_SENT || (o === RESET && (this.i[this.io + Z_PACK] & (3 << P_DATA)) === 0)) return 'REJ';
       if (oInactive) return 'RSTRH';
       return 'RSTR';
     }
