@@ -61,6 +61,9 @@ interface PendingEvent {
   key: number;
 }
 
+/** Fills a new queue's room (see pendingQueue); never queued. */
+const NO_EVENT: PendingEvent = { event: -1, threshold: 0, frame: 0, tsSec: 0, tsNsec: 0, inferred: false, contradicted: false, key: 0 };
+
 // An endpoint's replay state, in a RecordStore record: a busy capture holds tens of thousands of
 // live connections, and as object fields every sequence number sat in its own heap box.
 const E_TW_SEC = 0;
@@ -97,8 +100,21 @@ export function endpointStore(): RecordStore {
   return new RecordStore(E_F64_SLOTS, E_I32_SLOTS);
 }
 
+/**
+ * An empty queue of pending events with room for two (a SYN and a FIN), the usual most. An array
+ * that starts empty gets room for 17 at its first push, 150 bytes per endpoint of every live
+ * connection; this one grows only if a third event comes. (Emptied with pop, shift or
+ * releasePending, never `length = 0`, an array keeps its room.)
+ */
+function pendingQueue(): PendingEvent[] {
+  const q = [NO_EVENT, NO_EVENT];
+  q.pop();
+  q.pop();
+  return q;
+}
+
 export class Endpoint extends RecordView {
-  readonly pending: PendingEvent[] = [];
+  readonly pending: PendingEvent[] = pendingQueue();
 
   constructor(store: RecordStore) {
     super(store);
