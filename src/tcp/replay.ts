@@ -284,6 +284,8 @@ export class Connection {
   firstFin1: boolean | null = null;
   listener: TransitionListener | null = null;
   tag: object | null = null;
+  /** Where the tracker lists this connection among the live ones, −1 when not listed. */
+  liveSlot = -1;
   /** The captured frame being processed, and its time, for the listener. */
   private atFrame = -1;
   private atSec = 0;

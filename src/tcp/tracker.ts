@@ -385,7 +385,13 @@ export class Tracker {
   private readonly tuples = new TupleIndex();
   /** Latest stream of each 4-tuple, by its TupleIndex number. */
   private readonly latest: Stream[] = [];
-  private readonly live = new Set<Stream>();
+  /**
+   * Streams with a live connection, in the order their connections began; a released one leaves a hole
+   * (its connection's liveSlot says where) until the next sweep closes the holes. A Set did the same,
+   * but its table, rebuilt as connections come and go, left a large garbage array every few thousand.
+   */
+  private readonly live: Array<Stream | null> = [];
+  private liveCount = 0;
   /**
    * Released connection objects, reused for new connections (most are short-lived). Not capped: it never
    * holds more than were live at once, memory the capture already needed, and objects dropped from a
@@ -482,7 +488,7 @@ export class Tracker {
     this.replay(st, d, seg);
     if (hook !== undefined) hook.replayed(st, d, seg);
     // a sweep costs one pass over the live connections: at most one step per 64 packets
-    if (++this.sinceSweep >= this.sweepEvery && this.sinceSweep >= this.sweepLiveFactor * this.live.size) this.sweep();
+    if (++this.sinceSweep >= this.sweepEvery && this.sinceSweep >= this.sweepLiveFactor * this.liveCount) this.sweep();
   }
 
   private newStream(seg: Segment, tuple: number): Stream {
@@ -541,7 +547,9 @@ export class Tracker {
       st.conn = c;
       st.connections++;
       fresh = true;
-      this.live.add(st);
+      c.liveSlot = this.live.length;
+      this.live.push(st);
+      this.liveCount++;
       if (c.initiator >= 0) {
         st.partial = false;
         if (st.client < 0) st.client = c.initiator;
@@ -573,11 +581,25 @@ export class Tracker {
   /** Release connections that are over: closed and idle, or TIME_WAIT expired by the capture clock. */
   private sweep(): void {
     this.sinceSweep = 0;
-    for (const st of this.live) {
+    const live = this.live;
+    const n = live.length;
+    for (let k = 0; k < n; k++) {
+      const st = live[k];
+      if (st === null) continue;
       const c = st.conn;
-      if (c === null) { this.live.delete(st); continue; }
-      if (this.idleOver(st, c)) this.retire(st, c);
+      if (c !== null && this.idleOver(st, c)) this.retire(st, c);
     }
+    // close the holes, keeping the order
+    let j = 0;
+    for (let k = 0; k < n; k++) {
+      const st = live[k];
+      if (st === null) continue;
+      const c = st.conn;
+      if (c === null || c.liveSlot !== k) { this.liveCount--; continue; }
+      c.liveSlot = j;
+      live[j++] = st;
+    }
+    live.length = j;
   }
 
   /**
@@ -600,7 +622,11 @@ export class Tracker {
   /** Fold a connection into its stream and keep the object for a later connection. */
   private release(st: Stream, c: Connection): void {
     st.settle(c);
-    this.live.delete(st);
+    if (c.liveSlot >= 0 && this.live[c.liveSlot] === st) {
+      this.live[c.liveSlot] = null;
+      this.liveCount--;
+    }
+    c.liveSlot = -1;
     this.opts.hook?.released?.(st);
     this.spare.push(c);
   }
@@ -608,12 +634,14 @@ export class Tracker {
   /** End of capture: rule 5 and TIME_WAIT expiry for every live or parked connection (§6.3, §6.6). */
   finish(endSec: number, endNsec: number): void {
     for (const st of this.live) {
-      const c = st.conn;
-      if (c === null) continue;
+      const c = st?.conn ?? null;
+      if (c === null || this.live[c.liveSlot] !== st) continue;
       c.finish(endSec, endNsec, this.opts.timeWaitSeconds);
-      st.settle(c);
+      st!.settle(c);
+      c.liveSlot = -1;
     }
-    this.live.clear();
+    this.live.length = 0;
+    this.liveCount = 0;
     const tw = this.opts.timeWaitSeconds;
     for (const st of this.streams) {
       if (!st.parked) continue;
