@@ -72,28 +72,26 @@ const E_CONTRADICTED_FIN = 2;
 const E_F64_SLOTS = 3;
 const E_STATE = 0;
 const E_INITIAL = 1;
-const E_ASSUMED = 2;
-const E_DECIDED = 3;
-const E_ISN = 4;
-const E_ISN_KNOWN = 5;
-const E_SND_NXT = 6;
-const E_SND_NXT_KNOWN = 7;
-const E_FIN_SEQ = 8;
-const E_FIN_KNOWN = 9;
-const E_HIGH_ACK = 10;
-const E_LAST_ACK = 11;
-const E_ACK_KNOWN = 12;
-const E_SENT = 13;
-const E_CAPTURED = 14;
-const E_SYNACK_QUEUED = 15;
-const E_SYNACK_SENT = 16;
-const E_FIN_SENT = 17;
-const E_TW_NSEC = 18;
-// undo information for an ACK- or RST-driven commit (rule 4): set, event, from, to, key
-const E_ACK_COMMIT = 19;
-const E_RST_COMMIT = 24;
-const E_I32_SLOTS = 29;
-const U_SET = 0, U_EVENT = 1, U_FROM = 2, U_TO = 3, U_KEY = 4;
+/** The booleans, one bit each (F_*). */
+const E_FLAGS = 2;
+const E_ISN = 3;
+const E_SND_NXT = 4;
+const E_FIN_SEQ = 5;
+const E_HIGH_ACK = 6;
+const E_LAST_ACK = 7;
+const E_SENT = 8;
+const E_CAPTURED = 9;
+const E_SYNACK_SENT = 10;
+const E_FIN_SENT = 11;
+const E_TW_NSEC = 12;
+// undo information for an ACK- or RST-driven commit (rule 4): event | from << 8 | to << 16 (set: a flag), and key
+const E_ACK_UNDO = 13;
+const E_ACK_KEY = 14;
+const E_RST_UNDO = 15;
+const E_RST_KEY = 16;
+const E_I32_SLOTS = 17;
+const F_ASSUMED = 1, F_DECIDED = 2, F_ISN_KNOWN = 4, F_SND_NXT_KNOWN = 8, F_FIN_KNOWN = 16, F_ACK_KNOWN = 32,
+  F_SYNACK_QUEUED = 64, F_ACK_UNDO = 128, F_RST_UNDO = 256;
 
 /** A RecordStore sized for Endpoint records (one per Tracker: its connections' endpoints live there). */
 export function endpointStore(): RecordStore {
@@ -127,39 +125,39 @@ export class Endpoint extends RecordView {
   get initial(): number { return this.i[this.io + E_INITIAL]; }
   set initial(v: number) { this.i[this.io + E_INITIAL] = v; }
   /** Initial state assumed, not seen (mid-stream start). */
-  get assumed(): boolean { return this.i[this.io + E_ASSUMED] !== 0; }
-  set assumed(v: boolean) { this.i[this.io + E_ASSUMED] = v ? 1 : 0; }
+  get assumed(): boolean { return (this.i[this.io + E_FLAGS] & F_ASSUMED) !== 0; }
+  set assumed(v: boolean) { this.setBit(F_ASSUMED, v); }
   /** The initial state of the responder waits for its first segment (rule 6). */
-  get decided(): boolean { return this.i[this.io + E_DECIDED] !== 0; }
-  set decided(v: boolean) { this.i[this.io + E_DECIDED] = v ? 1 : 0; }
+  get decided(): boolean { return (this.i[this.io + E_FLAGS] & F_DECIDED) !== 0; }
+  set decided(v: boolean) { this.setBit(F_DECIDED, v); }
   get isn(): number { return this.i[this.io + E_ISN] >>> 0; }
   set isn(v: number) { this.i[this.io + E_ISN] = v; }
-  get isnKnown(): boolean { return this.i[this.io + E_ISN_KNOWN] !== 0; }
-  set isnKnown(v: boolean) { this.i[this.io + E_ISN_KNOWN] = v ? 1 : 0; }
+  get isnKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_ISN_KNOWN) !== 0; }
+  set isnKnown(v: boolean) { this.setBit(F_ISN_KNOWN, v); }
   /** Highest sequence number sent + 1 (RST segments do not count). */
   get sndNxt(): number { return this.i[this.io + E_SND_NXT] >>> 0; }
   set sndNxt(v: number) { this.i[this.io + E_SND_NXT] = v; }
-  get sndNxtKnown(): boolean { return this.i[this.io + E_SND_NXT_KNOWN] !== 0; }
-  set sndNxtKnown(v: boolean) { this.i[this.io + E_SND_NXT_KNOWN] = v ? 1 : 0; }
+  get sndNxtKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_SND_NXT_KNOWN) !== 0; }
+  set sndNxtKnown(v: boolean) { this.setBit(F_SND_NXT_KNOWN, v); }
   /** Sequence number the endpoint's first FIN occupies. */
   get finSeq(): number { return this.i[this.io + E_FIN_SEQ] >>> 0; }
   set finSeq(v: number) { this.i[this.io + E_FIN_SEQ] = v; }
-  get finKnown(): boolean { return this.i[this.io + E_FIN_KNOWN] !== 0; }
-  set finKnown(v: boolean) { this.i[this.io + E_FIN_KNOWN] = v ? 1 : 0; }
+  get finKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_FIN_KNOWN) !== 0; }
+  set finKnown(v: boolean) { this.setBit(F_FIN_KNOWN, v); }
   get highAck(): number { return this.i[this.io + E_HIGH_ACK] >>> 0; }
   set highAck(v: number) { this.i[this.io + E_HIGH_ACK] = v; }
   get lastAck(): number { return this.i[this.io + E_LAST_ACK] >>> 0; }
   set lastAck(v: number) { this.i[this.io + E_LAST_ACK] = v; }
-  get ackKnown(): boolean { return this.i[this.io + E_ACK_KNOWN] !== 0; }
-  set ackKnown(v: boolean) { this.i[this.io + E_ACK_KNOWN] = v ? 1 : 0; }
+  get ackKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_ACK_KNOWN) !== 0; }
+  set ackKnown(v: boolean) { this.setBit(F_ACK_KNOWN, v); }
   /** Segments sent, captured or inferred. */
   get sent(): number { return this.i[this.io + E_SENT]; }
   set sent(v: number) { this.i[this.io + E_SENT] = v; }
   get captured(): number { return this.i[this.io + E_CAPTURED]; }
   set captured(v: number) { this.i[this.io + E_CAPTURED] = v; }
   /** A SYN+ACK was queued for this endpoint (rule 8b looks for none). */
-  get synackQueued(): boolean { return this.i[this.io + E_SYNACK_QUEUED] !== 0; }
-  set synackQueued(v: boolean) { this.i[this.io + E_SYNACK_QUEUED] = v ? 1 : 0; }
+  get synackQueued(): boolean { return (this.i[this.io + E_FLAGS] & F_SYNACK_QUEUED) !== 0; }
+  set synackQueued(v: boolean) { this.setBit(F_SYNACK_QUEUED, v); }
   /** Times the endpoint sent its SYN+ACK and its FIN (rule 9 presumes an ACK only after the first). */
   get synackSent(): number { return this.i[this.io + E_SYNACK_SENT]; }
   set synackSent(v: number) { this.i[this.io + E_SYNACK_SENT] = v; }
@@ -177,23 +175,29 @@ export class Endpoint extends RecordView {
   set contradictedFin(v: number) { this.f[this.fo + E_CONTRADICTED_FIN] = v; }
 
   /** An ACK-driven commit that later evidence may take back (rule 4): `from` → `to` on `event`, for the SYN or FIN `key`. */
-  setAckCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_ACK_COMMIT, event, from, to, key); }
+  setAckCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_ACK_UNDO, F_ACK_UNDO, event, from, to, key); }
   /** A RST-driven commit that later evidence may take back (rule 4). */
-  setRstCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_RST_COMMIT, event, from, to, key); }
-  get hasAckCommit(): boolean { return this.i[this.io + E_ACK_COMMIT + U_SET] !== 0; }
-  get hasRstCommit(): boolean { return this.i[this.io + E_RST_COMMIT + U_SET] !== 0; }
-  clearAckCommit(): void { this.i[this.io + E_ACK_COMMIT + U_SET] = 0; }
-  clearRstCommit(): void { this.i[this.io + E_RST_COMMIT + U_SET] = 0; }
-  get ackCommitEvent(): number { return this.i[this.io + E_ACK_COMMIT + U_EVENT]; }
-  get ackCommitFrom(): number { return this.i[this.io + E_ACK_COMMIT + U_FROM]; }
-  get ackCommitTo(): number { return this.i[this.io + E_ACK_COMMIT + U_TO]; }
-  get ackCommitKey(): number { return this.i[this.io + E_ACK_COMMIT + U_KEY] >>> 0; }
-  get rstCommitFrom(): number { return this.i[this.io + E_RST_COMMIT + U_FROM]; }
-  get rstCommitTo(): number { return this.i[this.io + E_RST_COMMIT + U_TO]; }
+  setRstCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_RST_UNDO, F_RST_UNDO, event, from, to, key); }
+  get hasAckCommit(): boolean { return (this.i[this.io + E_FLAGS] & F_ACK_UNDO) !== 0; }
+  get hasRstCommit(): boolean { return (this.i[this.io + E_FLAGS] & F_RST_UNDO) !== 0; }
+  clearAckCommit(): void { this.setBit(F_ACK_UNDO, false); }
+  clearRstCommit(): void { this.setBit(F_RST_UNDO, false); }
+  get ackCommitEvent(): number { return this.i[this.io + E_ACK_UNDO] & 0xff; }
+  get ackCommitFrom(): number { return (this.i[this.io + E_ACK_UNDO] >>> 8) & 0xff; }
+  get ackCommitTo(): number { return (this.i[this.io + E_ACK_UNDO] >>> 16) & 0xff; }
+  get ackCommitKey(): number { return this.i[this.io + E_ACK_KEY] >>> 0; }
+  get rstCommitFrom(): number { return (this.i[this.io + E_RST_UNDO] >>> 8) & 0xff; }
+  get rstCommitTo(): number { return (this.i[this.io + E_RST_UNDO] >>> 16) & 0xff; }
 
-  private setUndo(at: number, event: number, from: number, to: number, key: number): void {
-    const i = this.i, o = this.io + at;
-    i[o + U_SET] = 1; i[o + U_EVENT] = event; i[o + U_FROM] = from; i[o + U_TO] = to; i[o + U_KEY] = key;
+  private setBit(bit: number, on: boolean): void {
+    const k = this.io + E_FLAGS;
+    this.i[k] = on ? this.i[k] | bit : this.i[k] & ~bit;
+  }
+
+  private setUndo(at: number, bit: number, event: number, from: number, to: number, key: number): void {
+    this.setBit(bit, true);
+    this.i[this.io + at] = event | (from << 8) | (to << 16);
+    this.i[this.io + at + 1] = key;
   }
 
   /** What every segment the endpoint sends tells: its highest sequence number (RST aside) and acknowledgment. */
