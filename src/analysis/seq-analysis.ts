@@ -71,82 +71,79 @@ const deltaNs = (aSec: number, aNsec: number, bSec: number, bNsec: number): numb
  * Per-stream state lives in typed-array records, not objects: a capture can hold hundreds of
  * thousands of streams. Wireshark keeps analysing a stream's late segments forever, so a record
  * lasts as long as its stream takes segments: until a newer stream on the same 4-tuple supersedes
- * it (§2.2), which then reuses the record. So there is one record per 4-tuple, not per stream. A
- * record is two directions of DIR_FIELDS numbers, then the stream's own fields.
+ * it (§2.2), which then reuses the record. So there is one record per 4-tuple, not per stream.
+ *
+ * A record is REC_BYTES: F_SLOTS Float64 values (times in seconds, and the initial RTT, which can
+ * exceed 2^31 ns), then 32-bit slots, read through a Uint32Array (sequence numbers, windows, frames,
+ * bit sets) or an Int32Array (the fields that can be negative). Each direction has its fields at
+ * the same offsets from its base: F_DIR and I_DIR apart.
  */
-const DIR_FIELDS = 15;
-const S_SYN_SEC = 2 * DIR_FIELDS, S_SYN_NSEC = S_SYN_SEC + 1, S_IRTT = S_SYN_SEC + 2, S_MP_OPS = S_SYN_SEC + 3,
-  S_HAD_MPTCP = S_SYN_SEC + 4, S_TFO_SYN_DATA = S_SYN_SEC + 5, S_STREAM = S_SYN_SEC + 6;
-const STRIDE = 2 * DIR_FIELDS + 7;
+// Float64 slots
+const F_NEXTSEQ_SEC = 0;
+const F_LASTACK_SEC = 1;
+const F_DIR = 2;
+const F_SYN_SEC = 2 * F_DIR, F_IRTT = F_SYN_SEC + 1;
+const F_SLOTS = F_IRTT + 1;
+// 32-bit slots, counted from the record's first 32-bit slot
+const D_NEXTSEQ = 0;
+const D_NEXTSEQ_NSEC = 1;
+const D_NEXTSEQ_FRAME = 2;
+/** Wireshark's maxseqtobeacked: end of the contiguous data seen. */
+const D_CONTIG = 3;
+const D_LASTACK = 4;
+const D_LASTACK_NSEC = 5;
+/** Raw window of the last segment; 0xFFFFFFFF = none yet. */
+const D_WIN = 6;
+/** Window scale shift, or SHIFT_UNKNOWN / SHIFT_NONE (Int32). */
+const D_SHIFT = 7;
+const D_FIRST_ACK_PENDING = 8;
+/** Duplicate ACKs in a row, −1 after an acked-unseen (Int32). */
+const D_DUPACKS = 9;
+const D_LAST_NONDUP_FRAME = 10;
+const D_LAST_FLAGS = 11;
+const D_MP_OPS = 12;
+const I_DIR = 13;
+const S_SYN_NSEC = 2 * I_DIR, S_MP_OPS = S_SYN_NSEC + 1, S_HAD_MPTCP = S_SYN_NSEC + 2, S_TFO_SYN_DATA = S_SYN_NSEC + 3,
+  S_STREAM = S_SYN_NSEC + 4;
+const I_SLOTS = S_STREAM + 1;
+const REC_BYTES = Math.ceil((8 * F_SLOTS + 4 * I_SLOTS) / 8) * 8;
 const CHUNK_BITS = 12;
 const CHUNK_RECORDS = 1 << CHUNK_BITS;
-const EMPTY = new Float64Array(0);
+const F_STRIDE = REC_BYTES / 8, I_STRIDE = REC_BYTES / 4, I_START = 2 * F_SLOTS;
+const EMPTY_F = new Float64Array(0);
+const EMPTY_U = new Uint32Array(0);
+const EMPTY_I = new Int32Array(0);
 
-const D_NEXTSEQ = 0;
-const D_NEXTSEQ_SEC = 1;
-const D_NEXTSEQ_NSEC = 2;
-const D_NEXTSEQ_FRAME = 3;
-const D_CONTIG = 4;
-const D_LASTACK = 5;
-const D_LASTACK_SEC = 6;
-const D_LASTACK_NSEC = 7;
-const D_WIN = 8;
-const D_SHIFT = 9;
-const D_FIRST_ACK_PENDING = 10;
-const D_DUPACKS = 11;
-const D_LAST_NONDUP_FRAME = 12;
-const D_LAST_FLAGS = 13;
-const D_MP_OPS = 14;
+/** One chunk of records, as its three views. */
+interface Chunk { f: Float64Array; u: Uint32Array; i: Int32Array }
 
 /**
  * Per-direction state (§3.1), a view on one direction of a stream's record (moved by
  * StreamAnalysis.at). Sentinels are Wireshark's: 0 means "unknown" for nextseq, contig and lastack.
  */
 class Dir {
-  a: Float64Array = EMPTY;
-  o = 0;
+  f: Float64Array = EMPTY_F;
+  u: Uint32Array = EMPTY_U;
+  fo = 0;
+  io = 0;
 
-  get nextseq(): number { return this.a[this.o + D_NEXTSEQ]; }
-  set nextseq(v: number) { this.a[this.o + D_NEXTSEQ] = v; }
-  get nextseqSec(): number { return this.a[this.o + D_NEXTSEQ_SEC]; }
-  set nextseqSec(v: number) { this.a[this.o + D_NEXTSEQ_SEC] = v; }
-  get nextseqNsec(): number { return this.a[this.o + D_NEXTSEQ_NSEC]; }
-  set nextseqNsec(v: number) { this.a[this.o + D_NEXTSEQ_NSEC] = v; }
-  get nextseqFrame(): number { return this.a[this.o + D_NEXTSEQ_FRAME]; }
-  set nextseqFrame(v: number) { this.a[this.o + D_NEXTSEQ_FRAME] = v; }
-  /** Wireshark's maxseqtobeacked: end of the contiguous data seen. */
-  get contig(): number { return this.a[this.o + D_CONTIG]; }
-  set contig(v: number) { this.a[this.o + D_CONTIG] = v; }
-  get lastack(): number { return this.a[this.o + D_LASTACK]; }
-  set lastack(v: number) { this.a[this.o + D_LASTACK] = v; }
-  /** Time of the direction's last segment; NEVER until it sends one. */
-  get lastackSec(): number { return this.a[this.o + D_LASTACK_SEC]; }
-  set lastackSec(v: number) { this.a[this.o + D_LASTACK_SEC] = v; }
-  get lastackNsec(): number { return this.a[this.o + D_LASTACK_NSEC]; }
-  set lastackNsec(v: number) { this.a[this.o + D_LASTACK_NSEC] = v; }
-  /** Raw window of the last segment; 0xFFFFFFFF = none yet. */
-  get win(): number { return this.a[this.o + D_WIN]; }
-  set win(v: number) { this.a[this.o + D_WIN] = v; }
-  get shift(): number { return this.a[this.o + D_SHIFT]; }
-  set shift(v: number) { this.a[this.o + D_SHIFT] = v; }
-  get firstAckPending(): boolean { return this.a[this.o + D_FIRST_ACK_PENDING] !== 0; }
-  set firstAckPending(v: boolean) { this.a[this.o + D_FIRST_ACK_PENDING] = v ? 1 : 0; }
-  get dupacks(): number { return this.a[this.o + D_DUPACKS]; }
-  set dupacks(v: number) { this.a[this.o + D_DUPACKS] = v; }
-  get lastNondupFrame(): number { return this.a[this.o + D_LAST_NONDUP_FRAME]; }
-  set lastNondupFrame(v: number) { this.a[this.o + D_LAST_NONDUP_FRAME] = v; }
-  get lastFlags(): number { return this.a[this.o + D_LAST_FLAGS]; }
-  set lastFlags(v: number) { this.a[this.o + D_LAST_FLAGS] = v; }
-  get mpOps(): number { return this.a[this.o + D_MP_OPS]; }
-  set mpOps(v: number) { this.a[this.o + D_MP_OPS] = v; }
+  get nextseq(): number { return this.u[this.io + D_NEXTSEQ]; }
+  get nextseqSec(): number { return this.f[this.fo + F_NEXTSEQ_SEC]; }
+  get nextseqNsec(): number { return this.u[this.io + D_NEXTSEQ_NSEC]; }
+  get nextseqFrame(): number { return this.u[this.io + D_NEXTSEQ_FRAME]; }
+  get win(): number { return this.u[this.io + D_WIN]; }
 }
 
 /** The sequence analysis of every stream: records by 4-tuple, and one view moved to the stream at hand. */
 export class StreamAnalysis {
   readonly d: [Dir, Dir] = [new Dir(), new Dir()];
-  private readonly chunks: Float64Array[] = [];
-  private a: Float64Array = EMPTY;
-  private o = 0;
+  private readonly chunks: Chunk[] = [];
+  private f: Float64Array = EMPTY_F;
+  private u: Uint32Array = EMPTY_U;
+  private i: Int32Array = EMPTY_I;
+  /** The record's first Float64 slot in f, and its first 32-bit slot in u and i. */
+  private fo = 0;
+  private io = 0;
   /** For a duplicate ACK: its running number and the frame whose ACK it repeats. */
   dupNum = 0;
   dupFrame = 0;
@@ -158,129 +155,134 @@ export class StreamAnalysis {
    */
   at(tuple: number, stream: number): this {
     const c = tuple >>> CHUNK_BITS;
-    const a = c < this.chunks.length ? this.chunks[c] : this.grow(c);
-    const o = (tuple & (CHUNK_RECORDS - 1)) * STRIDE;
-    if (a[o + S_STREAM] !== stream + 1) this.init(a, o, stream);
-    this.a = a; this.o = o;
+    const k = c < this.chunks.length ? this.chunks[c] : this.grow(c);
+    const r = tuple & (CHUNK_RECORDS - 1);
+    const fo = r * F_STRIDE, io = r * I_STRIDE + I_START;
+    if (k.i[io + S_STREAM] !== stream + 1) this.init(k, fo, io, stream);
+    this.f = k.f; this.u = k.u; this.i = k.i;
+    this.fo = fo; this.io = io;
     const d0 = this.d[0], d1 = this.d[1];
-    d0.a = a; d0.o = o;
-    d1.a = a; d1.o = o + DIR_FIELDS;
+    d0.f = k.f; d0.u = k.u; d0.fo = fo; d0.io = io;
+    d1.f = k.f; d1.u = k.u; d1.fo = fo + F_DIR; d1.io = io + I_DIR;
     return this;
   }
 
-  private grow(chunk: number): Float64Array {
-    while (this.chunks.length <= chunk) this.chunks.push(new Float64Array(CHUNK_RECORDS * STRIDE));
+  private grow(chunk: number): Chunk {
+    while (this.chunks.length <= chunk) {
+      const buf = new ArrayBuffer(CHUNK_RECORDS * REC_BYTES);
+      this.chunks.push({ f: new Float64Array(buf), u: new Uint32Array(buf), i: new Int32Array(buf) });
+    }
     return this.chunks[chunk];
   }
 
   /** A fresh record for `stream` (the slot holds its id + 1: a new chunk's zeros own nothing). */
-  private init(a: Float64Array, o: number, stream: number): void {
-    a.fill(0, o, o + STRIDE);
-    a[o + S_STREAM] = stream + 1;
-    for (const d of [o, o + DIR_FIELDS]) {
-      a[d + D_LASTACK_SEC] = NEVER;
-      a[d + D_WIN] = 0xffffffff;
-      a[d + D_SHIFT] = SHIFT_UNKNOWN;
+  private init(k: Chunk, fo: number, io: number, stream: number): void {
+    k.f.fill(0, fo, fo + F_SLOTS);
+    k.u.fill(0, io, io + I_SLOTS);
+    k.i[io + S_STREAM] = stream + 1;
+    for (let d = 0; d < 2; d++) {
+      k.f[fo + d * F_DIR + F_LASTACK_SEC] = NEVER;
+      k.u[io + d * I_DIR + D_WIN] = 0xffffffff;
+      k.i[io + d * I_DIR + D_SHIFT] = SHIFT_UNKNOWN;
     }
-    a[o + S_SYN_SEC] = NEVER;
+    k.f[fo + F_SYN_SEC] = NEVER;
   }
-
-  /** tcp.analysis.initial_rtt in nanoseconds; 0 = unknown (may be negative, §3.1). */
-  get irtt(): number { return this.a[this.o + S_IRTT]; }
-  set irtt(v: number) { this.a[this.o + S_IRTT] = v; }
 
   /** §2.2: a SYN repeating the direction's ISN restarts the direction's nextseq at its contiguous end. */
   sameIsnSyn(dir: 0 | 1): void {
-    const a = this.a;
-    const dO = this.o + dir * DIR_FIELDS;
-    a[dO + D_NEXTSEQ] = a[dO + D_CONTIG];
+    const u = this.u, dO = this.io + dir * I_DIR;
+    u[dO + D_NEXTSEQ] = u[dO + D_CONTIG];
   }
 
   /**
    * Steps 1–11 and U for one analysed segment sent in `dir` of stream `st`; returns its flags.
    * (Sequence numbers are read from the objects: passed alone, V8 would box them on every call.)
-   * `a[dO + D_X]` is field X of the sending direction, `a[rO + D_X]` of the receiving one: direct
-   * record reads, because accessors in a function this size exceed what the engine inlines.
+   * `u[dO + D_X]` is field X of the sending direction, `u[rO + D_X]` of the receiving one (`f[dF + F_X]`
+   * and `f[rF + F_X]` for its times): direct record reads, because accessors in a function this size
+   * exceed what the engine inlines.
    */
   analyze(seg: Segment, dir: 0 | 1, st: Stream): number {
-    const a = this.a;
-    const dO = this.o + dir * DIR_FIELDS, rO = this.o + (1 - dir) * DIR_FIELDS;
-    const f = seg.flags;
+    const f = this.f, u = this.u, i = this.i;
+    const dO = this.io + dir * I_DIR, rO = this.io + (1 - dir) * I_DIR;
+    const dF = this.fo + dir * F_DIR, rF = this.fo + (1 - dir) * F_DIR;
+    const sO = this.io;
+    const fl = seg.flags;
     const seq = seg.seq, ack = seg.ack, len = seg.payloadLength, win = seg.window, frame = seg.frame;
     const sec = seg.tsSec, nsec = seg.tsNsec;
-    const syn = (f & SYN) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0, hasAck = (f & ACK) !== 0;
-    const noSFR = (f & (SYN | FIN | RST)) === 0;
+    const syn = (fl & SYN) !== 0, fin = (fl & FIN) !== 0, rst = (fl & RST) !== 0, hasAck = (fl & ACK) !== 0;
+    const noSFR = (fl & (SYN | FIN | RST)) === 0;
     let flags = 0;
     this.dupNum = 0;
 
     // 1. zero-window-probe: exactly one byte at nextseq while the peer's window is 0
-    if (len === 1 && seq === a[dO + D_NEXTSEQ] && a[rO + D_WIN] === 0) {
+    if (len === 1 && seq === u[dO + D_NEXTSEQ] && u[rO + D_WIN] === 0) {
       flags |= F_ZERO_WINDOW_PROBE;
     } else {
       // 2. zero-window: advertises a zero receive window
       if (win === 0 && noSFR) flags |= F_ZERO_WINDOW;
       // 3. previous-segment-lost: a gap before this segment
-      if (a[dO + D_NEXTSEQ] !== 0 && seqGt(seq, a[dO + D_NEXTSEQ]) && !rst) flags |= F_PREVIOUS_SEGMENT_LOST;
+      if (u[dO + D_NEXTSEQ] !== 0 && seqGt(seq, u[dO + D_NEXTSEQ]) && !rst) flags |= F_PREVIOUS_SEGMENT_LOST;
       // 4. keep-alive: 0 or 1 byte one below nextseq
-      if ((len === 0 || len === 1) && seq === seqAdd(a[dO + D_NEXTSEQ], -1) && noSFR) flags |= F_KEEP_ALIVE;
-      const sameAckSeq = len === 0 && seq === a[dO + D_NEXTSEQ] && ack === a[dO + D_LASTACK] && noSFR;
+      if ((len === 0 || len === 1) && seq === seqAdd(u[dO + D_NEXTSEQ], -1) && noSFR) flags |= F_KEEP_ALIVE;
+      const sameAckSeq = len === 0 && seq === u[dO + D_NEXTSEQ] && ack === u[dO + D_LASTACK] && noSFR;
       // 5. window-update: a pure ACK that only changes the (non-zero) window
-      if (sameAckSeq && win !== 0 && win !== a[dO + D_WIN]) flags |= F_WINDOW_UPDATE;
+      if (sameAckSeq && win !== 0 && win !== u[dO + D_WIN]) flags |= F_WINDOW_UPDATE;
       // 6. window-full: data reaching exactly the right edge of the peer's window
-      if (len > 0 && a[rO + D_SHIFT] !== SHIFT_UNKNOWN && noSFR) {
-        const s = (a[rO + D_FIRST_ACK_PENDING] !== 0) || a[rO + D_SHIFT] === SHIFT_NONE ? 0 : a[rO + D_SHIFT];
-        if (seqAdd(seq, len) === seqAdd(a[rO + D_LASTACK], a[rO + D_WIN] * POW2[s])) flags |= F_WINDOW_FULL;
+      if (len > 0 && i[rO + D_SHIFT] !== SHIFT_UNKNOWN && noSFR) {
+        const sh = (u[rO + D_FIRST_ACK_PENDING] !== 0) || i[rO + D_SHIFT] === SHIFT_NONE ? 0 : i[rO + D_SHIFT];
+        if (seqAdd(seq, len) === seqAdd(u[rO + D_LASTACK], u[rO + D_WIN] * POW2[sh])) flags |= F_WINDOW_FULL;
       }
       let skip = false;
       // 7. keep-alive-ack: answers a keep-alive with an unchanged non-zero window
-      if (sameAckSeq && win !== 0 && win === a[dO + D_WIN] && (a[rO + D_LAST_FLAGS] & F_KEEP_ALIVE) !== 0) {
+      if (sameAckSeq && win !== 0 && win === u[dO + D_WIN] && (u[rO + D_LAST_FLAGS] & F_KEEP_ALIVE) !== 0) {
         flags |= F_KEEP_ALIVE_ACK;
         skip = true;
       }
       // 8. zero-window-probe-ack: a zero-window repeat answering a probe
-      if (!skip && sameAckSeq && win === 0 && a[dO + D_WIN] === 0 && (a[rO + D_LAST_FLAGS] & F_ZERO_WINDOW_PROBE) !== 0) {
+      if (!skip && sameAckSeq && win === 0 && u[dO + D_WIN] === 0 && (u[rO + D_LAST_FLAGS] & F_ZERO_WINDOW_PROBE) !== 0) {
         flags |= F_ZERO_WINDOW_PROBE_ACK;
         skip = true;
       }
       // 9. duplicate-ack: a pure ACK repeating seq, ack and the same non-zero window
-      if (!skip && sameAckSeq && win !== 0 && win === a[dO + D_WIN]) {
-        const mptcpChange = (a[this.o + S_HAD_MPTCP] !== 0) && a[this.o + S_MP_OPS] !== a[dO + D_MP_OPS];
+      if (!skip && sameAckSeq && win !== 0 && win === u[dO + D_WIN]) {
+        const mptcpChange = (u[sO + S_HAD_MPTCP] !== 0) && u[sO + S_MP_OPS] !== u[dO + D_MP_OPS];
         if (!mptcpChange) {
-          a[dO + D_DUPACKS] = a[dO + D_DUPACKS] === -1 ? 1 : a[dO + D_DUPACKS] + 1;
-          this.dupNum = a[dO + D_DUPACKS];
-          this.dupFrame = a[dO + D_LAST_NONDUP_FRAME];
+          i[dO + D_DUPACKS] = i[dO + D_DUPACKS] === -1 ? 1 : i[dO + D_DUPACKS] + 1;
+          this.dupNum = i[dO + D_DUPACKS];
+          this.dupFrame = u[dO + D_LAST_NONDUP_FRAME];
           flags |= F_DUPLICATE_ACK;
         }
       }
     }
     // A. a new ACK value restarts the duplicate count
-    if (ack !== a[dO + D_LASTACK]) {
-      a[dO + D_LAST_NONDUP_FRAME] = frame;
-      a[dO + D_DUPACKS] = 0;
+    if (ack !== u[dO + D_LASTACK]) {
+      u[dO + D_LAST_NONDUP_FRAME] = frame;
+      i[dO + D_DUPACKS] = 0;
     }
     // 10. acked-unseen: acknowledges data the capture never showed
-    if (hasAck && a[rO + D_CONTIG] !== 0 && seqGt(ack, a[rO + D_CONTIG])) {
-      if (seqLt(a[rO + D_CONTIG], a[rO + D_NEXTSEQ])) {
-        a[rO + D_CONTIG] = a[rO + D_NEXTSEQ];
+    if (hasAck && u[rO + D_CONTIG] !== 0 && seqGt(ack, u[rO + D_CONTIG])) {
+      if (seqLt(u[rO + D_CONTIG], u[rO + D_NEXTSEQ])) {
+        u[rO + D_CONTIG] = u[rO + D_NEXTSEQ];
         flags |= F_ACKED_UNSEEN;
       } else {
-        if (a[rO + D_DUPACKS] === 0) flags |= F_ACKED_UNSEEN;
-        a[rO + D_DUPACKS] = -1;
+        if (i[rO + D_DUPACKS] === 0) flags |= F_ACKED_UNSEEN;
+        i[rO + D_DUPACKS] = -1;
       }
     }
     // 11. the retransmission family, most specific first (§3.3)
     if ((len > 0 || syn || fin) && (flags & F_KEEP_ALIVE) === 0) {
-      let notAdv = a[dO + D_NEXTSEQ] !== 0 && seqLt(seq, a[dO + D_NEXTSEQ]);
-      if (len > 1 && seq === seqAdd(a[dO + D_NEXTSEQ], -1)) notAdv = false; // data after an untaken 1-byte probe
+      let notAdv = u[dO + D_NEXTSEQ] !== 0 && seqLt(seq, u[dO + D_NEXTSEQ]);
+      if (len > 1 && seq === seqAdd(u[dO + D_NEXTSEQ], -1)) notAdv = false; // data after an untaken 1-byte probe
       // time deltas are unsigned in Wireshark: a negative one is never below a threshold
-      const sinceReceiver = a[rO + D_LASTACK_SEC] === NEVER ? -1 : deltaNs(a[rO + D_LASTACK_SEC], a[rO + D_LASTACK_NSEC], sec, nsec);
-      const sinceNewest = deltaNs(a[dO + D_NEXTSEQ_SEC], a[dO + D_NEXTSEQ_NSEC], sec, nsec);
-      const thr = a[this.o + S_IRTT] === 0 ? OUT_OF_ORDER_DEFAULT_NS : a[this.o + S_IRTT] < 0 ? Infinity : a[this.o + S_IRTT];
-      if (len > 0 && a[rO + D_LASTACK] !== 0 && seqLe(seqAdd(seq, len), a[rO + D_LASTACK])) {
+      const sinceReceiver = f[rF + F_LASTACK_SEC] === NEVER ? -1 : deltaNs(f[rF + F_LASTACK_SEC], u[rO + D_LASTACK_NSEC], sec, nsec);
+      const sinceNewest = deltaNs(f[dF + F_NEXTSEQ_SEC], u[dO + D_NEXTSEQ_NSEC], sec, nsec);
+      const irtt = f[this.fo + F_IRTT];
+      const thr = irtt === 0 ? OUT_OF_ORDER_DEFAULT_NS : irtt < 0 ? Infinity : irtt;
+      if (len > 0 && u[rO + D_LASTACK] !== 0 && seqLe(seqAdd(seq, len), u[rO + D_LASTACK])) {
         flags |= F_SPURIOUS_RETRANSMISSION;
-      } else if (notAdv && a[rO + D_DUPACKS] >= 2 && a[rO + D_LASTACK] === seq && sinceReceiver >= 0 && sinceReceiver < FAST_RETRANSMIT_WINDOW_NS) {
+      } else if (notAdv && i[rO + D_DUPACKS] >= 2 && u[rO + D_LASTACK] === seq && sinceReceiver >= 0 && sinceReceiver < FAST_RETRANSMIT_WINDOW_NS) {
         flags |= F_FAST_RETRANSMISSION;
-      } else if (notAdv && sinceNewest >= 0 && sinceNewest < thr && a[dO + D_NEXTSEQ] !== seqAdd(seq, len + (syn || fin ? 1 : 0))) {
+      } else if (notAdv && sinceNewest >= 0 && sinceNewest < thr && u[dO + D_NEXTSEQ] !== seqAdd(seq, len + (syn || fin ? 1 : 0))) {
         flags |= F_OUT_OF_ORDER;
       } else if (notAdv) {
         flags |= F_RETRANSMISSION;
@@ -289,19 +291,19 @@ export class StreamAnalysis {
     // U. bookkeeping
     const end = seqAdd(seq, len + (syn ? 1 : 0) + (fin ? 1 : 0));
     const probe = (flags & F_ZERO_WINDOW_PROBE) !== 0;
-    if ((seqGt(end, a[dO + D_NEXTSEQ]) || a[dO + D_NEXTSEQ] === 0) && !probe) {
-      a[dO + D_NEXTSEQ] = end;
-      a[dO + D_NEXTSEQ_SEC] = sec;
-      a[dO + D_NEXTSEQ_NSEC] = nsec;
-      a[dO + D_NEXTSEQ_FRAME] = frame;
+    if ((seqGt(end, u[dO + D_NEXTSEQ]) || u[dO + D_NEXTSEQ] === 0) && !probe) {
+      u[dO + D_NEXTSEQ] = end;
+      f[dF + F_NEXTSEQ_SEC] = sec;
+      u[dO + D_NEXTSEQ_NSEC] = nsec;
+      u[dO + D_NEXTSEQ_FRAME] = frame;
     }
-    if ((seq === a[dO + D_CONTIG] || a[dO + D_CONTIG] === 0) && !probe) a[dO + D_CONTIG] = a[dO + D_NEXTSEQ];
-    a[dO + D_WIN] = win;
-    a[dO + D_LASTACK] = ack;
-    a[dO + D_LASTACK_SEC] = sec;
-    a[dO + D_LASTACK_NSEC] = nsec;
-    a[dO + D_LAST_FLAGS] = flags;
-    if ((a[this.o + S_HAD_MPTCP] !== 0)) a[dO + D_MP_OPS] = a[this.o + S_MP_OPS];
+    if ((seq === u[dO + D_CONTIG] || u[dO + D_CONTIG] === 0) && !probe) u[dO + D_CONTIG] = u[dO + D_NEXTSEQ];
+    u[dO + D_WIN] = win;
+    u[dO + D_LASTACK] = ack;
+    f[dF + F_LASTACK_SEC] = sec;
+    u[dO + D_LASTACK_NSEC] = nsec;
+    u[dO + D_LAST_FLAGS] = flags;
+    if (u[sO + S_HAD_MPTCP] !== 0) u[dO + D_MP_OPS] = u[sO + S_MP_OPS];
     return flags | this.after(seg, dir, st, true);
   }
 
@@ -310,41 +312,42 @@ export class StreamAnalysis {
    * headers and cut headers too). Returns the TCP Fast Open flags of this segment.
    */
   after(seg: Segment, dir: 0 | 1, st: Stream, analysed: boolean): number {
-    const a = this.a;
-    const dO = this.o + dir * DIR_FIELDS, rO = this.o + (1 - dir) * DIR_FIELDS;
-    const f = seg.flags;
-    const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0;
+    const f = this.f, u = this.u, i = this.i;
+    const dO = this.io + dir * I_DIR, rO = this.io + (1 - dir) * I_DIR;
+    const sO = this.io, fO = this.fo;
+    const fl = seg.flags;
+    const syn = (fl & SYN) !== 0, ack = (fl & ACK) !== 0;
     const cut = !seg.quoted && !seg.headerComplete;
     let flags = 0;
     // V1
     if (syn) {
-      if (!ack) { a[this.o + S_SYN_SEC] = seg.tsSec; a[this.o + S_SYN_NSEC] = seg.tsNsec; }
-      a[dO + D_FIRST_ACK_PENDING] = 1;
+      if (!ack) { f[fO + F_SYN_SEC] = seg.tsSec; u[sO + S_SYN_NSEC] = seg.tsNsec; }
+      u[dO + D_FIRST_ACK_PENDING] = 1;
     }
     // V2: the initial RTT, measured once at the first ACK after a SYN
     if (ack && !syn) {
-      if (a[this.o + S_SYN_SEC] !== NEVER && a[this.o + S_IRTT] === 0) a[this.o + S_IRTT] = deltaNs(a[this.o + S_SYN_SEC], a[this.o + S_SYN_NSEC], seg.tsSec, seg.tsNsec);
-      a[dO + D_FIRST_ACK_PENDING] = 0;
+      if (f[fO + F_SYN_SEC] !== NEVER && f[fO + F_IRTT] === 0) f[fO + F_IRTT] = deltaNs(f[fO + F_SYN_SEC], u[sO + S_SYN_NSEC], seg.tsSec, seg.tsNsec);
+      u[dO + D_FIRST_ACK_PENDING] = 0;
     }
     // V3: window scale, decided per side
-    if (seg.wscale >= 0) a[dO + D_SHIFT] = Math.min(seg.wscale, 14);
+    if (seg.wscale >= 0) i[dO + D_SHIFT] = Math.min(seg.wscale, 14);
     if (syn && !cut) {
-      if (a[dO + D_SHIFT] === SHIFT_UNKNOWN) { a[dO + D_SHIFT] = SHIFT_NONE; a[rO + D_SHIFT] = SHIFT_NONE; }
-      else if (ack && a[rO + D_SHIFT] === SHIFT_NONE) a[dO + D_SHIFT] = SHIFT_NONE;
+      if (i[dO + D_SHIFT] === SHIFT_UNKNOWN) { i[dO + D_SHIFT] = SHIFT_NONE; i[rO + D_SHIFT] = SHIFT_NONE; }
+      else if (ack && i[rO + D_SHIFT] === SHIFT_NONE) i[dO + D_SHIFT] = SHIFT_NONE;
     }
     // V4: TCP Fast Open (§3.8) and MPTCP option subtypes
     if (syn && !ack && seg.tfo > 0) {
       flags |= F_TFO_SYN;
-      if (seg.payloadLength > 0) a[this.o + S_TFO_SYN_DATA] = 1;
+      if (seg.payloadLength > 0) u[sO + S_TFO_SYN_DATA] = 1;
     } else if (syn && ack) {
       // relative to the reverse direction's base as this segment's analysis set it
       const relAck = seg.quoted || !analysed ? seg.ack : (seg.ack - st.baseOf(1 - dir)) >>> 0;
       if (relAck > 1) flags |= F_TFO_ACK;
-      else if ((a[this.o + S_TFO_SYN_DATA] !== 0)) flags |= F_TFO_IGNORED;
+      else if (u[sO + S_TFO_SYN_DATA] !== 0) flags |= F_TFO_IGNORED;
     }
     if (seg.mptcp && !cut) {
-      a[this.o + S_MP_OPS] |= seg.mptcpSubtypes;
-      a[this.o + S_HAD_MPTCP] = 1;
+      u[sO + S_MP_OPS] |= seg.mptcpSubtypes;
+      u[sO + S_HAD_MPTCP] = 1;
     }
     return flags;
   }
