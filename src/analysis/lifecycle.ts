@@ -61,8 +61,10 @@ export interface LifeRecord {
   data: Record<string, number | string | boolean | null>;
 }
 
-const SIDE_F64 = 17;
-const SIDE_I32 = 21;
+const SIDE_F64 = 11;
+/** Int32 slots: counts, frames and the previous segment's fields; the booleans (one bit each); sequence numbers (as their 32 bits). */
+const SIDE_FLAGS = 15;
+const SIDE_I32 = 22;
 /**
  * Per-direction facts of the current connection of a stream, in a RecordStore record: a busy
  * capture holds tens of thousands of live connections, and as objects their facts (with a box
@@ -84,40 +86,40 @@ class Side extends RecordView {
   set synAckSec(v: number) { this.f[this.fo + 1] = v; }
   get finSec(): number { return this.f[this.fo + 2]; }
   set finSec(v: number) { this.f[this.fo + 2] = v; }
-  get finSeq(): number { return this.f[this.fo + 3]; }
-  set finSeq(v: number) { this.f[this.fo + 3] = v; }
+  get finSeq(): number { return this.i[this.io + 16] >>> 0; }
+  set finSeq(v: number) { this.i[this.io + 16] = v; }
   /** Sequence number just past its SYN (seq + 1 + TFO data), for the third segment's check. */
-  get synEnd(): number { return this.f[this.fo + 4]; }
-  set synEnd(v: number) { this.f[this.fo + 4] = v; }
-  get lastDataSec(): number { return this.f[this.fo + 5]; }
-  set lastDataSec(v: number) { this.f[this.fo + 5] = v; }
+  get synEnd(): number { return this.i[this.io + 17] >>> 0; }
+  set synEnd(v: number) { this.i[this.io + 17] = v; }
+  get lastDataSec(): number { return this.f[this.fo + 3]; }
+  set lastDataSec(v: number) { this.f[this.fo + 3] = v; }
   /** Time it acknowledged the peer's FIN (entered CLOSE_WAIT), and the peer FIN's time. */
-  get cwAckSec(): number { return this.f[this.fo + 6]; }
-  set cwAckSec(v: number) { this.f[this.fo + 6] = v; }
-  get cwFinSec(): number { return this.f[this.fo + 7]; }
-  set cwFinSec(v: number) { this.f[this.fo + 7] = v; }
+  get cwAckSec(): number { return this.f[this.fo + 4]; }
+  set cwAckSec(v: number) { this.f[this.fo + 4] = v; }
+  get cwFinSec(): number { return this.f[this.fo + 5]; }
+  set cwFinSec(v: number) { this.f[this.fo + 5] = v; }
   /** TIME_WAIT began (s) and ended (s, or +∞ while held). */
-  get twEnter(): number { return this.f[this.fo + 8]; }
-  set twEnter(v: number) { this.f[this.fo + 8] = v; }
-  get twExit(): number { return this.f[this.fo + 9]; }
-  set twExit(v: number) { this.f[this.fo + 9] = v; }
+  get twEnter(): number { return this.f[this.fo + 6]; }
+  set twEnter(v: number) { this.f[this.fo + 6] = v; }
+  get twExit(): number { return this.f[this.fo + 7]; }
+  set twExit(v: number) { this.f[this.fo + 7] = v; }
   /** The previous segment of this direction, for duplicate frames. */
-  get prevSeq(): number { return this.f[this.fo + 10]; }
-  set prevSeq(v: number) { this.f[this.fo + 10] = v; }
-  get prevAck(): number { return this.f[this.fo + 11]; }
-  set prevAck(v: number) { this.f[this.fo + 11] = v; }
-  get prevSec(): number { return this.f[this.fo + 12]; }
-  set prevSec(v: number) { this.f[this.fo + 12] = v; }
+  get prevSeq(): number { return this.i[this.io + 18] >>> 0; }
+  set prevSeq(v: number) { this.i[this.io + 18] = v; }
+  get prevAck(): number { return this.i[this.io + 19] >>> 0; }
+  set prevAck(v: number) { this.i[this.io + 19] = v; }
+  get prevSec(): number { return this.f[this.fo + 8]; }
+  set prevSec(v: number) { this.f[this.fo + 8] = v; }
   /** Its last non-SYN, non-RST segment, for half-open answers. */
-  get lastAck(): number { return this.f[this.fo + 13]; }
-  set lastAck(v: number) { this.f[this.fo + 13] = v; }
-  get lastEnd(): number { return this.f[this.fo + 14]; }
-  set lastEnd(v: number) { this.f[this.fo + 14] = v; }
-  get lastSec(): number { return this.f[this.fo + 15]; }
-  set lastSec(v: number) { this.f[this.fo + 15] = v; }
+  get lastAck(): number { return this.i[this.io + 20] >>> 0; }
+  set lastAck(v: number) { this.i[this.io + 20] = v; }
+  get lastEnd(): number { return this.i[this.io + 21] >>> 0; }
+  set lastEnd(v: number) { this.i[this.io + 21] = v; }
+  get lastSec(): number { return this.f[this.fo + 9]; }
+  set lastSec(v: number) { this.f[this.fo + 9] = v; }
   /** Sequence number of its last 1-byte zero-window probe, or −1. */
-  get probeSeq(): number { return this.f[this.fo + 16]; }
-  set probeSeq(v: number) { this.f[this.fo + 16] = v; }
+  get probeSeq(): number { return this.f[this.fo + 10]; }
+  set probeSeq(v: number) { this.f[this.fo + 10] = v; }
   get synCount(): number { return this.i[this.io + 0]; }
   set synCount(v: number) { this.i[this.io + 0] = v; }
   get synFrame(): number { return this.i[this.io + 1]; }
@@ -148,24 +150,24 @@ class Side extends RecordView {
   get prevCk(): number { return this.i[this.io + 13]; }
   set prevCk(v: number) { this.i[this.io + 13] = v; }
   /** Its first ACK after the peer's SYN+ACK was checked (handshake-bad-ack third-ack). */
-  get thirdChecked(): boolean { return this.i[this.io + 14] !== 0; }
-  set thirdChecked(v: boolean) { this.i[this.io + 14] = v ? 1 : 0; }
+  get thirdChecked(): boolean { return (this.i[this.io + SIDE_FLAGS] & 1) !== 0; }
+  set thirdChecked(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 1 : this.i[k] & ~1; }
   /** Findings raised at most once per connection and direction. */
-  get ackWithoutFlag(): boolean { return this.i[this.io + 15] !== 0; }
-  set ackWithoutFlag(v: boolean) { this.i[this.io + 15] = v ? 1 : 0; }
-  get continuedAfterRst(): boolean { return this.i[this.io + 16] !== 0; }
-  set continuedAfterRst(v: boolean) { this.i[this.io + 16] = v ? 1 : 0; }
+  get ackWithoutFlag(): boolean { return (this.i[this.io + SIDE_FLAGS] & 2) !== 0; }
+  set ackWithoutFlag(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 2 : this.i[k] & ~2; }
+  get continuedAfterRst(): boolean { return (this.i[this.io + SIDE_FLAGS] & 4) !== 0; }
+  set continuedAfterRst(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 4 : this.i[k] & ~4; }
   /** Its acknowledgment of the peer's FIN (final ACK) was later taken back. */
-  get finalAckLost(): boolean { return this.i[this.io + 17] !== 0; }
-  set finalAckLost(v: boolean) { this.i[this.io + 17] = v ? 1 : 0; }
+  get finalAckLost(): boolean { return (this.i[this.io + SIDE_FLAGS] & 8) !== 0; }
+  set finalAckLost(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 8 : this.i[k] & ~8; }
   /** The capture saw an acknowledgment covering its FIN. */
-  get finAcked(): boolean { return this.i[this.io + 18] !== 0; }
-  set finAcked(v: boolean) { this.i[this.io + 18] = v ? 1 : 0; }
-  get lastHasAck(): boolean { return this.i[this.io + 19] !== 0; }
-  set lastHasAck(v: boolean) { this.i[this.io + 19] = v ? 1 : 0; }
+  get finAcked(): boolean { return (this.i[this.io + SIDE_FLAGS] & 16) !== 0; }
+  set finAcked(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 16 : this.i[k] & ~16; }
+  get lastHasAck(): boolean { return (this.i[this.io + SIDE_FLAGS] & 32) !== 0; }
+  set lastHasAck(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 32 : this.i[k] & ~32; }
   /** Gaps in `gaps` not yet filled by a retransmission (no need to test each data segment against the list otherwise). */
-  get openGaps(): number { return this.i[this.io + 20]; }
-  set openGaps(v: number) { this.i[this.io + 20] = v; }
+  get openGaps(): number { return this.i[this.io + 14]; }
+  set openGaps(v: number) { this.i[this.io + 14] = v; }
 
   /** Back to a fresh side (sides are reused: a busy capture opens thousands of connections a second). */
   reset(): this {
