@@ -151,20 +151,20 @@ class Side extends RecordView {
   set prevCk(v: number) { this.i[this.io + 13] = v; }
   /** Its first ACK after the peer's SYN+ACK was checked (handshake-bad-ack third-ack). */
   get thirdChecked(): boolean { return (this.i[this.io + SIDE_FLAGS] & 1) !== 0; }
-  set thirdChecked(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 1 : this.i[k] & ~1; }
+  set thirdChecked(v: boolean) { this.setBits(SIDE_FLAGS, 1, v); }
   /** Findings raised at most once per connection and direction. */
   get ackWithoutFlag(): boolean { return (this.i[this.io + SIDE_FLAGS] & 2) !== 0; }
-  set ackWithoutFlag(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 2 : this.i[k] & ~2; }
+  set ackWithoutFlag(v: boolean) { this.setBits(SIDE_FLAGS, 2, v); }
   get continuedAfterRst(): boolean { return (this.i[this.io + SIDE_FLAGS] & 4) !== 0; }
-  set continuedAfterRst(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 4 : this.i[k] & ~4; }
+  set continuedAfterRst(v: boolean) { this.setBits(SIDE_FLAGS, 4, v); }
   /** Its acknowledgment of the peer's FIN (final ACK) was later taken back. */
   get finalAckLost(): boolean { return (this.i[this.io + SIDE_FLAGS] & 8) !== 0; }
-  set finalAckLost(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 8 : this.i[k] & ~8; }
+  set finalAckLost(v: boolean) { this.setBits(SIDE_FLAGS, 8, v); }
   /** The capture saw an acknowledgment covering its FIN. */
   get finAcked(): boolean { return (this.i[this.io + SIDE_FLAGS] & 16) !== 0; }
-  set finAcked(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 16 : this.i[k] & ~16; }
+  set finAcked(v: boolean) { this.setBits(SIDE_FLAGS, 16, v); }
   get lastHasAck(): boolean { return (this.i[this.io + SIDE_FLAGS] & 32) !== 0; }
-  set lastHasAck(v: boolean) { const k = this.io + SIDE_FLAGS; this.i[k] = v ? this.i[k] | 32 : this.i[k] & ~32; }
+  set lastHasAck(v: boolean) { this.setBits(SIDE_FLAGS, 32, v); }
   /** Gaps in `gaps` not yet filled by a retransmission (no need to test each data segment against the list otherwise). */
   get openGaps(): number { return this.i[this.io + 14]; }
   set openGaps(v: number) { this.i[this.io + 14] = v; }

@@ -55,4 +55,10 @@ export class RecordView {
     this.i = store.i32Of(n);
     this.io = store.i32Base(n);
   }
+
+  /** Set (`on`) or clear `bits` in Int32 slot `slot` of the record: for booleans packed into a flag word. */
+  protected setBits(slot: number, bits: number, on: boolean): void {
+    const k = this.io + slot;
+    this.i[k] = on ? this.i[k] | bits : this.i[k] & ~bits;
+  }
 }

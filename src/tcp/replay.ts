@@ -126,30 +126,30 @@ export class Endpoint extends RecordView {
   set initial(v: number) { this.i[this.io + E_INITIAL] = v; }
   /** Initial state assumed, not seen (mid-stream start). */
   get assumed(): boolean { return (this.i[this.io + E_FLAGS] & F_ASSUMED) !== 0; }
-  set assumed(v: boolean) { this.setBit(F_ASSUMED, v); }
+  set assumed(v: boolean) { this.setBits(E_FLAGS, F_ASSUMED, v); }
   /** The initial state of the responder waits for its first segment (rule 6). */
   get decided(): boolean { return (this.i[this.io + E_FLAGS] & F_DECIDED) !== 0; }
-  set decided(v: boolean) { this.setBit(F_DECIDED, v); }
+  set decided(v: boolean) { this.setBits(E_FLAGS, F_DECIDED, v); }
   get isn(): number { return this.i[this.io + E_ISN] >>> 0; }
   set isn(v: number) { this.i[this.io + E_ISN] = v; }
   get isnKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_ISN_KNOWN) !== 0; }
-  set isnKnown(v: boolean) { this.setBit(F_ISN_KNOWN, v); }
+  set isnKnown(v: boolean) { this.setBits(E_FLAGS, F_ISN_KNOWN, v); }
   /** Highest sequence number sent + 1 (RST segments do not count). */
   get sndNxt(): number { return this.i[this.io + E_SND_NXT] >>> 0; }
   set sndNxt(v: number) { this.i[this.io + E_SND_NXT] = v; }
   get sndNxtKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_SND_NXT_KNOWN) !== 0; }
-  set sndNxtKnown(v: boolean) { this.setBit(F_SND_NXT_KNOWN, v); }
+  set sndNxtKnown(v: boolean) { this.setBits(E_FLAGS, F_SND_NXT_KNOWN, v); }
   /** Sequence number the endpoint's first FIN occupies. */
   get finSeq(): number { return this.i[this.io + E_FIN_SEQ] >>> 0; }
   set finSeq(v: number) { this.i[this.io + E_FIN_SEQ] = v; }
   get finKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_FIN_KNOWN) !== 0; }
-  set finKnown(v: boolean) { this.setBit(F_FIN_KNOWN, v); }
+  set finKnown(v: boolean) { this.setBits(E_FLAGS, F_FIN_KNOWN, v); }
   get highAck(): number { return this.i[this.io + E_HIGH_ACK] >>> 0; }
   set highAck(v: number) { this.i[this.io + E_HIGH_ACK] = v; }
   get lastAck(): number { return this.i[this.io + E_LAST_ACK] >>> 0; }
   set lastAck(v: number) { this.i[this.io + E_LAST_ACK] = v; }
   get ackKnown(): boolean { return (this.i[this.io + E_FLAGS] & F_ACK_KNOWN) !== 0; }
-  set ackKnown(v: boolean) { this.setBit(F_ACK_KNOWN, v); }
+  set ackKnown(v: boolean) { this.setBits(E_FLAGS, F_ACK_KNOWN, v); }
   /** Segments sent, captured or inferred. */
   get sent(): number { return this.i[this.io + E_SENT]; }
   set sent(v: number) { this.i[this.io + E_SENT] = v; }
@@ -157,7 +157,7 @@ export class Endpoint extends RecordView {
   set captured(v: number) { this.i[this.io + E_CAPTURED] = v; }
   /** A SYN+ACK was queued for this endpoint (rule 8b looks for none). */
   get synackQueued(): boolean { return (this.i[this.io + E_FLAGS] & F_SYNACK_QUEUED) !== 0; }
-  set synackQueued(v: boolean) { this.setBit(F_SYNACK_QUEUED, v); }
+  set synackQueued(v: boolean) { this.setBits(E_FLAGS, F_SYNACK_QUEUED, v); }
   /** Times the endpoint sent its SYN+ACK and its FIN (rule 9 presumes an ACK only after the first). */
   get synackSent(): number { return this.i[this.io + E_SYNACK_SENT]; }
   set synackSent(v: number) { this.i[this.io + E_SYNACK_SENT] = v; }
@@ -180,8 +180,8 @@ export class Endpoint extends RecordView {
   setRstCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_RST_UNDO, F_RST_UNDO, event, from, to, key); }
   get hasAckCommit(): boolean { return (this.i[this.io + E_FLAGS] & F_ACK_UNDO) !== 0; }
   get hasRstCommit(): boolean { return (this.i[this.io + E_FLAGS] & F_RST_UNDO) !== 0; }
-  clearAckCommit(): void { this.setBit(F_ACK_UNDO, false); }
-  clearRstCommit(): void { this.setBit(F_RST_UNDO, false); }
+  clearAckCommit(): void { this.setBits(E_FLAGS, F_ACK_UNDO, false); }
+  clearRstCommit(): void { this.setBits(E_FLAGS, F_RST_UNDO, false); }
   get ackCommitEvent(): number { return this.i[this.io + E_ACK_UNDO] & 0xff; }
   get ackCommitFrom(): number { return (this.i[this.io + E_ACK_UNDO] >>> 8) & 0xff; }
   get ackCommitTo(): number { return (this.i[this.io + E_ACK_UNDO] >>> 16) & 0xff; }
@@ -189,13 +189,8 @@ export class Endpoint extends RecordView {
   get rstCommitFrom(): number { return (this.i[this.io + E_RST_UNDO] >>> 8) & 0xff; }
   get rstCommitTo(): number { return (this.i[this.io + E_RST_UNDO] >>> 16) & 0xff; }
 
-  private setBit(bit: number, on: boolean): void {
-    const k = this.io + E_FLAGS;
-    this.i[k] = on ? this.i[k] | bit : this.i[k] & ~bit;
-  }
-
   private setUndo(at: number, bit: number, event: number, from: number, to: number, key: number): void {
-    this.setBit(bit, true);
+    this.setBits(E_FLAGS, bit, true);
     this.i[this.io + at] = event | (from << 8) | (to << 16);
     this.i[this.io + at + 1] = key;
   }

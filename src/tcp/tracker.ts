@@ -213,7 +213,6 @@ export class Stream extends ZeekSummary {
   set base1(v: number) { this.i[this.io + S_BASE1] = v; }
   /** Bit flags: BASE_SET, SYN_SEEN, SACK, TS, ASSUMED, PARKED, each shifted by the endpoint index. */
   private get bits(): number { return this.i[this.io + S_BITS]; }
-  private set bits(v: number) { this.i[this.io + S_BITS] = v; }
   get connections(): number { return this.i[this.io + S_CONNECTIONS]; }
   set connections(v: number) { this.i[this.io + S_CONNECTIONS] = v; }
   /** Index of the client (first SYN sender), −1 while unknown. */
@@ -274,7 +273,7 @@ export class Stream extends ZeekSummary {
   }
 
   flag(bit: number, i: number): boolean { return (this.bits & (bit << i)) !== 0; }
-  setFlag(bit: number, i: number, on = true): void { if (on) this.bits |= bit << i; else this.bits &= ~(bit << i); }
+  setFlag(bit: number, i: number, on = true): void { this.setBits(S_BITS, bit << i, on); }
 
   addrOf(i: number): number[] {
     const v = this.ipVersion === 4 ? 1 : 4;
@@ -343,10 +342,10 @@ export class Stream extends ZeekSummary {
   park(c: Connection): void {
     this.twSec0 = c.ep[0].twSec; this.twNsec0 = c.ep[0].twNsec;
     this.twSec1 = c.ep[1].twSec; this.twNsec1 = c.ep[1].twNsec;
-    this.bits |= PARKED;
+    this.setBits(S_BITS, PARKED, true);
   }
 
-  unparked(): void { this.bits &= ~PARKED; }
+  unparked(): void { this.setBits(S_BITS, PARKED, false); }
 
   /** When endpoint i entered TIME_WAIT (kept while parked): whole seconds, and nanoseconds. */
   twSecOf(i: number): number { return i === 0 ? this.twSec0 : this.twSec1; }
