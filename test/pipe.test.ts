@@ -4,10 +4,14 @@
  * the pipe must equal the same analysis read in the calling thread: stats, warnings, flows with
  * transitions, findings and aggregates, on every fixture and corpus file.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import type * as AnalyzeModule from '../src/analysis/analyze.js';
+import type * as PrewarmModule from '../src/analysis/prewarm.js';
 import { SLOT_WORDS, SlotWriter, readSlot } from '../src/analysis/pipe.js';
 import { captureStats } from '../src/analysis/stats.js';
 import { CaptureError } from '../src/capture/frame.js';
@@ -100,5 +104,55 @@ describe('analysis through the reading thread', () => {
     expect((errs[0] as Error).name).toBe('CaptureError');
     expect((errs[0] as CaptureError).message).toBe((errs[1] as CaptureError).message);
     expect((errs[0] as CaptureError).file).toBe((errs[1] as CaptureError).file);
+  });
+});
+
+describe('the reading worker started ahead of need (prewarm.ts)', () => {
+  // a sparse file: large by its size, which is all the guess looks at, and no disk space
+  const dir = mkdtempSync(join(tmpdir(), 'synfin-prewarm-'));
+  const large = join(dir, 'large.pcap');
+  writeFileSync(large, '');
+  truncateSync(large, 40 << 20);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const distPrewarm = join(ROOT, 'dist', 'analysis', 'prewarm.js');
+
+  it('starts for the tracking commands on a large file, and not for other commands or small files', async () => {
+    const m = (await import(distPrewarm)) as typeof PrewarmModule;
+    const started = (args: string[]): boolean => {
+      m.prewarmPipe(args);
+      const w = m.takeWarmWorker();
+      void w?.terminate();
+      return w !== null;
+    };
+    expect([['flows', large], [large], ['analyze', '--json', large], ['leaks', '-q', large], ['flow', large, '3']].map(started)).toEqual([true, true, true, true, true]);
+    expect([['stats', large], ['tui', large], ['analyze', '--tui', large], ['grade', large], ['flows', files[0]], ['flows', join(dir, 'absent.pcap')], []].map(started))
+      .toEqual([false, false, false, false, false, false, false]);
+  });
+
+  it('reads the capture it is then given exactly as the calling thread does', async () => {
+    const m = (await import(distPrewarm)) as typeof PrewarmModule;
+    const mod = (await import(distAnalyze)) as typeof AnalyzeModule;
+    const file = files[0];
+    m.prewarmPipe(['analyze', large]);
+    const piped = await report(mod, file, true);
+    expect(m.takeWarmWorker()).toBeNull(); // the pipe took it
+    expect(piped).toEqual(await report(mod, file, false));
+  });
+
+  it('never keeps the process alive when nothing takes it', () => {
+    // (a script file: workers inherit node's flags, and --input-type would stop the worker at once)
+    const script = join(dir, 'prewarm-only.mjs');
+    writeFileSync(script, `const m = await import(${JSON.stringify(pathToFileURL(distPrewarm).href)});
+m.prewarmPipe(['flows', ${JSON.stringify(large)}]);
+// the worker must still be waiting when the script ends
+setTimeout(() => {
+  const w = m.takeWarmWorker();
+  if (w === null) process.exitCode = 9;
+  else void w.terminate().then(() => m.prewarmPipe(['flows', ${JSON.stringify(large)}]));
+}, 300);
+`);
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
   });
 });

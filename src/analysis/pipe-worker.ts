@@ -11,8 +11,10 @@ import { SLOTS, SlotWriter, slotViews } from './pipe.js';
 import { captureStats } from './stats.js';
 import type { PipeData, PipeMessage } from './piped.js';
 
-const data = workerData as PipeData;
 const port = parentPort!;
+// started ahead of need (see prewarm.ts), the worker gets its capture by message
+// (port.once, unlike events.once, keeps the thread alive while it waits)
+const data = (workerData ?? (await new Promise((resolve) => port.once('message', resolve)))) as PipeData;
 const control = new Int32Array(data.control);
 const slots = slotViews(data.slots);
 

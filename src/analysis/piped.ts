@@ -11,6 +11,7 @@ import type { ReadOptions } from '../capture/reader.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { Segment } from '../decode/segment.js';
 import { SLOTS, SLOT_WORDS, readSlot, slotViews } from './pipe.js';
+import { PIPE_MIN_BYTES, WORKER, takeWarmWorker } from './prewarm.js';
 import type { SegmentConsumer, StatsReport } from './stats.js';
 
 /** What the worker is started with. */
@@ -27,14 +28,6 @@ export type PipeMessage =
   | { t: 'done'; stats: StatsReport }
   | { t: 'capture-error'; file: string; message: string }
   | { t: 'error'; message: string };
-
-/**
- * Below this size a capture is read in the calling thread: starting a worker costs a few tens of
- * milliseconds, about what reading 30 MB costs.
- */
-export const PIPE_MIN_BYTES = 32 << 20;
-
-const WORKER = new URL('./pipe-worker.js', import.meta.url);
 
 /**
  * Whether `path` is read through the pipe: a regular file (not standard input) of at least
@@ -77,7 +70,9 @@ export function captureStatsPiped(
   const total = (() => { try { return statSync(path).size; } catch { return null; } })();
   const seg = new Segment();
   return new Promise<StatsReport>((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: data, stdout: false, stderr: false });
+    const warm = takeWarmWorker();
+    if (warm !== null) warm.postMessage(data);
+    const worker = warm ?? new Worker(WORKER, { workerData: data, stdout: false, stderr: false });
     let settled = false;
     let lastBytes = -1;
     const fail = (e: unknown): void => {
