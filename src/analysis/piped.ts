@@ -3,7 +3,6 @@
  * its slots into the consumer as they arrive.
  */
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CaptureError } from '../capture/frame.js';
@@ -11,7 +10,7 @@ import type { ReadOptions } from '../capture/reader.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { Segment } from '../decode/segment.js';
 import { SLOTS, SLOT_WORDS, readSlot, slotViews } from './pipe.js';
-import { PIPE_MIN_BYTES, WORKER, takeWarmWorker } from './prewarm.js';
+import { WORKER, takeWarmWorker, worthPiping } from './prewarm.js';
 import type { SegmentConsumer, StatsReport } from './stats.js';
 
 /** What the worker is started with. */
@@ -30,11 +29,10 @@ export type PipeMessage =
   | { t: 'error'; message: string };
 
 /**
- * Whether `path` is read through the pipe: a regular file (not standard input) of at least
- * PIPE_MIN_BYTES on a machine with two CPUs or more (`opts.pipe` true ignores size and CPUs: with one
- * CPU the threads would take turns, and the copying through the slots would only add time), and the
- * built worker script is present. Never when the reader must stop on a signal, yield between chunks
- * or report header blocks: the worker does none of these.
+ * Whether `path` is read through the pipe: not standard input, worth it (see worthPiping: a large
+ * regular file, two CPUs; `opts.pipe` true skips that test), and the built worker script is present.
+ * Never when the reader must stop on a signal, yield between chunks or report header blocks: the
+ * worker does none of these.
  */
 export function usePipe(path: string, opts: ReadOptions & { pipe?: boolean }): boolean {
   const force = opts.pipe;
@@ -42,13 +40,7 @@ export function usePipe(path: string, opts: ReadOptions & { pipe?: boolean }): b
   if (opts.signal !== undefined || opts.yieldEveryChunk === true || opts.onHeaderBlock !== undefined) return false;
   if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return false;
   if (force === true) return true;
-  if (availableParallelism() < 2) return false;
-  try {
-    const st = statSync(path);
-    return st.isFile() && st.size >= PIPE_MIN_BYTES;
-  } catch {
-    return false; // the reader reports why it cannot open the file
-  }
+  return worthPiping(path); // (false for a file that cannot be opened: the reader reports why)
 }
 
 /** captureStats, with reading and decoding in a worker thread. Same result, same consumer calls, same errors. */

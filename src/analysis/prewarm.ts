@@ -29,10 +29,10 @@ let warm: Worker | null = null;
  * only waits, and does not keep the process alive.
  */
 export function prewarmPipe(args: readonly string[]): void {
-  if (warm !== null || args.length === 0 || availableParallelism() < 2) return;
+  if (warm !== null || args.length === 0) return;
   if (OTHER_COMMANDS.has(args[0]) || args.includes('--tui')) return;
   const rest = PIPED_COMMANDS.has(args[0]) ? args.slice(1) : args;
-  if (!rest.some(isLargeFile)) return;
+  if (!rest.some((a) => !a.startsWith('-') && worthPiping(a))) return;
   try {
     const w = new Worker(WORKER, { workerData: null, stdout: false, stderr: false });
     w.unref();
@@ -44,10 +44,15 @@ export function prewarmPipe(args: readonly string[]): void {
   }
 }
 
-function isLargeFile(arg: string): boolean {
-  if (arg.startsWith('-')) return false;
+/**
+ * Whether reading `path` in a worker pays: a regular file of PIPE_MIN_BYTES or more, on a machine with
+ * two CPUs or more (with one, the threads would take turns, and the copying through the slots would
+ * only add time). False for a path that cannot be read.
+ */
+export function worthPiping(path: string): boolean {
+  if (availableParallelism() < 2) return false;
   try {
-    const st = statSync(arg);
+    const st = statSync(path);
     return st.isFile() && st.size >= PIPE_MIN_BYTES;
   } catch {
     return false;
