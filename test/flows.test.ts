@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flowsReport, trackFlows, type FlowReport } from '../src/analysis/flows.js';
+import { RecordStore } from '../src/tcp/record-store.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
 
@@ -153,6 +154,32 @@ describe('synfin flows / flow / states', () => {
     const j = JSON.parse(run(['states', '--json']).stdout);
     expect(j.states).toHaveLength(11);
     expect(j.transitions.find((x: { from: string; on: string }) => x.from === 'LAST_ACK' && x.on === 'RCV_ACK_FIN').to).toBe('CLOSED');
+  });
+});
+
+describe('record stores', () => {
+  it('reach a record by a number given from outside: zeroed, chunks made on the way, each record its own', () => {
+    const s = new RecordStore(1, 3);
+    s.reach(9000); // the third chunk, past two never touched
+    expect(s.count).toBe(9001);
+    const at = (n: number) => ({ f: s.f64Of(n), fo: s.f64Base(n), i: s.i32Of(n), u: s.u32Of(n), io: s.i32Base(n) });
+    for (const n of [0, 4095, 4096, 9000]) {
+      const r = at(n);
+      expect([r.f[r.fo], r.i[r.io], r.i[r.io + 1], r.i[r.io + 2]]).toEqual([0, 0, 0, 0]);
+      r.f[r.fo] = n + 0.5;
+      r.i[r.io + 2] = -1;
+    }
+    // the unsigned view is the same memory; neighbouring records are untouched
+    const r = at(9000);
+    expect(r.u[r.io + 2]).toBe(0xffffffff);
+    expect(r.f[r.fo]).toBe(9000.5);
+    const next = at(8999);
+    expect([next.f[next.fo], next.i[next.io + 2]]).toEqual([0, 0]);
+    // reaching a lower number changes nothing; add() continues after the highest
+    s.reach(5);
+    expect(s.count).toBe(9001);
+    expect(s.add()).toBe(9001);
+    expect(at(4096).f[at(4096).fo]).toBe(4096.5);
   });
 });
 

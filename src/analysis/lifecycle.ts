@@ -191,14 +191,13 @@ class Side extends RecordView {
 const NAME = ['{0}', '{1}'] as const;
 
 /*
- * What every stream keeps, by stream id, in chunks of Int32 slots (a capture can hold hundreds of
- * thousands of streams): the connection its sides belong to, whether an accepted RST was already
+ * What every stream keeps, by stream id, in a RecordStore of Int32 slots (a capture can hold hundreds
+ * of thousands of streams): the connection its sides belong to, whether an accepted RST was already
  * explained as half-open or reset, and per endpoint the index + 1 in Analyzer.timeWait of its
  * interval still open when its connection was released (0: none).
  */
 const K_CONNECTIONS = 0, K_RESET_REPORTED = 1, K_TW_OPEN0 = 2;
 const K_SLOTS = 4;
-const K_CHUNK_BITS = 12;
 
 /**
  * The analyzer behind `synfin analyze`: the Wireshark-compatible flags (inherited) and the
@@ -222,17 +221,16 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
    */
   private readonly sides: Array<[Side, Side] | null> = [];
   /** The per-stream slots (see K_SLOTS), by stream id. */
-  private readonly kept: Int32Array[] = [];
+  private readonly kept = new RecordStore(0, K_SLOTS);
 
-  /** The chunk of stream id's slots; its first slot is at keptAt(id). */
+  /** The Int32Array holding stream id's slots; its first slot is at keptAt(id). */
   private keptOf(id: number): Int32Array {
-    const c = id >>> K_CHUNK_BITS;
-    while (this.kept.length <= c) this.kept.push(new Int32Array(K_SLOTS << K_CHUNK_BITS));
-    return this.kept[c];
+    this.kept.reach(id);
+    return this.kept.i32Of(id);
   }
 
   private keptAt(id: number): number {
-    return (id & ((1 << K_CHUNK_BITS) - 1)) * K_SLOTS;
+    return this.kept.i32Base(id);
   }
 
   /** An accepted RST was already explained as half-open or reset on the stream's current connection. */

@@ -4,6 +4,7 @@
  * bit mask of flags; the list below is the precedence, and each test carries its definition.
  */
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
+import { RecordStore } from '../tcp/record-store.js';
 import { seqAdd, seqGt, seqLe, seqLt } from '../tcp/seq.js';
 import type { Stream } from '../tcp/tracker.js';
 
@@ -73,7 +74,7 @@ const deltaNs = (aSec: number, aNsec: number, bSec: number, bNsec: number): numb
  * lasts as long as its stream takes segments: until a newer stream on the same 4-tuple supersedes
  * it (§2.2), which then reuses the record. So there is one record per 4-tuple, not per stream.
  *
- * A record is REC_BYTES: F_SLOTS Float64 values (times in seconds, and the initial RTT, which can
+ * A record (in a RecordStore) is F_SLOTS Float64 values (times in seconds, and the initial RTT, which can
  * exceed 2^31 ns), then 32-bit slots, read through a Uint32Array (sequence numbers, windows, frames,
  * bit sets) or an Int32Array (the fields that can be negative). Each direction has its fields at
  * the same offsets from its base: F_DIR and I_DIR apart.
@@ -106,16 +107,9 @@ const I_DIR = 13;
 const S_SYN_NSEC = 2 * I_DIR, S_MP_OPS = S_SYN_NSEC + 1, S_HAD_MPTCP = S_SYN_NSEC + 2, S_TFO_SYN_DATA = S_SYN_NSEC + 3,
   S_STREAM = S_SYN_NSEC + 4;
 const I_SLOTS = S_STREAM + 1;
-const REC_BYTES = Math.ceil((8 * F_SLOTS + 4 * I_SLOTS) / 8) * 8;
-const CHUNK_BITS = 12;
-const CHUNK_RECORDS = 1 << CHUNK_BITS;
-const F_STRIDE = REC_BYTES / 8, I_STRIDE = REC_BYTES / 4, I_START = 2 * F_SLOTS;
 const EMPTY_F = new Float64Array(0);
 const EMPTY_U = new Uint32Array(0);
 const EMPTY_I = new Int32Array(0);
-
-/** One chunk of records, as its three views. */
-interface Chunk { f: Float64Array; u: Uint32Array; i: Int32Array }
 
 /**
  * Per-direction state (§3.1), a view on one direction of a stream's record (moved by
@@ -137,7 +131,8 @@ class Dir {
 /** The sequence analysis of every stream: records by 4-tuple, and one view moved to the stream at hand. */
 export class StreamAnalysis {
   readonly d: [Dir, Dir] = [new Dir(), new Dir()];
-  private readonly chunks: Chunk[] = [];
+  /** One record per 4-tuple, by the tracker's tuple number. */
+  private readonly store = new RecordStore(F_SLOTS, I_SLOTS);
   private f: Float64Array = EMPTY_F;
   private u: Uint32Array = EMPTY_U;
   private i: Int32Array = EMPTY_I;
@@ -154,38 +149,30 @@ export class StreamAnalysis {
    * one, and starts it afresh.
    */
   at(tuple: number, stream: number): this {
-    const c = tuple >>> CHUNK_BITS;
-    const k = c < this.chunks.length ? this.chunks[c] : this.grow(c);
-    const r = tuple & (CHUNK_RECORDS - 1);
-    const fo = r * F_STRIDE, io = r * I_STRIDE + I_START;
-    if (k.i[io + S_STREAM] !== stream + 1) this.init(k, fo, io, stream);
-    this.f = k.f; this.u = k.u; this.i = k.i;
+    const s = this.store;
+    s.reach(tuple);
+    const f = s.f64Of(tuple), u = s.u32Of(tuple), i = s.i32Of(tuple);
+    const fo = s.f64Base(tuple), io = s.i32Base(tuple);
+    if (i[io + S_STREAM] !== stream + 1) this.init(f, u, i, fo, io, stream);
+    this.f = f; this.u = u; this.i = i;
     this.fo = fo; this.io = io;
     const d0 = this.d[0], d1 = this.d[1];
-    d0.f = k.f; d0.u = k.u; d0.fo = fo; d0.io = io;
-    d1.f = k.f; d1.u = k.u; d1.fo = fo + F_DIR; d1.io = io + I_DIR;
+    d0.f = f; d0.u = u; d0.fo = fo; d0.io = io;
+    d1.f = f; d1.u = u; d1.fo = fo + F_DIR; d1.io = io + I_DIR;
     return this;
   }
 
-  private grow(chunk: number): Chunk {
-    while (this.chunks.length <= chunk) {
-      const buf = new ArrayBuffer(CHUNK_RECORDS * REC_BYTES);
-      this.chunks.push({ f: new Float64Array(buf), u: new Uint32Array(buf), i: new Int32Array(buf) });
-    }
-    return this.chunks[chunk];
-  }
-
-  /** A fresh record for `stream` (the slot holds its id + 1: a new chunk's zeros own nothing). */
-  private init(k: Chunk, fo: number, io: number, stream: number): void {
-    k.f.fill(0, fo, fo + F_SLOTS);
-    k.u.fill(0, io, io + I_SLOTS);
-    k.i[io + S_STREAM] = stream + 1;
+  /** A fresh record for `stream` (the slot holds its id + 1: a new record's zeros own nothing). */
+  private init(f: Float64Array, u: Uint32Array, i: Int32Array, fo: number, io: number, stream: number): void {
+    f.fill(0, fo, fo + F_SLOTS);
+    u.fill(0, io, io + I_SLOTS);
+    i[io + S_STREAM] = stream + 1;
     for (let d = 0; d < 2; d++) {
-      k.f[fo + d * F_DIR + F_LASTACK_SEC] = NEVER;
-      k.u[io + d * I_DIR + D_WIN] = 0xffffffff;
-      k.i[io + d * I_DIR + D_SHIFT] = SHIFT_UNKNOWN;
+      f[fo + d * F_DIR + F_LASTACK_SEC] = NEVER;
+      u[io + d * I_DIR + D_WIN] = 0xffffffff;
+      i[io + d * I_DIR + D_SHIFT] = SHIFT_UNKNOWN;
     }
-    k.f[fo + F_SYN_SEC] = NEVER;
+    f[fo + F_SYN_SEC] = NEVER;
   }
 
   /** §2.2: a SYN repeating the direction's ISN restarts the direction's nextseq at its contiguous end. */

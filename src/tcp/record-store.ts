@@ -12,6 +12,7 @@ const CHUNK_RECORDS = 1 << CHUNK_BITS;
 export class RecordStore {
   private readonly f64: Float64Array[] = [];
   private readonly i32: Int32Array[] = [];
+  private readonly u32: Uint32Array[] = [];
   private readonly recordBytes: number;
   count = 0;
 
@@ -24,13 +25,21 @@ export class RecordStore {
 
   /** Append a zeroed record and return its index. */
   add(): number {
-    const n = this.count++;
-    if ((n & (CHUNK_RECORDS - 1)) === 0) {
+    const n = this.count;
+    this.reach(n);
+    return n;
+  }
+
+  /** Make records up to n exist (new ones zeroed), for stores indexed by a number given from outside. */
+  reach(n: number): void {
+    if (n < this.count) return;
+    this.count = n + 1;
+    while (this.i32.length <= n >>> CHUNK_BITS) {
       const buf = new ArrayBuffer(CHUNK_RECORDS * this.recordBytes);
       this.f64.push(new Float64Array(buf));
       this.i32.push(new Int32Array(buf));
+      this.u32.push(new Uint32Array(buf));
     }
-    return n;
   }
 
   /** The Float64 view holding record n, and the index of its first Float64 slot. */
@@ -39,6 +48,8 @@ export class RecordStore {
   /** The Int32 view holding record n, and the index of its first Int32 slot. */
   i32Of(n: number): Int32Array { return this.i32[n >>> CHUNK_BITS]; }
   i32Base(n: number): number { return ((n & (CHUNK_RECORDS - 1)) * this.recordBytes + 8 * this.f64Slots) / 4; }
+  /** The Uint32 view holding record n (the same memory as i32Of: for unsigned fields), indexed by i32Base. */
+  u32Of(n: number): Uint32Array { return this.u32[n >>> CHUNK_BITS]; }
 }
 
 /** A view on one record of a RecordStore: subclasses define their fields as accessors over it. */
