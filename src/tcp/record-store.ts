@@ -4,7 +4,8 @@
  * every pass and several times their data in memory; a record costs its bytes, outside the heap.
  *
  * A record is `f64Slots` Float64 values followed by `i32Slots` Int32 values. Records are handed
- * out in order (0, 1, 2, …); a chunk holds CHUNK_RECORDS of them and is never moved.
+ * out in order (0, 1, 2, …), or reached by a number the caller owns (a tuple or stream id); a chunk
+ * holds CHUNK_RECORDS of them and is never moved.
  */
 const CHUNK_BITS = 12;
 const CHUNK_RECORDS = 1 << CHUNK_BITS;
