@@ -133,7 +133,7 @@ describe('synfin analyze / leaks', () => {
   it('leaks: exit 3 when a threshold is crossed; durations parsed', () => {
     const r = run(['leaks', '--close-wait-threshold', '500ms', fx('close-wait-leak')]);
     expect(r.status).toBe(3);
-    expect(r.stdout).toMatch(/10\.77\.0\.2:8080\s+20\s+\d+\s+\d+%/);
+    expect(r.stdout).toMatch(/10\.77\.0\.2:8080\s+20\s+20\s+\d+\s+\d+%/);
     expect(run(['leaks', fx('close-wait-leak')]).status).toBe(0);
     const j = JSON.parse(run(['leaks', '--json', '--time-wait-threshold', '150', fx('time-wait-storm')]).stdout);
     expect(j.hosts[0].timeWait).toEqual({ atEnd: 200, peak: 200, clientSide: 200, serverSide: 0 });
@@ -141,12 +141,28 @@ describe('synfin analyze / leaks', () => {
     expect(run(['leaks', '--close-wait-threshold', 'soon', fx('close-wait-leak')]).status).toBe(1);
   });
 
+  it('leaks: connections in CLOSE_WAIT too young to be stuck are counted and said so, not hidden', () => {
+    const r = run(['leaks', '--json', fx('close-wait-leak')]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).endpoints[0].closeWait).toMatchObject({ count: 0, atEnd: 20, share: 0, oldestAge: null });
+    const text = run(['leaks', fx('close-wait-leak')]).stdout;
+    expect(text).toMatch(/^10\.77\.0\.2:8080\s+20\s+20\s+0\s+0%/m);
+    expect(text).toMatch(/None of them was idle for 10\.0 s \(--close-wait-threshold\) by the end of the capture/);
+    // a capture with no CLOSE_WAIT at all says so in one line
+    expect(run(['leaks', fx('time-wait-storm')]).stdout).toMatch(/^CLOSE_WAIT: no server endpoint holds a connection in CLOSE_WAIT\.$/m);
+    // once some are stuck, the note goes; a sub-second threshold is shown in milliseconds
+    const stuck = run(['leaks', '--close-wait-threshold', '10ms', fx('close-wait-leak')]).stdout;
+    expect(stuck).toMatch(/stuck: idle for 10 ms or more/);
+    expect(stuck).toMatch(/^10\.77\.0\.2:8080\s+20\s+20\s+19\s+95%/m);
+    expect(stuck).not.toMatch(/None of them/);
+  });
+
   it('leaks --merge: one report for captures of the same service', () => {
     const r = run(['leaks', '--merge', '--json', '--close-wait-threshold', '0', fx('close-wait-leak'), fx('close-wait-leak'), fx('time-wait-storm')]);
     expect(r.status).toBe(3);
     const m = JSON.parse(r.stdout);
     expect(m.files).toHaveLength(3);
-    expect(m.endpoints[0]).toMatchObject({ ip: '10.77.0.2', port: 8080, connections: 240, finWait2: 40, closeWait: { count: 40 } });
+    expect(m.endpoints[0]).toMatchObject({ ip: '10.77.0.2', port: 8080, connections: 240, finWait2: 40, closeWait: { count: 40, atEnd: 40 } });
     expect(m.hosts[0].timeWait).toMatchObject({ atEnd: 200, clientSide: 200 });
     expect(m.anomalies.every((x: { file: string }) => x.file.endsWith('close-wait-leak.pcap'))).toBe(true);
   });

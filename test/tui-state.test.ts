@@ -196,10 +196,10 @@ describe('the view stack', () => {
     const d = await closeWaitLeak();
     let s = press(d, initialApp(d, 80, 24), 'L');
     const v = topView(s);
-    expect(v.kind === 'leaks' && v.s.rows[v.s.win.cursor].text).toMatch(/^10\.77\.0\.2:8080\s+20\s+19/);
+    expect(v.kind === 'leaks' && v.s.rows[v.s.win.cursor].text).toMatch(/^10\.77\.0\.2:8080\s+20\s+20\s+19/);
     s = press(d, s, 'enter');
     const list = topView(s);
-    expect(list.kind === 'list' && [list.s.scope?.title, list.s.ids.length]).toEqual(['19 connections stuck in CLOSE_WAIT at 10.77.0.2:8080', 19]);
+    expect(list.kind === 'list' && [list.s.scope?.title, list.s.ids.length]).toEqual(['20 connections in CLOSE_WAIT at 10.77.0.2:8080', 20]);
     s = press(d, s, 'q', 'k', 'enter');
     expect(s.status).toMatch(/no connections behind this line/);
   });

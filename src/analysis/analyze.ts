@@ -3,7 +3,7 @@
  * lifecycle findings) sorted by frame, and the per-endpoint and per-host aggregates an SRE needs.
  */
 import { formatEndpoint, formatIp } from '../report/addr.js';
-import { FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
+import { CLOSE_WAIT, FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
 import type { Stream } from '../tcp/tracker.js';
 import { flagAnomaly, kindLabel, type Anomaly } from './anomalies.js';
 import { FlowSet, endpointKey, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
@@ -22,7 +22,12 @@ export interface EndpointLeaks {
   port: number;
   /** Connections to this server endpoint in the capture. */
   connections: number;
-  closeWait: { count: number; oldestAge: number | null; medianAge: number | null; maxAge: number | null; share: number; peers: string[] };
+  /**
+   * Connections stuck in CLOSE_WAIT on this server endpoint (`close-wait-stuck`: idle for the threshold
+   * or longer by the end of the capture), their ages, peers and share of the endpoint's connections;
+   * `atEnd` counts every connection whose server side ends in CLOSE_WAIT, stuck or not yet.
+   */
+  closeWait: { count: number; atEnd: number; oldestAge: number | null; medianAge: number | null; maxAge: number | null; share: number; peers: string[] };
   /** Connections where this server is stuck in LAST_ACK, or its client in FIN_WAIT_2, at the end. */
   lastAck: number;
   finWait2: number;
@@ -242,12 +247,13 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     let e = eps.get(key);
     if (e === undefined) {
       const ip = ipOf(st, s);
-      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, oldestAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
+      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, atEnd: 0, oldestAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
         lastAck: 0, finWait2: 0, timeWaitServerSide: 0, key: formatEndpoint(ip, st.portOf(s)), ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
       eps.set(key, e);
     }
     e.connections++;
     const sf = st.finalOf(s), cf = st.finalOf(c);
+    if (sf === CLOSE_WAIT) e.closeWait.atEnd++;
     if (sf === LAST_ACK) e.lastAck++;
     if (cf === FIN_WAIT_2) e.finWait2++;
     if (sf === TIME_WAIT) e.timeWaitServerSide++;
@@ -356,7 +362,7 @@ function captureDrops(drops: StatsReport['captureDrops']): Anomaly[] {
 }
 
 function sortLeaks(endpoints: EndpointLeaks[], hosts: HostLeaks[]): void {
-  endpoints.sort((a, b) => b.closeWait.count - a.closeWait.count || b.connections - a.connections);
+  endpoints.sort((a, b) => b.closeWait.count - a.closeWait.count || b.closeWait.atEnd - a.closeWait.atEnd || b.connections - a.connections);
   hosts.sort((a, b) => b.timeWait.atEnd - a.timeWait.atEnd || b.timeWait.peak - a.timeWait.peak);
 }
 
@@ -392,10 +398,10 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
       const key = formatEndpoint(e.ip, e.port);
       let m = eps.get(key);
       if (m === undefined) {
-        m = { ...e, closeWait: { ...e.closeWait }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
+        m = { ...e, closeWait: { ...e.closeWait, atEnd: 0 }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
         eps.set(key, m);
       }
-      m.connections += e.connections; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
+      m.connections += e.connections; m.closeWait.atEnd += e.closeWait.atEnd; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
       const d = a.closeWaitDetail.get(key);
       if (d !== undefined) {
         m.ages.push(...d.ages);

@@ -1,4 +1,4 @@
-import type { Analysis } from '../analysis/analyze.js';
+import type { Analysis, EndpointLeaks, HostLeaks } from '../analysis/analyze.js';
 import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import { formatEndpoint } from './addr.js';
 import { csvCell, table } from './flows.js';
@@ -15,41 +15,76 @@ const COLOR = { error: '\x1b[31m', warn: '\x1b[33m', note: '\x1b[36m', info: '\x
 const RESET = '\x1b[0m';
 
 const thousands = (n: number) => n.toLocaleString('en-US');
-const secs = (x: number | null) => (x === null ? '-' : x < 120 ? `${x.toFixed(1)} s` : `${(x / 60).toFixed(1)} min`);
+/** A duration for people: milliseconds below a second (a threshold can be `10ms`), minutes from two on. */
+const secs = (x: number | null) =>
+  (x === null ? '-' : x < 1 ? `${+(x * 1000).toFixed(1)} ms` : x < 120 ? `${x.toFixed(1)} s` : `${(x / 60).toFixed(1)} min`);
 
 function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
   return o.color ? `${COLOR[sev]}${text}${RESET}` : text;
 }
 
-/** The leak tables: CLOSE_WAIT per server endpoint, stragglers, TIME_WAIT per host. */
-export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>): string {
-  const out: string[] = [];
-  const cw = a.endpoints.filter((e) => e.closeWait.count > 0);
-  if (cw.length === 0) {
-    out.push(`CLOSE_WAIT: no server endpoint holds a connection in CLOSE_WAIT for ${secs(a.thresholds.closeWaitThreshold)} or more.`);
-  } else {
-    out.push('CLOSE_WAIT per server endpoint (peer\'s FIN acknowledged, own FIN never sent):');
-    out.push(table(['ENDPOINT', 'CONNS', 'STUCK', 'SHARE', 'OLDEST', 'MEDIAN', 'PEERS'], cw.map((e) => [
-      formatEndpoint(e.ip, e.port), thousands(e.connections), thousands(e.closeWait.count),
-      `${Math.round(e.closeWait.share * 100)}%`, secs(e.closeWait.oldestAge), secs(e.closeWait.medianAge),
-      e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : ''),
-    ])).trimEnd());
-  }
+/** One leak table, or a single line where there is nothing to tabulate. */
+export interface LeakSection<T> {
+  title: string;
+  /** Column headings; empty for a section that is only its title. */
+  head: string[];
+  rows: Array<{ cells: string[]; item: T }>;
+  /** A line after the table. */
+  note?: string;
+}
+
+/**
+ * The leak tables, for the text report and the terminal UI alike: CLOSE_WAIT per server endpoint,
+ * stragglers, TIME_WAIT per host (at most `maxHosts` of them).
+ */
+export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>, maxHosts = Infinity):
+  { closeWait: LeakSection<EndpointLeaks>; stragglers: LeakSection<EndpointLeaks> | null; timeWait: LeakSection<HostLeaks> } {
+  const threshold = secs(a.thresholds.closeWaitThreshold);
+  const cw = a.endpoints.filter((e) => e.closeWait.atEnd > 0 || e.closeWait.count > 0);
+  const closeWait: LeakSection<EndpointLeaks> = cw.length === 0
+    ? { title: 'CLOSE_WAIT: no server endpoint holds a connection in CLOSE_WAIT.', head: [], rows: [] }
+    : {
+      title: `CLOSE_WAIT per server endpoint (peer's FIN acknowledged, own FIN never sent; stuck: idle for ${threshold} or more):`,
+      head: ['ENDPOINT', 'CONNS', 'CLOSE_WAIT', 'STUCK', 'SHARE', 'OLDEST', 'MEDIAN', 'PEERS'],
+      rows: cw.map((e) => ({
+        item: e,
+        cells: [formatEndpoint(e.ip, e.port), thousands(e.connections), thousands(e.closeWait.atEnd), thousands(e.closeWait.count),
+          `${Math.round(e.closeWait.share * 100)}%`, secs(e.closeWait.oldestAge), secs(e.closeWait.medianAge),
+          e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : '')],
+      })),
+      note: cw.every((e) => e.closeWait.count === 0)
+        ? `None of them was idle for ${threshold} (--close-wait-threshold) by the end of the capture: too soon to call them stuck.`
+        : undefined,
+    };
   const strag = a.endpoints.filter((e) => e.lastAck > 0 || e.finWait2 > 0);
-  if (strag.length > 0) {
-    out.push('Stragglers at the end of the capture:');
-    out.push(table(['SERVER ENDPOINT', 'SERVER LAST_ACK', 'CLIENT FIN_WAIT_2'], strag.map((e) => [
-      formatEndpoint(e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2),
-    ])).trimEnd());
-  }
-  if (a.hosts.length === 0) {
-    out.push('TIME_WAIT: no host holds a connection in TIME_WAIT.');
-  } else {
-    out.push(`TIME_WAIT per host (threshold ${thousands(a.thresholds.timeWaitThreshold)}, TIME_WAIT length ${secs(a.thresholds.timeWaitLen)}):`);
-    out.push(table(['HOST', 'AT END', 'PEAK', 'CLIENT-SIDE', 'SERVER-SIDE', 'BUSIEST SERVICE'], a.hosts.slice(0, 20).map((h) => [
-      h.ip, thousands(h.timeWait.atEnd), thousands(h.timeWait.peak), thousands(h.timeWait.clientSide), thousands(h.timeWait.serverSide),
-      h.portPressure[0] ? `${h.portPressure[0].server} (${thousands(h.portPressure[0].inUse)} of ${thousands(h.portPressure[0].range)} ports)` : '-',
-    ])).trimEnd());
+  const stragglers: LeakSection<EndpointLeaks> | null = strag.length === 0 ? null : {
+    title: 'Stragglers at the end of the capture:',
+    head: ['SERVER ENDPOINT', 'SERVER LAST_ACK', 'CLIENT FIN_WAIT_2'],
+    rows: strag.map((e) => ({ item: e, cells: [formatEndpoint(e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2)] })),
+  };
+  const timeWait: LeakSection<HostLeaks> = a.hosts.length === 0
+    ? { title: 'TIME_WAIT: no host holds a connection in TIME_WAIT.', head: [], rows: [] }
+    : {
+      title: `TIME_WAIT per host (threshold ${thousands(a.thresholds.timeWaitThreshold)}, TIME_WAIT length ${secs(a.thresholds.timeWaitLen)}):`,
+      head: ['HOST', 'AT END', 'PEAK', 'CLIENT-SIDE', 'SERVER-SIDE', 'BUSIEST SERVICE'],
+      rows: a.hosts.slice(0, maxHosts).map((h) => ({
+        item: h,
+        cells: [h.ip, thousands(h.timeWait.atEnd), thousands(h.timeWait.peak), thousands(h.timeWait.clientSide), thousands(h.timeWait.serverSide),
+          h.portPressure[0] ? `${h.portPressure[0].server} (${thousands(h.portPressure[0].inUse)} of ${thousands(h.portPressure[0].range)} ports)` : '-'],
+      })),
+    };
+  return { closeWait, stragglers, timeWait };
+}
+
+/** The leak tables as text (see leakSections; at most 20 hosts). */
+export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>): string {
+  const { closeWait, stragglers, timeWait } = leakSections(a, 20);
+  const out: string[] = [];
+  for (const s of [closeWait, stragglers, timeWait]) {
+    if (s === null) continue;
+    out.push(s.title);
+    if (s.head.length > 0) out.push(table(s.head, s.rows.map((r) => r.cells)).trimEnd());
+    if (s.note !== undefined) out.push(s.note);
   }
   return out.join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ import type { Anomaly } from '../analysis/anomalies.js';
 import type { FrameIndex } from '../analysis/frame-index.js';
 import { flowSegments } from '../analysis/flow-segments.js';
 import { formatEndpoint } from '../report/addr.js';
+import { leakSections, type LeakSection } from '../report/analyze.js';
 import { table } from '../report/flows.js';
 import { STATES } from '../tcp/state-table.js';
 import type { OpenedFlow } from './detail-state.js';
@@ -43,7 +44,6 @@ export interface TuiData {
 
 const SEVERITY_RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
 const thousands = (n: number) => n.toLocaleString('en-US');
-const secs = (x: number | null) => (x === null ? '-' : x < 120 ? `${x.toFixed(1)} s` : `${(x / 60).toFixed(1)} min`);
 
 /** The host part of an endpoint as formatEndpoint() writes it. */
 const hostOf = (endpoint: string) => { const h = endpoint.slice(0, endpoint.lastIndexOf(':')); return h.startsWith('[') ? h.slice(1, -1) : h; };
@@ -57,49 +57,32 @@ function idsWhere(t: FlowTable, test: (id: number) => boolean): Int32Array {
 /** The `synfin leaks` tables as rows; each data row knows the connections behind it. */
 function leakRows(a: Analysis, t: FlowTable): LeakRow[] {
   const rows: LeakRow[] = [];
-  const section = (title: string, head: string[], cells: string[][], behind: Array<Pick<LeakRow, 'title' | 'ids'>>) => {
-    rows.push({ text: title, heading: true });
-    const lines = table(head, cells).trimEnd().split('\n');
-    rows.push({ text: lines[0], heading: true });
-    lines.slice(1).forEach((text, i) => rows.push({ text, heading: false, ...behind[i] }));
+  const section = <T>(s: LeakSection<T> | null, behind: (item: T) => Pick<LeakRow, 'title' | 'ids'>) => {
+    if (s === null) return;
+    rows.push({ text: s.title, heading: true });
+    if (s.head.length > 0) {
+      const lines = table(s.head, s.rows.map((r) => r.cells)).trimEnd().split('\n');
+      rows.push({ text: lines[0], heading: true });
+      lines.slice(1).forEach((text, i) => rows.push({ text, heading: false, ...behind(s.rows[i].item) }));
+    }
+    if (s.note !== undefined) rows.push({ text: s.note, heading: true });
     rows.push({ text: '', heading: true });
   };
   const CLOSE_WAIT = STATES.indexOf('CLOSE_WAIT'), LAST_ACK = STATES.indexOf('LAST_ACK');
   const FIN_WAIT_2 = STATES.indexOf('FIN_WAIT_2'), TIME_WAIT = STATES.indexOf('TIME_WAIT');
-  const cw = a.endpoints.filter((e) => e.closeWait.count > 0);
-  if (cw.length === 0) {
-    rows.push({ text: `CLOSE_WAIT: no server endpoint holds a connection in CLOSE_WAIT for ${secs(a.thresholds.closeWaitThreshold)} or more.`, heading: true }, { text: '', heading: true });
-  } else {
-    section('CLOSE_WAIT per server endpoint (peer\'s FIN acknowledged, own FIN never sent):',
-      ['ENDPOINT', 'CONNS', 'STUCK', 'SHARE', 'OLDEST', 'MEDIAN', 'PEERS'],
-      cw.map((e) => [formatEndpoint(e.ip, e.port), thousands(e.connections), thousands(e.closeWait.count), `${Math.round(e.closeWait.share * 100)}%`,
-        secs(e.closeWait.oldestAge), secs(e.closeWait.medianAge), e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : '')]),
-      cw.map((e) => {
-        const ep = formatEndpoint(e.ip, e.port);
-        return { title: `stuck in CLOSE_WAIT at ${ep}`, ids: () => idsWhere(t, (id) => t.server[id] === ep && t.serverState[id] === CLOSE_WAIT && t.kinds(id).has('close-wait-stuck')) };
-      }));
-  }
-  const strag = a.endpoints.filter((e) => e.lastAck > 0 || e.finWait2 > 0);
-  if (strag.length > 0) {
-    section('Stragglers at the end of the capture:', ['SERVER ENDPOINT', 'SERVER LAST_ACK', 'CLIENT FIN_WAIT_2'],
-      strag.map((e) => [formatEndpoint(e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2)]),
-      strag.map((e) => {
-        const ep = formatEndpoint(e.ip, e.port);
-        return { title: `LAST_ACK or FIN_WAIT_2 at ${ep}`, ids: () => idsWhere(t, (id) => t.server[id] === ep && (t.serverState[id] === LAST_ACK || t.clientState[id] === FIN_WAIT_2)) };
-      }));
-  }
-  if (a.hosts.length === 0) {
-    rows.push({ text: 'TIME_WAIT: no host holds a connection in TIME_WAIT.', heading: true });
-  } else {
-    section(`TIME_WAIT per host (threshold ${thousands(a.thresholds.timeWaitThreshold)}, TIME_WAIT length ${secs(a.thresholds.timeWaitLen)}):`,
-      ['HOST', 'AT END', 'PEAK', 'CLIENT-SIDE', 'SERVER-SIDE', 'BUSIEST SERVICE'],
-      a.hosts.map((h) => [h.ip, thousands(h.timeWait.atEnd), thousands(h.timeWait.peak), thousands(h.timeWait.clientSide), thousands(h.timeWait.serverSide),
-        h.portPressure[0] ? `${h.portPressure[0].server} (${thousands(h.portPressure[0].inUse)} of ${thousands(h.portPressure[0].range)} ports)` : '-']),
-      a.hosts.map((h) => ({
-        title: `in TIME_WAIT on ${h.ip}`,
-        ids: () => idsWhere(t, (id) => (t.clientState[id] === TIME_WAIT && hostOf(t.client[id]) === h.ip) || (t.serverState[id] === TIME_WAIT && hostOf(t.server[id]) === h.ip)),
-      })));
-  }
+  const { closeWait, stragglers, timeWait } = leakSections(a);
+  section(closeWait, (e) => {
+    const ep = formatEndpoint(e.ip, e.port);
+    return { title: `in CLOSE_WAIT at ${ep}`, ids: () => idsWhere(t, (id) => t.server[id] === ep && t.serverState[id] === CLOSE_WAIT) };
+  });
+  section(stragglers, (e) => {
+    const ep = formatEndpoint(e.ip, e.port);
+    return { title: `LAST_ACK or FIN_WAIT_2 at ${ep}`, ids: () => idsWhere(t, (id) => t.server[id] === ep && (t.serverState[id] === LAST_ACK || t.clientState[id] === FIN_WAIT_2)) };
+  });
+  section(timeWait, (h) => ({
+    title: `in TIME_WAIT on ${h.ip}`,
+    ids: () => idsWhere(t, (id) => (t.clientState[id] === TIME_WAIT && hostOf(t.client[id]) === h.ip) || (t.serverState[id] === TIME_WAIT && hostOf(t.server[id]) === h.ip)),
+  }));
   while (rows.length > 0 && rows[rows.length - 1].text === '') rows.pop();
   return rows;
 }
