@@ -157,6 +157,21 @@ describe('synfin analyze / leaks', () => {
     expect(stuck).not.toMatch(/None of them/);
   });
 
+  it('analyze: a long list of findings shows the most severe ones, in frame order', () => {
+    const r = run(['analyze', '--limit', '12', fx('lossy-transfer')]);
+    const lines = r.stdout.split('\n').filter((l) => /^ {2}frame \d+ /.test(l));
+    expect(lines).toHaveLength(12);
+    expect(r.stdout).toMatch(/Findings \(the 12 most severe of 456, in frame order;/);
+    // 23 notes (retransmissions, fast retransmissions, duplicate ACKs) come before 433 window updates (info)
+    expect(lines.every((l) => / note /.test(l))).toBe(true);
+    const frames = lines.map((l) => Number(/frame (\d+)/.exec(l)![1]));
+    expect(frames).toEqual([...frames].sort((x, y) => x - y));
+    // when everything fits, the list is every finding in frame order
+    const all = run(['analyze', '--limit', '1000', fx('lossy-transfer')]).stdout.split('\n').filter((l) => /^ {2}frame \d+ /.test(l));
+    expect(all).toHaveLength(456);
+    expect(all.some((l) => / info window-update/.test(l))).toBe(true);
+  });
+
   it('leaks --merge: one report for captures of the same service', () => {
     const r = run(['leaks', '--merge', '--json', '--close-wait-threshold', '0', fx('close-wait-leak'), fx('close-wait-leak'), fx('time-wait-storm')]);
     expect(r.status).toBe(3);
@@ -219,6 +234,9 @@ describe('findings of one kind', () => {
         const want = all.filter((x) => x.severity === g.severity && label(x) === g.kind);
         expect([...a.eachAnomaly(g)], `${file} ${g.kind}`).toEqual(want);
         expect(want.length).toBe(g.count);
+      }
+      for (const severity of ['error', 'warn', 'note', 'info'] as const) {
+        expect([...a.eachAnomaly({ severity })], `${file} ${severity}`).toEqual(all.filter((x) => x.severity === severity));
       }
     }
   });

@@ -107,10 +107,10 @@ export class Analysis {
 
   /**
    * Every finding, sorted by frame (the per-frame flags and the lifecycle findings merged), aggregates
-   * last; with `only`, just the findings of that severity and kind (`kind` or `kind:variant`), chosen
+   * last; with `only`, just the findings of that severity (and kind, `kind` or `kind:variant`, if given), chosen
    * before any message is written.
    */
-  *eachAnomaly(only?: { severity: Anomaly['severity']; kind: string }): Generator<Anomaly> {
+  *eachAnomaly(only?: { severity: Anomaly['severity']; kind?: string }): Generator<Anomaly> {
     const streams = this.set.tracker.streams;
     const keep = this.set.keep;
     const R = this.analyzer.records;
@@ -120,12 +120,12 @@ export class Analysis {
       pick = [];
       for (let n = 0; n < R.length; n++) {
         const k = KIND_BY_BIT.get(R.bit(n))!;
-        if ((keep === null || keep.has(R.stream(n))) && (only === undefined || (k.severity === only.severity && k.id === only.kind))) pick.push(n);
+        if ((keep === null || keep.has(R.stream(n))) && (only === undefined || (k.severity === only.severity && (only.kind === undefined || k.id === only.kind)))) pick.push(n);
       }
     }
     const nFlags = pick === null ? R.length : pick.length;
     const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) &&
-      (only === undefined || (r.severity === only.severity && kindLabel(r.kind, r.variant) === only.kind)));
+      (only === undefined || (r.severity === only.severity && (only.kind === undefined || kindLabel(r.kind, r.variant) === only.kind))));
     const name = (st: Stream, i: 0 | 1) => this.name(st, i);
     let i = 0, j = 0;
     while (i < nFlags || j < life.length) {
@@ -141,7 +141,9 @@ export class Analysis {
         yield lifeAnomaly(r, streams[r.stream], this.clients[r.stream], name);
       }
     }
-    for (const x of this.aggregate) if (only === undefined || (x.severity === only.severity && kindLabel(x.kind, x.variant) === only.kind)) yield x;
+    for (const x of this.aggregate) {
+      if (only === undefined || (x.severity === only.severity && (only.kind === undefined || kindLabel(x.kind, x.variant) === only.kind))) yield x;
+    }
   }
 
   /** All findings as an array (built once; the writers use eachAnomaly()). */

@@ -135,10 +135,9 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   const total = a.anomalyCount;
   if (total > 0) {
     out.push('');
-    const shown: Anomaly[] = [];
-    for (const x of a.eachAnomaly()) { if (shown.length >= o.limit) break; shown.push(x); }
+    const shown = mostSevere(a, total, o.limit);
     out.push(total > shown.length
-      ? `Findings (the first ${shown.length} of ${thousands(total)}; --json or --csv lists them all, --limit shows more):`
+      ? `Findings (the ${shown.length} most severe of ${thousands(total)}, in frame order; --json or --csv lists them all, --limit shows more):`
       : 'Findings:');
     for (const x of shown) {
       const where = x.frame === null ? '' : `frame ${x.frame} `;
@@ -147,6 +146,26 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
     }
   }
   return out.join('\n') + '\n';
+}
+
+const SEVERITIES = ['error', 'warn', 'note', 'info'] as const;
+
+/**
+ * At most `limit` of the `total` findings, in frame order (aggregates last): all of them if they fit,
+ * else errors first, then warnings, notes and information, so a flood of window updates does not
+ * push a retransmission or a reset off the list.
+ */
+function mostSevere(a: Analysis, total: number, limit: number): Anomaly[] {
+  const shown: Anomaly[] = [];
+  if (total <= limit) {
+    for (const x of a.eachAnomaly()) shown.push(x);
+    return shown;
+  }
+  for (const severity of SEVERITIES) {
+    if (shown.length >= limit) break;
+    for (const x of a.eachAnomaly({ severity })) { if (shown.length >= limit) break; shown.push(x); }
+  }
+  return shown.sort((x, y) => (x.frame ?? Infinity) - (y.frame ?? Infinity));
 }
 
 const anomalyJson = (x: Anomaly) => JSON.stringify(x);
