@@ -379,48 +379,50 @@ export function buildProgram(): Command {
       );
     });
 
-  program
+  const flow = program
     .command('flow')
-    .description('the ladder diagram of one connection: every segment, and both endpoints\' states after it')
+    .description('the ladder diagram of one connection: every segment, both endpoints\' states after it, and the findings')
     .argument('<file>', 'capture file (- for standard input)')
     .argument('<id>', 'flow id (the tcp.stream number shown by synfin flows)', flowIdOption)
-    .option('--json', 'print the flow report with its segments and transitions as JSON')
+    .option('--json', 'print the flow report with its segments, transitions and findings as JSON')
     .option('--all', 'never elide long data transfers')
     .option('--width <columns>', 'width of the diagram', (v) => Number(v))
-    .option('--time-wait-len <duration>', 'TIME_WAIT length before an endpoint counts as CLOSED', durationOption, DEFAULT_TIME_WAIT_SECONDS)
-    .option('-q, --quiet', 'no progress or warnings on stderr')
-    .action(async (file: string, id: number, opts: CommonOptions & { all?: boolean; width?: number; timeWaitLen: number }) => {
+    .option('-q, --quiet', 'no progress or warnings on stderr');
+  thresholdOptions(flow).action(async (file: string, id: number, opts: CommonOptions & ThresholdOptions & { all?: boolean; width?: number }) => {
       const rows: WatchedSegment[] = [];
-      const one = await readOne(file, opts.quiet, (f, progress) => trackFlows(f, {
-        onProgress: progress.update, timeWaitSeconds: opts.timeWaitLen, transitions: false,
+      const one = await readOne(file, opts.quiet, (f, progress) => analyzeCapture(f, {
+        onProgress: progress.update, thresholds: thresholdsOf(opts), transitions: false,
         watch: { stream: id, onSegment: (r) => rows.push(r) },
       }));
       if (!one.ok) {
         process.exitCode = one.status;
         return;
       }
-      const set = one.result;
+      const a = one.result;
+      const set = a.set;
       if (id >= set.count) {
         process.stderr.write(`synfin: error: ${file}: no flow ${id} (the capture has ${set.count} flow(s), numbered from 0)\n`);
         process.exitCode = EXIT_USAGE;
         return;
       }
       const client = set.clientIndex(id);
-      const flow = set.flow(id);
+      const report = set.flow(id);
+      const findings = a.findingsOf(id);
       if (opts.json) {
         const side = (i: 0 | 1) => (i === client ? 'client' : 'server');
         await write(JSON.stringify({
-          file: set.stats.file, flow,
+          file: set.stats.file, flow: report,
           segments: rows.map((r) => ({
             frame: r.frame, direction: r.from === client ? 'c2s' : 's2c', flags: r.flags, seq: r.seq, ack: r.ack,
             relSeq: r.relSeq, relAck: r.relAck, len: r.len, window: r.window, sack: r.sack,
             states: { client: r.states[client], server: r.states[1 - client] },
             transitions: r.transitions.map((t) => ({ ...t, endpoint: side(t.endpoint), frame: t.frame < 0 ? null : t.frame })),
           })),
+          findings,
         }, null, 2) + '\n');
       } else {
         const width = opts.width ?? (process.stdout.columns || 100);
-        await write(renderLadder(flow, rows, client, { width, elideAfter: opts.all ? 0 : 24 }));
+        await write(renderLadder(report, rows, client, { width, elideAfter: opts.all ? 0 : 24, findings }));
       }
       process.exitCode = one.status;
     });

@@ -3,6 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flowsReport, trackFlows, type FlowReport } from '../src/analysis/flows.js';
+import { analyzeCapture } from '../src/analysis/analyze.js';
+import { flowSegments } from '../src/analysis/flow-segments.js';
+import { ladderLines } from '../src/report/ladder.js';
 import { RecordStore } from '../src/tcp/record-store.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
@@ -85,7 +88,7 @@ describe('flows against tshark', () => {
 });
 
 function run(args: string[]) {
-  const p = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const p = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return { status: p.status, stdout: p.stdout, stderr: p.stderr };
 }
 
@@ -139,6 +142,38 @@ describe('synfin flows / flow / states', () => {
       expect(x.sack[0]).toBeGreaterThan(x.relAck); // a SACK block lies above the cumulative ACK
     }
     expect(j.segments[0]).toMatchObject({ relSeq: 0, direction: 'c2s', states: { client: { state: 'SYN_SENT', pending: false } } });
+    // the flow's findings, as analyze reports them
+    const analyzed = JSON.parse(run(['analyze', '--json', fx('lossy-transfer')]).stdout).anomalies;
+    expect(j.findings).toEqual(analyzed.filter((x: { flow: number | null }) => x.flow === 0));
+    expect(j.findings).toHaveLength(456);
+  });
+
+  it('flow: each finding under its segment; those of elided segments counted by kind', () => {
+    const r = run(['flow', fx('missing-final-ack'), '0', '--width', '120']);
+    const rows = r.stdout.split('\n');
+    const at15 = rows.findIndex((l) => /^\s+15\s/.test(l));
+    expect(rows[at15 + 1]).toMatch(/^\s+▲ warn missing-final-ack:not-seen: Server 10\.77\.0\.2:8080's FIN \(frame 15\) was never acknowledged/);
+    expect(rows.filter((l) => /▲ note retransmission: Server 10\.77\.0\.2:8080 re-sent its FIN/.test(l))).toHaveLength(5);
+    const lossy = run(['flow', fx('lossy-transfer'), '0', '--width', '140']).stdout;
+    expect(lossy).toMatch(/… 2095 segments of data transfer, no state change …\n\s+▲ 454 findings in them: 433 window-update, 13 duplicate-ack, 6 retransmission, 2 fast-retransmission \(--all shows them\)/);
+    const all = run(['flow', fx('lossy-transfer'), '0', '--all', '--width', '140']).stdout.split('\n');
+    expect(all.filter((l) => /^\s+▲ note fast-retransmission:/.test(l))).toHaveLength(3);
+    const at177 = all.findIndex((l) => /^\s+177\s/.test(l));
+    expect(all[at177 + 1]).toMatch(/▲ note fast-retransmission: Client 10\.77\.0\.1:59740 re-sent the segment at relative seq 99913/);
+    // the thresholds apply: a CLOSE_WAIT younger than --close-wait-threshold is not (yet) stuck
+    expect(run(['flow', fx('close-wait-leak'), '0']).stdout).not.toMatch(/close-wait-stuck/);
+    expect(run(['flow', fx('close-wait-leak'), '0', '--close-wait-threshold', '10ms']).stdout).toMatch(/^\s+▲ warn close-wait-stuck: Server 10\.77\.0\.2:8080 received/m);
+  });
+
+  it('ladder: a finding without a frame goes under "at the end of the capture"', async () => {
+    const a = await analyzeCapture(fx('missing-final-ack'));
+    const { rows } = await flowSegments(fx('missing-final-ack'), 0, 60, null);
+    const x = { ...a.findingsOf(0)[0], frame: null };
+    const lines = ladderLines(a.set.flow(0), rows, a.set.clientIndex(0), { width: 120, findings: [x] });
+    const i = lines.findIndex((l) => l.text.trim() === 'at the end of the capture:');
+    expect(i).toBeGreaterThan(0);
+    expect(lines[i + 1]).toMatchObject({ severity: 'warn', first: true, frame: null });
+    expect(lines[i + 1].text).toMatch(/^\s+▲ warn missing-final-ack:not-seen: /);
   });
 
   it('flow: an unknown id is a one-line error', () => {

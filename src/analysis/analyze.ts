@@ -146,6 +146,17 @@ export class Analysis {
     }
   }
 
+  /** The findings of flow `id`, in frame order (those decided at the end of the capture last). */
+  findingsOf(id: number): Anomaly[] {
+    const keep = this.set.keep;
+    this.set.keep = new Set([id]);
+    try {
+      return [...this.eachAnomaly()].filter((x) => x.flow === id);
+    } finally {
+      this.set.keep = keep;
+    }
+  }
+
   /** All findings as an array (built once; the writers use eachAnomaly()). */
   get anomalies(): Anomaly[] {
     return (this.cache ??= [...this.eachAnomaly()]);

@@ -1,8 +1,10 @@
 /**
  * The ladder diagram of one connection: client column on the left, server on the right,
  * one arrow per captured segment with its flags, relative seq/ack, length, window and frame
- * number, and each side's state after it — the textbook drawing, from the real capture.
+ * number, and each side's state after it — the textbook drawing, from the real capture —
+ * with each finding written under the segment it concerns.
  */
+import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import type { FlowReport } from '../analysis/flows.js';
 import { flagLetters } from '../decode/segment.js';
 import type { TransitionRecord } from '../tcp/replay.js';
@@ -14,7 +16,24 @@ export interface LadderOptions {
   width?: number;
   /** Runs of data segments without any state change longer than this are elided (0: never). */
   elideAfter?: number;
+  /** The flow's findings: each is written under its frame's line (those of elided frames are counted), frameless ones at the end. */
+  findings?: readonly Anomaly[];
 }
+
+/** Words of `text` in lines of at most `width` columns (a word longer than that is cut). */
+export function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) { out.push(line); line = ''; }
+    line = line === '' ? word : `${line} ${word}`;
+    while (line.length > width) { out.push(line.slice(0, width)); line = line.slice(width); }
+  }
+  if (line !== '') out.push(line);
+  return out;
+}
+
+const FINDING_INDENT = '         ';
 
 /** The states an endpoint went through in one frame: committed steps, then what is shown after it. */
 function statePath(r: WatchedSegment, side: 0 | 1): string {
@@ -28,10 +47,39 @@ function statePath(r: WatchedSegment, side: 0 | 1): string {
 /** One line of the ladder; segment lines carry their frame, and whether a state changed there. */
 export interface LadderLine {
   text: string;
-  /** The frame of the segment drawn on this line, or null (headings, notes, elisions, legend). */
+  /** The frame of the segment drawn on this line or of the finding, or null (headings, notes, elisions, legend). */
   frame: number | null;
   /** Either endpoint's shown state differs from the line before (segment lines only). */
   change: boolean;
+  /** Set on the lines of a finding: its severity; `first` on its first line. */
+  severity: Anomaly['severity'] | null;
+  first: boolean;
+}
+
+/** A finding as lines under its segment: `▲ severity kind: message`, wrapped to `width`. */
+function findingLines(x: Anomaly, width: number): LadderLine[] {
+  const head = `${x.severity} ${kindLabel(x.kind, x.variant)}: `;
+  return wrap(head + x.message, Math.max(20, width - FINDING_INDENT.length - 2)).map((text, i) => ({
+    text: `${FINDING_INDENT}${i === 0 ? '▲ ' : '  '}${text}`, frame: x.frame, change: false, severity: x.severity, first: i === 0,
+  }));
+}
+
+/**
+ * The findings at the frames of elided segments, taken out of `byFrame` and counted by kind, most
+ * first: `23 findings in them: 14 duplicate-ack, … (--all shows them)`; empty when there are none.
+ */
+function elidedFindings(elided: readonly WatchedSegment[], byFrame: Map<number, Anomaly[]>): string {
+  const kinds = new Map<string, number>();
+  let n = 0;
+  for (const r of elided) {
+    const xs = byFrame.get(r.frame);
+    if (xs === undefined) continue;
+    byFrame.delete(r.frame);
+    for (const x of xs) { const k = kindLabel(x.kind, x.variant); kinds.set(k, (kinds.get(k) ?? 0) + 1); n++; }
+  }
+  if (n === 0) return '';
+  const list = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`).join(', ');
+  return `▲ ${n} finding${n === 1 ? '' : 's'} in them: ${list} (--all shows them)`;
 }
 
 /** Render the ladder; `rows` are the segments of the flow in file order. */
@@ -56,7 +104,14 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   const longest = Math.max(0, ...rows.map((r) => labelOf(r).length));
   const arrowW = Math.max(40, longest + 6, width - 2 * (STATE_W + 1) - 22);
   const lines: LadderLine[] = [];
-  const out = { push: (text: string, frame: number | null = null, change = false) => { lines.push({ text, frame, change }); } };
+  const byFrame = new Map<number, Anomaly[]>();
+  const frameless: Anomaly[] = [];
+  for (const x of opts.findings ?? []) {
+    if (x.frame === null) { frameless.push(x); continue; }
+    const l = byFrame.get(x.frame);
+    if (l) l.push(x); else byFrame.set(x.frame, [x]);
+  }
+  const out = { push: (text: string, frame: number | null = null, change = false) => { lines.push({ text, frame, change, severity: null, first: false }); } };
   const c = formatEndpoint(flow.client.ip, flow.client.port);
   const s = formatEndpoint(flow.server.ip, flow.server.port);
   out.push(`flow ${flow.id}: client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
@@ -79,6 +134,10 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     const change = key !== (shownKey || `${r.initial[0]}false${r.initial[1]}false`);
     shownKey = key;
     out.push(`${String(r.frame).padStart(7)}  ${stateOf(r, clientIndex)} ${arrow} ${stateOf(r, (1 - clientIndex) as 0 | 1).trimEnd()}   +${t}s`, r.frame, change);
+    const xs = byFrame.get(r.frame);
+    if (xs === undefined) return;
+    byFrame.delete(r.frame);
+    for (const x of xs) lines.push(...findingLines(x, width));
   };
   const note = (t: TransitionRecord): string => {
     const who = t.endpoint === clientIndex ? 'client' : 'server';
@@ -90,6 +149,8 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
       const head = quiet.slice(0, 4), tail = quiet.slice(-4);
       for (const r of head) line(r);
       out.push(`${''.padStart(7)}  ${'⋮'.padEnd(STATE_W)} ${`… ${quiet.length - 8} segments of data transfer, no state change …`.padStart(Math.floor(arrowW / 2) + 24)}`);
+      const hidden = elidedFindings(quiet.slice(4, -4), byFrame);
+      if (hidden !== '') out.push(`${FINDING_INDENT}${hidden}`);
       for (const r of tail) line(r);
     } else {
       for (const r of quiet) line(r);
@@ -112,6 +173,12 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   }
   flushQuiet();
   out.push(`${''.padStart(7)}  ${flow.finalState.client.padEnd(STATE_W)} ${'(at the end of the capture)'.padStart(Math.floor(arrowW / 2) + 14).padEnd(arrowW)} ${flow.finalState.server}`);
+  // findings at frames the ladder does not draw (none expected), then those decided at the end
+  for (const xs of byFrame.values()) frameless.push(...xs);
+  if (frameless.length > 0) {
+    out.push(`${''.padStart(7)}  at the end of the capture:`);
+    for (const x of frameless) lines.push(...findingLines(x, width));
+  }
   out.push('');
   out.push('* = inferred: the receiver has not yet acknowledged the SYN or FIN it was sent (pending).');
   out.push('A›B = the endpoint went through A to B in one frame.');

@@ -87,17 +87,6 @@ function leakRows(a: Analysis, t: FlowTable): LeakRow[] {
   return rows;
 }
 
-/** The findings of one flow, in frame order. */
-function findingsOfFlow(a: Analysis, id: number): Anomaly[] {
-  const keep = a.set.keep;
-  a.set.keep = new Set([id]);
-  try {
-    return [...a.eachAnomaly()].filter((x) => x.flow === id);
-  } finally {
-    a.set.keep = keep;
-  }
-}
-
 export function tuiData(file: string, path: string, a: Analysis, index: FrameIndex | null): TuiData {
   const set = a.set;
   const t = buildFlowTable(set.count, set.flows(), a.eachAnomaly(), (id) => set.view(id));
@@ -123,7 +112,7 @@ export function tuiData(file: string, path: string, a: Analysis, index: FrameInd
     async openFlow(id) {
       const start = performance.now();
       const { rows, via } = await flowSegments(path, id, a.thresholds.timeWaitLen, index);
-      const findings = findingsOfFlow(a, id);
+      const findings = a.findingsOf(id);
       return { flow: set.flow(id), rows, clientIndex: set.clientIndex(id), findings, via, ms: performance.now() - start };
     },
   };

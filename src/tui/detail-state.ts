@@ -3,9 +3,10 @@
  * jumps to the next finding or state change. A pure reducer; the ladder lines come from the same
  * ladderLines() as `synfin flow`.
  */
-import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
+import type { Anomaly } from '../analysis/anomalies.js';
 import type { FlowReport } from '../analysis/flows.js';
-import { ladderLines } from '../report/ladder.js';
+import { ladderLines, type LadderLine } from '../report/ladder.js';
+export { wrap } from '../report/ladder.js';
 import type { WatchedSegment } from '../tcp/tracker.js';
 import type { KeyAction } from './keymap.js';
 import { emptyWindow, moveTo, navigate, recount, resize, type ListWindow } from './window.js';
@@ -21,16 +22,8 @@ export interface OpenedFlow {
   ms: number;
 }
 
-export interface DetailLine {
-  text: string;
-  /** Frame of the segment (ladder lines) or of the finding (finding lines). */
-  frame: number | null;
-  /** A state changed on this segment. */
-  change: boolean;
-  /** Set on the lines of a finding: its severity; `first` on its first line. */
-  severity: Anomaly['severity'] | null;
-  first: boolean;
-}
+/** A ladder line or a line of a finding (see LadderLine). */
+export type DetailLine = LadderLine;
 
 export interface DetailState {
   readonly opened: OpenedFlow;
@@ -45,54 +38,9 @@ export interface DetailState {
 
 export type DetailAction = { type: 'key'; action: KeyAction } | { type: 'resize'; width: number; height: number };
 
-/** Words of `text` in lines of at most `width` columns (a word longer than that is cut). */
-export function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) { out.push(line); line = ''; }
-    line = line === '' ? word : `${line} ${word}`;
-    while (line.length > width) { out.push(line.slice(0, width)); line = line.slice(width); }
-  }
-  if (line !== '') out.push(line);
-  return out;
-}
-
-const INDENT = '         ';
-
-function findingLines(x: Anomaly, width: number): DetailLine[] {
-  const head = `${x.severity} ${kindLabel(x.kind, x.variant)}: `;
-  return wrap(head + x.message, Math.max(20, width - INDENT.length - 2)).map((text, i) => ({
-    text: `${INDENT}${i === 0 ? '▲ ' : '  '}${text}`, frame: x.frame, change: false, severity: x.severity, first: i === 0,
-  }));
-}
-
-/** The ladder for `width` columns with each finding under the line of its frame (frameless ones at the end). */
+/** The ladder for `width` columns, each finding under the line of its frame (frameless ones at the end), nothing elided. */
 export function detailLines(o: OpenedFlow, width: number): DetailLine[] {
-  const byFrame = new Map<number, Anomaly[]>();
-  const frameless: Anomaly[] = [];
-  for (const x of o.findings) {
-    if (x.frame === null) { frameless.push(x); continue; }
-    const l = byFrame.get(x.frame);
-    if (l) l.push(x); else byFrame.set(x.frame, [x]);
-  }
-  const out: DetailLine[] = [];
-  const ladder = ladderLines(o.flow, o.rows, o.clientIndex, { width, elideAfter: 0 });
-  for (const l of ladder) {
-    out.push({ text: l.text, frame: l.frame, change: l.change, severity: null, first: false });
-    if (l.frame === null) continue;
-    const xs = byFrame.get(l.frame);
-    if (xs === undefined) continue;
-    byFrame.delete(l.frame);
-    for (const x of xs) out.push(...findingLines(x, width));
-  }
-  // findings at frames the ladder does not draw (none expected), then those decided at the end
-  for (const xs of byFrame.values()) frameless.push(...xs);
-  if (frameless.length > 0) {
-    out.push({ text: 'At the end of the capture:', frame: null, change: false, severity: null, first: false });
-    for (const x of frameless) out.push(...findingLines(x, width));
-  }
-  return out;
+  return ladderLines(o.flow, o.rows, o.clientIndex, { width, elideAfter: 0, findings: o.findings });
 }
 
 /** Open on the finding (or segment) of `frame`, else on the first finding, else at the top. */
