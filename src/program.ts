@@ -168,6 +168,7 @@ async function perFile<R extends Reported>(
   const w = new ChunkWriter();
   if (opts.json && many) await w.add('[\n');
   let index = 0;
+  let textWritten = false;
   for (const file of files) {
     if (opts.json && index > 0) await w.add(',\n');
     const one = await readOne(file, opts.quiet, work);
@@ -180,7 +181,9 @@ async function perFile<R extends Reported>(
       if (index === 0) await w.add(out.csv.header);
       for (const chunk of out.csv.rows(one.result)) await w.add(chunk);
     } else {
+      if (textWritten) await w.add('\n'); // a blank line between the reports of several files
       await w.add(out.text(one.result));
+      textWritten = true;
     }
     index++;
   }

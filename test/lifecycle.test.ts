@@ -172,6 +172,13 @@ describe('synfin analyze / leaks', () => {
     expect(all.some((l) => / info window-update/.test(l))).toBe(true);
   });
 
+  it('analyze with several files: one text report each, a blank line between them', () => {
+    const r = run(['analyze', fx('rst-abort'), fx('connection-refused')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\(an application abort, e\.g\. close with unread data or SO_LINGER 0\)\.\n\n\S+connection-refused\.pcap: pcap-le-usec/);
+    expect(r.stdout.startsWith('\n')).toBe(false);
+  });
+
   it('leaks --merge: one report for captures of the same service', () => {
     const r = run(['leaks', '--merge', '--json', '--close-wait-threshold', '0', fx('close-wait-leak'), fx('close-wait-leak'), fx('time-wait-storm')]);
     expect(r.status).toBe(3);
