@@ -6,20 +6,15 @@
  */
 import { ACK, RST, SYN, type Segment } from '../decode/segment.js';
 import { Connection, endpointStore, timeWaitEndedAt, timeWaitEndedBy, type ReplaySegment, type TransitionListener, type TransitionRecord } from './replay.js';
-import { seqAdd } from './seq.js';
 import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } from './state-table.js';
 
 const NS_PER_S = 1e9;
 import { TupleIndex } from './tuple-table.js';
+import { REUSE_NEW_STREAM, StreamAssigner } from './stream-assigner.js';
 import { RecordStore } from './record-store.js';
 import { ZEEK_F64_SLOTS, ZEEK_I32_SLOTS, ZeekSummary } from './zeek.js';
 
-/** How a segment related to Wireshark's stream rules (§2.2). */
-export const REUSE_NONE = 0;
-/** A SYN with a new ISN started a new stream on a known 4-tuple. */
-export const REUSE_NEW_STREAM = 1;
-/** A SYN+ACK with a new ISN: same stream, new base. */
-export const REUSE_SYNACK = 2;
+export { REUSE_NEW_STREAM, REUSE_NONE, REUSE_SYNACK } from './stream-assigner.js';
 
 /** Per-segment analyses that ride on the tracker's stream assignment (the Wireshark flags). */
 export interface StreamHook {
@@ -382,8 +377,8 @@ export class Tracker {
   /** The replay state of this tracker's connections' endpoints (connection objects are reused, and their records with them). */
   private readonly endpoints = endpointStore();
   private readonly tuples = new TupleIndex();
-  /** Latest stream of each 4-tuple, by its TupleIndex number. */
-  private readonly latest: Stream[] = [];
+  /** Which stream each header joins (§2.1–2.2). */
+  private readonly assigner = new StreamAssigner();
   /**
    * Streams with a live connection, in the order their connections began; a released one leaves a hole
    * (its connection's liveSlot says where) until the next sweep closes the holes. A Set did the same,
@@ -425,42 +420,27 @@ export class Tracker {
   onSegment(seg: Segment): void {
     if (!seg.hasStreamFields) return; // fewer than 16 TCP bytes: no stream, as in Wireshark (§2.1)
     // the reading thread may have numbered the tuple already (see pipe.ts)
-    const idx = seg.tuple >= 0 ? seg.tuple : this.tuples.of(seg);
-    let st: Stream;
-    let d: 0 | 1;
-    const flags = seg.flags;
-    const pureSyn = (flags & (SYN | ACK)) === SYN;
-    let reuse = REUSE_NONE;
-    let sameIsnSyn = false;
-    if (idx === this.latest.length) {
-      st = this.newStream(seg, idx);
-      this.latest.push(st);
-      d = 0;
-    } else {
-      st = this.latest[idx];
-      const c0 = st.conn;
-      if (c0 !== null && this.idleOver(st, c0)) this.retire(st, c0);
-      d = this.dirOf(st, seg);
-      // §2.2: a SYN with a new ISN on a known 4-tuple starts a new stream
-      if (pureSyn && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
-        const old = st;
+    const tuple = seg.tuple >= 0 ? seg.tuple : this.tuples.of(seg);
+    const A = this.assigner;
+    A.assign(seg, tuple);
+    if (A.previous >= 0) {
+      const old = this.streams[A.previous];
+      const c0 = old.conn;
+      if (c0 !== null && this.idleOver(old, c0)) this.retire(old, c0);
+      if (A.reuse === REUSE_NEW_STREAM) {
+        // a new stream supersedes the tuple's last one, ending its connection
         if (old.conn !== null) {
           old.conn.abort(seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
           this.release(old, old.conn);
         } else if (old.parked) {
           this.unpark(old, seg.frame, seg.tsSec + seg.tsNsec / NS_PER_S);
         }
-        st = this.newStream(seg, idx);
-        this.latest[idx] = st;
-        d = 0;
-        reuse = REUSE_NEW_STREAM;
-      } else if (pureSyn && st.baseSet(d)) {
-        sameIsnSyn = true;
-      } else if ((flags & (SYN | ACK)) === (SYN | ACK) && st.baseSet(d) && seg.seq !== st.baseOf(d)) {
-        st.setBase(d, seg.seq); // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
-        reuse = REUSE_SYNACK;
       }
     }
+    const st = A.fresh ? this.newStream(seg, tuple) : this.streams[A.stream];
+    const d = A.d;
+    const reuse = A.reuse, sameIsnSyn = A.sameIsnSyn;
+    if (A.basesChanged) this.copyBases(st);
     const frames = this.opts.frames;
     if (frames !== undefined) frames.note(st.id, seg);
     const hook = this.opts.hook;
@@ -477,9 +457,8 @@ export class Tracker {
 
     // a header with an impossible data offset is counted but not analysed (§3 intro)
     if (!seg.headerValid) return;
-    const r = (1 - d) as 0 | 1;
-    if (!st.baseSet(d)) st.setBase(d, (flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1));
-    if ((flags & ACK) !== 0 && !st.baseSet(r)) st.setBase(r, seqAdd(seg.ack, -1));
+    A.noteBases(seg);
+    if (A.basesChanged) this.copyBases(st);
     if (hook !== undefined) hook.segment(st, d, seg, reuse, sameIsnSyn);
 
     st.zeekSegment(d, seg);
@@ -497,12 +476,10 @@ export class Tracker {
     return st;
   }
 
-  private dirOf(st: Stream, seg: Segment): 0 | 1 {
-    if (seg.srcPort !== st.port0) return 1;
-    const a = seg.src;
-    if (a[0] !== st.a0) return 1;
-    if (st.ipVersion === 6 && (a[1] !== st.a1 || a[2] !== st.a2 || a[3] !== st.a3)) return 1;
-    return 0;
+  /** The stream keeps the relative-sequence bases its reports and analyses read. */
+  private copyBases(st: Stream): void {
+    const A = this.assigner;
+    for (let i = 0; i < 2; i++) if (A.baseSet(i)) st.setBase(i, A.baseOf(i));
   }
 
   /** Handshake timing and negotiated options, from the SYN and SYN+ACK of each side. */

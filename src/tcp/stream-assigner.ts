@@ -1,0 +1,127 @@
+/**
+ * Wireshark's stream identity (reference §2.1–2.2): which `tcp.stream` each TCP header joins, and
+ * each direction's relative-sequence base, which the rule for a reused 4-tuple compares. It needs
+ * nothing but the headers in file order, so the tracker and the reading thread of the segment pipe
+ * (which runs the Wireshark sequence analysis for `analyze`) both use it and number alike.
+ *
+ * One record per 4-tuple (by its TupleIndex number) describes the tuple's latest stream: its id,
+ * the source port and address of its first header (endpoint 0), its bases and which are set.
+ */
+import { ACK, SYN, type Segment } from '../decode/segment.js';
+import { RecordStore } from './record-store.js';
+import { seqAdd } from './seq.js';
+
+/** How a header related to Wireshark's stream rules (§2.2). */
+export const REUSE_NONE = 0;
+/** A SYN with a new ISN started a new stream on a known 4-tuple. */
+export const REUSE_NEW_STREAM = 1;
+/** A SYN+ACK with a new ISN: same stream, new base. */
+export const REUSE_SYNACK = 2;
+
+const T_STREAM = 0, T_PORT0 = 1, T_A0 = 2, T_BASE0 = 6, T_BASE1 = 7, T_BITS = 8;
+const T_SLOTS = 9;
+const BASE_SET0 = 1;
+
+export class StreamAssigner {
+  private readonly store = new RecordStore(0, T_SLOTS);
+  private tuples = 0;
+  /** Streams so far (ids 0 … count − 1). */
+  count = 0;
+
+  // what assign() found for the last header
+  stream = -1;
+  /** Sender's endpoint index in the stream (0 = the stream's first sender). */
+  d: 0 | 1 = 0;
+  reuse = REUSE_NONE;
+  /** A SYN repeating its direction's known ISN. */
+  sameIsnSyn = false;
+  /** The header starts a new stream: on a new 4-tuple, or (reuse) superseding `previous`. */
+  fresh = false;
+  /** The tuple's stream before this header (−1 for a new 4-tuple). */
+  previous = -1;
+  /** assign() or noteBases() changed a base of the stream (the tracker copies them then). */
+  basesChanged = false;
+
+  // the tuple record of the last header
+  private i: Int32Array = new Int32Array(0);
+  private io = 0;
+
+  /** The stream of a header with stream fields (§2.1) on 4-tuple number `tuple`, and its direction. */
+  assign(seg: Segment, tuple: number): void {
+    const s = this.store;
+    this.reuse = REUSE_NONE;
+    this.sameIsnSyn = false;
+    this.basesChanged = false;
+    if (tuple === this.tuples) {
+      this.tuples++;
+      s.reach(tuple);
+      this.i = s.i32Of(tuple);
+      this.io = s.i32Base(tuple);
+      this.previous = -1;
+      this.start(seg);
+      return;
+    }
+    const i = s.i32Of(tuple), o = s.i32Base(tuple);
+    this.i = i;
+    this.io = o;
+    this.previous = i[o + T_STREAM];
+    this.fresh = false;
+    this.stream = this.previous;
+    const d = this.dirOf(seg);
+    this.d = d;
+    const flags = seg.flags;
+    const set = (i[o + T_BITS] & (BASE_SET0 << d)) !== 0;
+    if ((flags & (SYN | ACK)) === SYN && set) {
+      // §2.2: a SYN with a new ISN on a known 4-tuple starts a new stream
+      if (seg.seq !== this.baseOf(d)) {
+        this.reuse = REUSE_NEW_STREAM;
+        this.start(seg);
+      } else {
+        this.sameIsnSyn = true;
+      }
+    } else if ((flags & (SYN | ACK)) === (SYN | ACK) && set && seg.seq !== this.baseOf(d)) {
+      this.setBase(d, seg.seq); // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
+      this.reuse = REUSE_SYNACK;
+    }
+  }
+
+  /** An analysed header (not ICMP-quoted, plausible header length) sets the bases still unknown. */
+  noteBases(seg: Segment): void {
+    const d = this.d, r = 1 - d;
+    const bits = this.i[this.io + T_BITS];
+    if ((bits & (BASE_SET0 << d)) === 0) this.setBase(d, (seg.flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1));
+    if ((seg.flags & ACK) !== 0 && (bits & (BASE_SET0 << r)) === 0) this.setBase(r, seqAdd(seg.ack, -1));
+  }
+
+  /** The relative-sequence base of direction i of the last header's stream. */
+  baseOf(i: number): number { return this.i[this.io + T_BASE0 + i] >>> 0; }
+  baseSet(i: number): boolean { return (this.i[this.io + T_BITS] & (BASE_SET0 << i)) !== 0; }
+
+  /** A new stream on the tuple, its endpoint 0 the header's sender. */
+  private start(seg: Segment): void {
+    const i = this.i, o = this.io;
+    this.stream = this.count++;
+    this.fresh = true;
+    this.d = 0;
+    i[o + T_STREAM] = this.stream;
+    i[o + T_PORT0] = seg.srcPort;
+    const a = seg.src;
+    i[o + T_A0] = a[0]; i[o + T_A0 + 1] = a[1]; i[o + T_A0 + 2] = a[2]; i[o + T_A0 + 3] = a[3];
+    i[o + T_BASE0] = 0; i[o + T_BASE1] = 0; i[o + T_BITS] = 0;
+  }
+
+  private setBase(d: number, v: number): void {
+    this.i[this.io + T_BASE0 + d] = v;
+    this.i[this.io + T_BITS] |= BASE_SET0 << d;
+    this.basesChanged = true;
+  }
+
+  private dirOf(seg: Segment): 0 | 1 {
+    const i = this.i, o = this.io;
+    if (seg.srcPort !== i[o + T_PORT0]) return 1;
+    const a = seg.src;
+    if (a[0] !== (i[o + T_A0] >>> 0)) return 1;
+    if (seg.ipVersion === 6 && (a[1] !== (i[o + T_A0 + 1] >>> 0) || a[2] !== (i[o + T_A0 + 2] >>> 0) || a[3] !== (i[o + T_A0 + 3] >>> 0))) return 1;
+    return 0;
+  }
+}
