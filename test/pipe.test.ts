@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type * as AnalyzeModule from '../src/analysis/analyze.js';
+import type * as FlowsModule from '../src/analysis/flows.js';
 import type * as PrewarmModule from '../src/analysis/prewarm.js';
 import { SLOT_WORDS, SlotWriter, readSlot } from '../src/analysis/pipe.js';
 import { captureStats } from '../src/analysis/stats.js';
@@ -76,6 +77,24 @@ describe('segment records', () => {
     readSlot(out.w, out.pos, back, { clock: (a, b) => calls.push([a, b]), onSegment: (x) => calls.push(fields(x)) });
     expect(calls).toEqual([[s.tsSec, s.tsNsec], fields(s), [2 ** 32 - 1, 1]]);
   });
+
+  it('carry the Wireshark flags the reading thread computed, with their figures, and none when it did not', () => {
+    const s = new Segment();
+    s.frame = 3; s.seq = 1; s.srcPort = 80; s.dstPort = 9; s.captured = 20;
+    s.wsFlags = 0x3ffff;
+    s.wsFigures.set([0xffffffff, 0x80000000, 2, 3, 2 ** 31 - 1, 7, 6, 0xffffffff, 0, 1234567.000000125]);
+    const out = new SlotWriter(new Int32Array(SLOT_WORDS));
+    out.segment(s);
+    s.wsFlags = 0; // computed, none set: no figures travel
+    out.segment(s);
+    s.wsFlags = -1; // not computed
+    out.segment(s);
+    const got: Array<[number, number[]]> = [];
+    const back = new Segment();
+    readSlot(out.w, out.pos, back, { clock: () => undefined, onSegment: (x) => got.push([x.wsFlags, Array.from(x.wsFigures)]) });
+    expect(got.map((g) => g[0])).toEqual([0x3ffff, 0, -1]);
+    expect(got[0][1]).toEqual([0xffffffff, 0x80000000, 2, 3, 2 ** 31 - 1, 7, 6, 0xffffffff, 0, 1234567.000000125]);
+  });
 });
 
 // The worker runs the built JavaScript: these tests load the analysis from dist/ (built by `npm test`).
@@ -93,6 +112,23 @@ describe('analysis through the reading thread', () => {
       expect(await report(mod, file, true)).toEqual(await report(mod, file, false));
     });
   }
+
+  it('computes the Wireshark flags on the reading thread for a hook that takes them, and only then', async () => {
+    const flows = (await import(join(ROOT, 'dist', 'analysis', 'flows.js'))) as typeof FlowsModule;
+    const file = join(FIXTURES, 'lossy-transfer.pcap');
+    const seen = async (readerFlags: boolean, pipe: boolean): Promise<number[]> => {
+      const got: number[] = [];
+      const hook = { readerFlags, segment: (_st: unknown, _d: 0 | 1, seg: Segment) => { got.push(seg.wsFlags); }, replayed: () => undefined };
+      await flows.trackCapture(file, { hook, pipe });
+      return got;
+    };
+    const computed = await seen(true, true);
+    expect(computed).toHaveLength(2111);
+    expect(computed.every((f) => f >= 0)).toBe(true);
+    expect(computed.filter((f) => f !== 0).length).toBeGreaterThan(400); // 456 findings, most of them window updates
+    expect((await seen(false, true)).every((f) => f === -1)).toBe(true); // flows: the reading thread does no analysis
+    expect((await seen(true, false)).every((f) => f === -1)).toBe(true); // read in the calling thread: the hook computes them
+  });
 
   it('reports a file that is not a capture exactly as the calling thread does', async () => {
     const mod = (await import(distAnalyze)) as typeof AnalyzeModule;

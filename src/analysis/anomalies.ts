@@ -5,7 +5,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Segment } from '../decode/segment.js';
+import { WS_DELTA, type Segment } from '../decode/segment.js';
 import { seqRel } from '../tcp/seq.js';
 import { STATES, type State } from '../tcp/state-table.js';
 import { REUSE_NEW_STREAM, REUSE_SYNACK, type Stream, type StreamHook } from '../tcp/tracker.js';
@@ -13,7 +13,7 @@ import {
   F_ACKED_UNSEEN, F_DUPLICATE_ACK, F_FAST_RETRANSMISSION, F_KEEP_ALIVE, F_OUT_OF_ORDER, F_PORT_REUSE,
   F_PREVIOUS_SEGMENT_LOST, F_RETRANSMISSION, F_SPURIOUS_RETRANSMISSION, F_TFO_ACK, F_TFO_IGNORED, F_TFO_SYN,
   F_WINDOW_FULL, F_WINDOW_UPDATE, F_ZERO_WINDOW, F_ZERO_WINDOW_PROBE, F_ZERO_WINDOW_PROBE_ACK, F_KEEP_ALIVE_ACK,
-  StreamAnalysis, WIRESHARK_KINDS,
+  StreamAnalysis, WIRESHARK_KINDS, type StreamRef,
 } from './seq-analysis.js';
 
 export type Severity = 'error' | 'warn' | 'note' | 'info';
@@ -247,51 +247,91 @@ function readFully(fd: number, b: Uint8Array, position: number): void {
   }
 }
 
+/**
+ * The Wireshark-compatible flags of one header (reference §3) and the figures behind them: the
+ * sequence analysis of every stream, fed every header the tracker hands its hook, in file order.
+ * The tracker's hook runs it, or, for `analyze` on a large capture, the reading thread of the
+ * segment pipe (see pipe-worker.ts), which hands the results over with the segment.
+ */
+export class FlagComputer {
+  private readonly analysis = new StreamAnalysis();
+  /** The sender direction's highest sequence number (raw) before the last header computed. */
+  prevNextRaw = 0;
+
+  /**
+   * The flags of `seg`, sent in direction d of stream `st` (`reuse` and `sameIsnSyn` as the stream
+   * rules found them); when there are any, `rec` gets the figures behind them (frame to flags).
+   */
+  compute(st: StreamRef, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean, rec: FlagRecord): number {
+    const a = this.analysis.at(st.tuple, st.id);
+    if (sameIsnSyn) a.sameIsnSyn(d);
+    const D = a.d[d];
+    const prevNext = D.nextseq, prevFrame = D.nextseqFrame, prevWin = D.win, prevNextSec = D.nextseqSec, prevNextNsec = D.nextseqNsec;
+    this.prevNextRaw = prevNext;
+    if (seg.quoted) {
+      a.after(seg, d, st, false); // an ICMP-quoted header is not a frame of the flow: its flags are not counted here
+      return 0;
+    }
+    let flags = a.analyze(seg, d, st);
+    if (reuse === REUSE_NEW_STREAM || reuse === REUSE_SYNACK) flags |= F_PORT_REUSE;
+    // a header cut by the snap length is analysed, but Wireshark shows none of its flags except TFO's (§3 intro)
+    if (!seg.headerComplete) flags &= F_TFO_SYN | F_TFO_ACK | F_TFO_IGNORED;
+    if (flags !== 0) {
+      const base = st.baseOf(d);
+      rec.frame = seg.frame; rec.stream = st.id; rec.from = d;
+      rec.len = seg.payloadLength; rec.relSeq = seqRel(seg.seq, base); rec.relAck = seqRel(seg.ack, st.baseOf(1 - d));
+      rec.relNext = seqRel(prevNext, base); rec.nextFrame = prevFrame; rec.dupNum = a.dupNum; rec.dupFrame = a.dupFrame;
+      rec.window = seg.window; rec.prevWindow = prevWin; rec.peerWindow = a.d[1 - d].win;
+      rec.delta = seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9; rec.flags = seg.flags;
+    }
+    return flags;
+  }
+}
+
+// where FlagComputer's figures travel in Segment.wsFigures (WS_DELTA last)
+const W_PREV_NEXT = 0, W_REL_SEQ = 1, W_REL_ACK = 2, W_REL_NEXT = 3, W_NEXT_FRAME = 4, W_DUP_NUM = 5, W_DUP_FRAME = 6,
+  W_PREV_WINDOW = 7, W_PEER_WINDOW = 8;
+
+/** Hand the flags FlagComputer found for `seg`, and their figures in `rec`, over with the segment (reading thread). */
+export function attachFlags(seg: Segment, flags: number, rec: FlagRecord, prevNextRaw: number): void {
+  seg.wsFlags = flags;
+  if (flags === 0) return;
+  const w = seg.wsFigures;
+  w[W_PREV_NEXT] = prevNextRaw; w[W_REL_SEQ] = rec.relSeq; w[W_REL_ACK] = rec.relAck; w[W_REL_NEXT] = rec.relNext;
+  w[W_NEXT_FRAME] = rec.nextFrame; w[W_DUP_NUM] = rec.dupNum; w[W_DUP_FRAME] = rec.dupFrame;
+  w[W_PREV_WINDOW] = rec.prevWindow; w[W_PEER_WINDOW] = rec.peerWindow; w[WS_DELTA] = rec.delta;
+}
+
 /** Collects the Wireshark-compatible flags of every analysed segment (reference §3). */
 export class WiresharkFlags implements StreamHook {
   readonly records = new FlagList();
   /** Frames carrying each flag, by bit index (what tshark counts). */
   readonly counts = new Float64Array(WIRESHARK_KINDS.length);
+  /** This hook takes the flags the reading thread computed (see FlagComputer). */
+  readonly readerFlags = true;
   /** Flags of the segment being processed, until its replay is done. */
   protected pending = 0;
   private readonly pendingRec = new FlagRecord();
-  /** The sender direction's highest sequence number (raw) before the segment being processed. */
+  /** The sender direction's highest sequence number (raw) before the segment being processed (read with F_PREVIOUS_SEGMENT_LOST). */
   protected prevNextRaw = 0;
-
-  /** The sequence analysis of every stream. */
-  private readonly analysis = new StreamAnalysis();
-
-  /** The sequence analysis, pointed at stream `st`. */
-  protected analysisOf(st: Stream): StreamAnalysis {
-    return this.analysis.at(st.tuple, st.id);
-  }
+  private readonly computer = new FlagComputer();
 
   segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
-    const a = this.analysisOf(st);
-    if (sameIsnSyn) a.sameIsnSyn(d);
-    const D = a.d[d];
-    const prevNext = D.nextseq, prevFrame = D.nextseqFrame, prevWin = D.win, prevNextSec = D.nextseqSec, prevNextNsec = D.nextseqNsec;
-    this.prevNextRaw = prevNext;
-    let flags: number;
-    if (seg.quoted) {
-      a.after(seg, d, st, false); // an ICMP-quoted header is not a frame of the flow: its flags are not counted here
-      this.pending = 0;
+    const pre = seg.wsFlags;
+    if (pre < 0) {
+      this.pending = this.computer.compute(st, d, seg, reuse, sameIsnSyn, this.pendingRec);
+      this.prevNextRaw = this.computer.prevNextRaw;
       return;
     }
-    flags = a.analyze(seg, d, st);
-    if (reuse === REUSE_NEW_STREAM || reuse === REUSE_SYNACK) flags |= F_PORT_REUSE;
-    // a header cut by the snap length is analysed, but Wireshark shows none of its flags except TFO's (§3 intro)
-    if (!seg.headerComplete) flags &= F_TFO_SYN | F_TFO_ACK | F_TFO_IGNORED;
-    this.pending = flags;
-    if (flags !== 0) {
-      const base = st.baseOf(d);
-      const r = this.pendingRec;
-      r.frame = seg.frame; r.stream = st.id; r.from = d;
-      r.len = seg.payloadLength; r.relSeq = seqRel(seg.seq, base); r.relAck = seqRel(seg.ack, st.baseOf(1 - d));
-      r.relNext = seqRel(prevNext, base); r.nextFrame = prevFrame; r.dupNum = a.dupNum; r.dupFrame = a.dupFrame;
-      r.window = seg.window; r.prevWindow = prevWin; r.peerWindow = a.d[1 - d].win;
-      r.delta = seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9; r.flags = seg.flags;
-    }
+    // computed by the reading thread
+    this.pending = pre;
+    if (pre === 0) return;
+    const w = seg.wsFigures, r = this.pendingRec;
+    this.prevNextRaw = w[W_PREV_NEXT];
+    r.frame = seg.frame; r.stream = st.id; r.from = d; r.len = seg.payloadLength; r.window = seg.window; r.flags = seg.flags;
+    r.relSeq = w[W_REL_SEQ]; r.relAck = w[W_REL_ACK]; r.relNext = w[W_REL_NEXT]; r.nextFrame = w[W_NEXT_FRAME];
+    r.dupNum = w[W_DUP_NUM]; r.dupFrame = w[W_DUP_FRAME]; r.prevWindow = w[W_PREV_WINDOW]; r.peerWindow = w[W_PEER_WINDOW];
+    r.delta = w[WS_DELTA];
   }
 
   replayed(st: Stream, _d: 0 | 1, _seg: Segment): void {

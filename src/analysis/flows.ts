@@ -114,7 +114,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
   };
   const tracker = new Tracker(trackerOpts);
   const stats = usePipe(path, opts)
-    ? await captureStatsPiped(path, opts, tracker)
+    ? await captureStatsPiped(path, { ...opts, wireshark: opts.hook?.readerFlags === true }, tracker)
     : await captureStats(path, opts, tracker);
   if (tracker.nowSec !== -Infinity) tracker.finish(tracker.nowSec, tracker.nowNsec);
   collectAfterTracking();

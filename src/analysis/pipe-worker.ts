@@ -6,7 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/frame.js';
 import type { Segment } from '../decode/segment.js';
+import { StreamAssigner } from '../tcp/stream-assigner.js';
 import { TupleIndex } from '../tcp/tuple-table.js';
+import { FlagComputer, FlagRecord, attachFlags } from './anomalies.js';
 import { SLOTS, SlotWriter, slotViews } from './pipe.js';
 import { captureStats } from './stats.js';
 import type { PipeData, PipeMessage } from './piped.js';
@@ -25,6 +27,32 @@ let packets = 0;
 const tuples = new TupleIndex();
 
 const post = (m: PipeMessage): void => port.postMessage(m);
+
+/**
+ * For `analyze`: the Wireshark flags of every header, computed here, where they cost the tracking
+ * thread nothing. The headers reach the FlagComputer exactly as the tracker hands them to its hook:
+ * the same streams (StreamAssigner), bases, and order (Tracker.onSegment).
+ */
+class ReaderFlags {
+  private readonly streams = new StreamAssigner();
+  private readonly computer = new FlagComputer();
+  private readonly rec = new FlagRecord();
+  private readonly ref = { id: 0, tuple: 0, baseOf: (i: number): number => this.streams.baseOf(i) };
+
+  run(seg: Segment): void {
+    const A = this.streams;
+    A.assign(seg, seg.tuple);
+    if (!seg.quoted) {
+      if (!seg.headerValid) return; // counted, not analysed
+      A.noteBases(seg);
+    }
+    this.ref.id = A.stream;
+    this.ref.tuple = seg.tuple;
+    const flags = this.computer.compute(this.ref, A.d, seg, A.reuse, A.sameIsnSyn, this.rec);
+    attachFlags(seg, flags, this.rec, this.computer.prevNextRaw);
+  }
+}
+const flags = data.options.wireshark === true ? new ReaderFlags() : null;
 
 /** Hand the filled slot to the main thread and wait for the next one to be free. */
 function flush(): void {
@@ -46,7 +74,10 @@ const consumer = {
   onSegment(seg: Segment): void {
     if (out.full) flush();
     // the tracker's tuple numbering, done here: the same segments in the same order (those that can join a stream)
-    if (seg.hasStreamFields) seg.tuple = tuples.of(seg);
+    if (seg.hasStreamFields) {
+      seg.tuple = tuples.of(seg);
+      if (flags !== null) flags.run(seg);
+    }
     out.segment(seg);
   },
 };

@@ -13,11 +13,11 @@
  * the slot and marks it free again. The worker waits (Atomics.wait) only when every slot is
  * full, so memory stays at SLOTS × SLOT_WORDS × 4 bytes whatever the capture's size.
  */
-import type { Segment } from '../decode/segment.js';
+import { WS_DELTA, type Segment } from '../decode/segment.js';
 
 export const SLOTS = 4;
 export const SLOT_WORDS = 1 << 18;
-/** The longest record: a segment header, two IPv6 addresses and four SACK blocks. */
+/** The longest record: a segment header, two IPv6 addresses, four SACK blocks and the Wireshark flags with their figures. */
 export const MAX_RECORD_WORDS = 64;
 
 /** The SLOTS slots of a shared buffer of SLOTS × SLOT_WORDS words, as the worker and the main thread both see them. */
@@ -46,8 +46,13 @@ const SACK_COUNT_SHIFT = 15; // 3 bits
 const IP_DEPTH_SHIFT = 18; // 8 bits
 /** The segment's frame time goes to the consumer's clock first (every frame's does; a frame's segment carries it). */
 const B_CLOCK = 1 << 26;
+/** Wireshark flags computed by the reading thread follow the SACK blocks: a word, and when non-zero the figures behind them. */
+const B_WS = 1 << 27;
 
 const TWO_32 = 4294967296;
+/** A float's two words (the figures' delta). */
+const F64 = new Float64Array(1);
+const F64_WORDS = new Int32Array(F64.buffer);
 
 /** Writes records into the current slot (worker side). */
 export class SlotWriter {
@@ -103,7 +108,7 @@ export class SlotWriter {
       (s.headerValid ? B_HEADER_VALID : 0) | (s.sackPermitted ? B_SACK_PERMITTED : 0) |
       (s.hasTimestamps ? B_TIMESTAMPS : 0) | (s.mptcp ? B_MPTCP : 0) |
       (s.optionsMalformed ? B_OPTIONS_MALFORMED : 0) | (s.optionsCut ? B_OPTIONS_CUT : 0) |
-      (s.checksum << CHECKSUM_SHIFT) | (n << SACK_COUNT_SHIFT) | (s.ipDepth << IP_DEPTH_SHIFT);
+      (s.checksum << CHECKSUM_SHIFT) | (n << SACK_COUNT_SHIFT) | (s.ipDepth << IP_DEPTH_SHIFT) | (s.wsFlags >= 0 ? B_WS : 0);
     w[p++] = s.frame;
     const secHi = Math.floor(s.tsSec / TWO_32);
     w[p++] = s.tsSec - secHi * TWO_32;
@@ -139,6 +144,15 @@ export class SlotWriter {
     }
     const sack = s.sack;
     for (let i = 0; i < 2 * n; i++) w[p++] = sack[i];
+    if (s.wsFlags >= 0) {
+      w[p++] = s.wsFlags;
+      if (s.wsFlags !== 0) {
+        const fig = s.wsFigures;
+        for (let i = 0; i < WS_DELTA; i++) w[p++] = fig[i];
+        F64[0] = fig[WS_DELTA];
+        w[p++] = F64_WORDS[0]; w[p++] = F64_WORDS[1];
+      }
+    }
     this.pos = p;
   }
 }
@@ -217,6 +231,19 @@ export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: P
     for (let i = 2 * seg.sackCount - 1; i >= 2 * n; i--) sack[i] = 0;
     seg.sackCount = n;
     for (let i = 0; i < 2 * n; i++) sack[i] = w[p++];
+    if ((h & B_WS) === 0) {
+      seg.wsFlags = -1;
+    } else {
+      const flags = w[p++];
+      seg.wsFlags = flags;
+      if (flags !== 0) {
+        const fig = seg.wsFigures;
+        // (32-bit figures, read unsigned: the flag records keep their bits)
+        for (let i = 0; i < WS_DELTA; i++) fig[i] = w[p++] >>> 0;
+        F64_WORDS[0] = w[p++]; F64_WORDS[1] = w[p++];
+        fig[WS_DELTA] = F64[0];
+      }
+    }
     consumer.onSegment(seg);
   }
 }

@@ -16,7 +16,8 @@ import type { SegmentConsumer, StatsReport } from './stats.js';
 /** What the worker is started with. */
 export interface PipeData {
   path: string;
-  options: DecoderOptions & { chunkBytes?: number };
+  /** wireshark: compute the Wireshark flags on the reading thread (see FlagComputer). */
+  options: DecoderOptions & { chunkBytes?: number; wireshark?: boolean };
   /** SLOTS words: 1 while a slot is full (written by the worker, replayed by the main thread). */
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
@@ -46,7 +47,7 @@ export function usePipe(path: string, opts: ReadOptions & { pipe?: boolean }): b
 /** captureStats, with reading and decoding in a worker thread. Same result, same consumer calls, same errors. */
 export function captureStatsPiped(
   path: string,
-  opts: ReadOptions & DecoderOptions,
+  opts: ReadOptions & DecoderOptions & { wireshark?: boolean },
   consumer: SegmentConsumer,
 ): Promise<StatsReport> {
   const control = new SharedArrayBuffer(SLOTS * 4);
@@ -55,7 +56,7 @@ export function captureStatsPiped(
   const slots = slotViews(slotsBuf);
   const data: PipeData = {
     path,
-    options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes },
+    options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes, wireshark: opts.wireshark },
     control,
     slots: slotsBuf,
   };

@@ -6,7 +6,6 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { RecordStore } from '../tcp/record-store.js';
 import { seqAdd, seqGt, seqLe, seqLt } from '../tcp/seq.js';
-import type { Stream } from '../tcp/tracker.js';
 
 // flag bits, one per synfin id
 export const F_RETRANSMISSION = 1 << 0;
@@ -49,6 +48,13 @@ export const WIRESHARK_KINDS: ReadonlyArray<{ id: string; bit: number; severity:
   { id: 'tfo-ack', bit: F_TFO_ACK, severity: 'note', field: 'tcp.analysis.tfo_ack' },
   { id: 'tfo-ignored', bit: F_TFO_IGNORED, severity: 'note', field: 'tcp.analysis.tfo_ignored' },
 ];
+
+/** What the analysis needs of a stream: its id, its 4-tuple number, and its relative-sequence bases. */
+export interface StreamRef {
+  readonly id: number;
+  readonly tuple: number;
+  baseOf(i: number): number;
+}
 
 /** Fast retransmission: the re-send must come within this long of the receiver's last segment (§3.3 item 4). */
 export const FAST_RETRANSMIT_WINDOW_NS = 20_000_000;
@@ -188,7 +194,7 @@ export class StreamAnalysis {
    * and `f[rF + F_X]` for its times): direct record reads, because accessors in a function this size
    * exceed what the engine inlines.
    */
-  analyze(seg: Segment, dir: 0 | 1, st: Stream): number {
+  analyze(seg: Segment, dir: 0 | 1, st: StreamRef): number {
     const f = this.f, u = this.u, i = this.i;
     const dO = this.io + dir * I_DIR, rO = this.io + (1 - dir) * I_DIR;
     const dF = this.fo + dir * F_DIR, rF = this.fo + (1 - dir) * F_DIR;
@@ -298,7 +304,7 @@ export class StreamAnalysis {
    * V1–V4 (§3.4): updates that follow every header with a stream, analysed or not (ICMP-quoted
    * headers and cut headers too). Returns the TCP Fast Open flags of this segment.
    */
-  after(seg: Segment, dir: 0 | 1, st: Stream, analysed: boolean): number {
+  after(seg: Segment, dir: 0 | 1, st: StreamRef, analysed: boolean): number {
     const f = this.f, u = this.u, i = this.i;
     const dO = this.io + dir * I_DIR, rO = this.io + (1 - dir) * I_DIR;
     const sO = this.io, fO = this.fo;

@@ -25,6 +25,10 @@ export const TFO_NONE = -1;
 /** The TCP Fast Open option asks for a cookie (empty cookie). */
 export const TFO_REQUEST = 0;
 
+/** How many figures a segment carries with Wireshark flags computed by the reading thread, and which one is a float. */
+export const WS_FIGURES = 10;
+export const WS_DELTA = WS_FIGURES - 1;
+
 /**
  * What one TCP header means, decoded in place. One instance is reused for every
  * packet: `reset()` clears every field, options included, before each decode.
@@ -97,8 +101,17 @@ export class Segment {
    */
   tuple = -1;
 
+  /**
+   * The Wireshark flags of this header when the reading thread of the segment pipe computed them
+   * (for `analyze`; see FlagComputer), −1 otherwise. With flags set, `wsFigures` holds the figures
+   * behind them: WS_FIGURES values, 32-bit ones, then WS_DELTA (seconds).
+   */
+  wsFlags = -1;
+  readonly wsFigures = new Float64Array(WS_FIGURES);
+
   reset(): void {
     this.tuple = -1;
+    this.wsFlags = -1;
     this.ipDepth = 0;
     this.ipId = -1;
     this.reassembled = false;

@@ -32,6 +32,11 @@ export interface StreamHook {
    * superseded by a new connection on its 4-tuple, or (`timeout`) expired by the end of the capture.
    */
   parkedTimeWaitEnded?(st: Stream, i: 0 | 1, atSec: number, timeout: boolean): void;
+  /**
+   * The hook takes the Wireshark flags the reading thread of the segment pipe computes (Segment.wsFlags),
+   * so a piped capture has them computed there.
+   */
+  readonly readerFlags?: boolean;
 }
 
 export interface TrackerOptions {
