@@ -153,7 +153,10 @@ describe('synfin analyze / leaks', () => {
     // once some are stuck, the note goes; a sub-second threshold is shown in milliseconds
     const stuck = run(['leaks', '--close-wait-threshold', '10ms', fx('close-wait-leak')]).stdout;
     expect(stuck).toMatch(/stuck: idle for 10 ms or more/);
-    expect(stuck).toMatch(/^10\.77\.0\.2:8080\s+20\s+20\s+19\s+95%/m);
+    expect(stuck).toMatch(/^10\.77\.0\.2:8080\s+20\s+20\s+19\s+95%\s+1\.0 s\s+2026-11-21 06:57:01\s+549 ms/m);
+    // since when: the oldest stuck connection's peer FIN (frame 10, at …221.955408), to the millisecond
+    const j = JSON.parse(run(['leaks', '--json', '--close-wait-threshold', '10ms', fx('close-wait-leak')]).stdout);
+    expect(j.endpoints[0].closeWait).toMatchObject({ count: 19, atEnd: 20, oldestAge: 1.008, oldestSince: '1795244221.955000000' });
     expect(stuck).not.toMatch(/None of them/);
   });
 
@@ -185,6 +188,7 @@ describe('synfin analyze / leaks', () => {
     const m = JSON.parse(r.stdout);
     expect(m.files).toHaveLength(3);
     expect(m.endpoints[0]).toMatchObject({ ip: '10.77.0.2', port: 8080, connections: 240, finWait2: 40, closeWait: { count: 40, atEnd: 40 } });
+    expect(m.endpoints[0].closeWait.oldestSince).toBe('1795244221.955000000');
     expect(m.hosts[0].timeWait).toMatchObject({ atEnd: 200, clientSide: 200 });
     expect(m.anomalies.every((x: { file: string }) => x.file.endsWith('close-wait-leak.pcap'))).toBe(true);
   });

@@ -2,6 +2,7 @@
  * `synfin analyze` and `synfin leaks`: the flows, every anomaly (Wireshark-compatible flags and
  * lifecycle findings) sorted by frame, and the per-endpoint and per-host aggregates an SRE needs.
  */
+import { formatTs } from '../capture/time.js';
 import { formatEndpoint, formatIp } from '../report/addr.js';
 import { CLOSE_WAIT, FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
 import type { Stream } from '../tcp/tracker.js';
@@ -27,7 +28,12 @@ export interface EndpointLeaks {
    * or longer by the end of the capture), their ages, peers and share of the endpoint's connections;
    * `atEnd` counts every connection whose server side ends in CLOSE_WAIT, stuck or not yet.
    */
-  closeWait: { count: number; atEnd: number; oldestAge: number | null; medianAge: number | null; maxAge: number | null; share: number; peers: string[] };
+  closeWait: {
+    count: number; atEnd: number; oldestAge: number | null;
+    /** When the oldest stuck connection's peer sent its FIN: decimal seconds, to the millisecond. */
+    oldestSince: string | null;
+    medianAge: number | null; maxAge: number | null; share: number; peers: string[];
+  };
   /** Connections where this server is stuck in LAST_ACK, or its client in FIN_WAIT_2, at the end. */
   lastAck: number;
   finWait2: number;
@@ -260,7 +266,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     let e = eps.get(key);
     if (e === undefined) {
       const ip = ipOf(st, s);
-      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, atEnd: 0, oldestAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
+      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, atEnd: 0, oldestAge: null, oldestSince: null, medianAge: null, maxAge: null, share: 0, peers: [] },
         lastAck: 0, finWait2: 0, timeWaitServerSide: 0, key: formatEndpoint(ip, st.portOf(s)), ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
       eps.set(key, e);
     }
@@ -291,6 +297,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   for (const e of eps.values()) {
     if (e.ages.length > 0) detail.set(e.key, { ages: e.ages, peers: e.peerSet });
     closeWaitFigures(e.closeWait, e.ages, e.peerSet, e.connections);
+    if (e.closeWait.oldestAge !== null) e.closeWait.oldestSince = msTs(end - e.closeWait.oldestAge);
     if (e.graceful >= 10 && e.serverClosed * 2 >= e.graceful) {
       aggregate.push({
         kind: 'time-wait-server-side', variant: null, severity: 'info', frame: null, flow: null, direction: null, states: null,
@@ -380,6 +387,13 @@ function sortLeaks(endpoints: EndpointLeaks[], hosts: HostLeaks[]): void {
 }
 
 /** Oldest, median and maximum age, share of stuck connections, and the top peers. */
+/** Float seconds as a timestamp string, to the millisecond. */
+function msTs(x: number): string {
+  let sec = Math.floor(x), ms = Math.round((x - sec) * 1e3);
+  if (ms === 1000) { sec++; ms = 0; }
+  return formatTs(sec, ms * 1e6);
+}
+
 function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[], peers: Map<string, number>, connections: number): void {
   cw.count = ages.length;
   cw.oldestAge = ages.length ? r3(Math.max(...ages)) : null;
@@ -411,9 +425,11 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
       const key = formatEndpoint(e.ip, e.port);
       let m = eps.get(key);
       if (m === undefined) {
-        m = { ...e, closeWait: { ...e.closeWait, atEnd: 0 }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
+        m = { ...e, closeWait: { ...e.closeWait, atEnd: 0, oldestSince: null }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
         eps.set(key, m);
       }
+      const since = e.closeWait.oldestSince, was = m.closeWait.oldestSince;
+      if (since !== null && (was === null || Number(since) < Number(was))) m.closeWait.oldestSince = since;
       m.connections += e.connections; m.closeWait.atEnd += e.closeWait.atEnd; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
       const d = a.closeWaitDetail.get(key);
       if (d !== undefined) {

@@ -23,6 +23,15 @@ function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
   return o.color ? `${COLOR[sev]}${text}${RESET}` : text;
 }
 
+/** A timestamp string as the UTC date and time to the second ("2026-11-21 06:56:48"), '-' for none. */
+function utcTime(ts: string | null): string {
+  if (ts === null) return '-';
+  const ms = Number(ts) * 1000;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return ts;
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
 /** One leak table, or a single line where there is nothing to tabulate. */
 export interface LeakSection<T> {
   title: string;
@@ -45,11 +54,11 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
     ? { title: 'CLOSE_WAIT: no server endpoint holds a connection in CLOSE_WAIT.', head: [], rows: [] }
     : {
       title: `CLOSE_WAIT per server endpoint (peer's FIN acknowledged, own FIN never sent; stuck: idle for ${threshold} or more):`,
-      head: ['ENDPOINT', 'CONNS', 'CLOSE_WAIT', 'STUCK', 'SHARE', 'OLDEST', 'MEDIAN', 'PEERS'],
+      head: ['ENDPOINT', 'CONNS', 'CLOSE_WAIT', 'STUCK', 'SHARE', 'OLDEST', 'SINCE (UTC)', 'MEDIAN', 'PEERS'],
       rows: cw.map((e) => ({
         item: e,
         cells: [formatEndpoint(e.ip, e.port), thousands(e.connections), thousands(e.closeWait.atEnd), thousands(e.closeWait.count),
-          `${Math.round(e.closeWait.share * 100)}%`, secs(e.closeWait.oldestAge), secs(e.closeWait.medianAge),
+          `${Math.round(e.closeWait.share * 100)}%`, secs(e.closeWait.oldestAge), utcTime(e.closeWait.oldestSince), secs(e.closeWait.medianAge),
           e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : '')],
       })),
       note: cw.every((e) => e.closeWait.count === 0)
