@@ -17,6 +17,7 @@ import { SLOT_WORDS, SlotWriter, readSlot } from '../src/analysis/pipe.js';
 import { captureStats } from '../src/analysis/stats.js';
 import { CaptureError } from '../src/capture/frame.js';
 import { Segment } from '../src/decode/segment.js';
+import { StreamAssignment } from '../src/tcp/stream-assigner.js';
 import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { FIXTURES, recordedFixtures } from './helpers/fixtures.js';
 
@@ -95,6 +96,27 @@ describe('segment records', () => {
     expect(got.map((g) => g[0])).toEqual([0x3ffff, 0, -1]);
     expect(got[0][1]).toEqual([0xffffffff, 0x80000000, 2, 3, 2 ** 31 - 1, 7, 6, 0xffffffff, 0, 1234567.000000125]);
   });
+
+  it('carry the stream the reading thread assigned, with the bases when they changed', () => {
+    const s = new Segment();
+    s.frame = 3; s.captured = 20;
+    const a = new StreamAssignment();
+    Object.assign(a, { stream: 2 ** 31 - 1, previous: -1, d: 1, reuse: 2, sameIsnSyn: true, basesChanged: true, base0: 0xffffffff, base1: 0x80000000, baseBits: 3 });
+    s.assignment = a;
+    const out = new SlotWriter(new Int32Array(SLOT_WORDS));
+    out.segment(s);
+    const b = new StreamAssignment();
+    Object.assign(b, { stream: 5, previous: 5, d: 0, reuse: 0, sameIsnSyn: false, basesChanged: false, base0: 0, base1: 0, baseBits: 1 });
+    s.assignment = b;
+    out.segment(s);
+    s.assignment = null;
+    out.segment(s);
+    const got: unknown[] = [];
+    readSlot(out.w, out.pos, new Segment(), { clock: () => undefined, onSegment: (x) => got.push(x.assignment === null ? null : { ...x.assignment }) });
+    expect(got[0]).toEqual({ ...a });
+    expect(got[1]).toMatchObject({ stream: 5, previous: 5, d: 0, reuse: 0, sameIsnSyn: false, basesChanged: false, baseBits: 1 });
+    expect(got[2]).toBeNull();
+  });
 });
 
 // The worker runs the built JavaScript: these tests load the analysis from dist/ (built by `npm test`).
@@ -128,6 +150,23 @@ describe('analysis through the reading thread', () => {
     expect(computed.filter((f) => f !== 0).length).toBeGreaterThan(400); // 456 findings, most of them window updates
     expect((await seen(false, true)).every((f) => f === -1)).toBe(true); // flows: the reading thread does no analysis
     expect((await seen(true, false)).every((f) => f === -1)).toBe(true); // read in the calling thread: the hook computes them
+  });
+
+  it('assigns every header its stream on the reading thread along with the flags, as the tracker would', async () => {
+    const flows = (await import(join(ROOT, 'dist', 'analysis', 'flows.js'))) as typeof FlowsModule;
+    for (const name of ['port-reuse.pcap', 'lossy-transfer.pcap']) {
+      const file = join(FIXTURES, name);
+      const ids = async (readerFlags: boolean): Promise<Array<[number, number | null]>> => {
+        const got: Array<[number, number | null]> = [];
+        const hook = { readerFlags, segment: (st: { id: number }, _d: 0 | 1, seg: Segment) => { got.push([st.id, seg.assignment?.stream ?? null]); }, replayed: () => undefined };
+        await flows.trackCapture(file, { hook, pipe: true });
+        return got;
+      };
+      const assigned = await ids(true);
+      expect(assigned.length, name).toBeGreaterThan(0);
+      expect(assigned.every(([id, a]) => id === a), name).toBe(true);
+      expect((await ids(false)).every(([, a]) => a === null), name).toBe(true); // flows: the tracker numbers them
+    }
   });
 
   it('reports a file that is not a capture exactly as the calling thread does', async () => {

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/frame.js';
 import type { Segment } from '../decode/segment.js';
-import { StreamAssigner } from '../tcp/stream-assigner.js';
+import { StreamAssigner, type StreamAssignment } from '../tcp/stream-assigner.js';
 import { TupleIndex } from '../tcp/tuple-table.js';
 import { FlagComputer, FlagRecord, attachFlags } from './anomalies.js';
 import { SLOTS, SlotWriter, slotViews } from './pipe.js';
@@ -29,26 +29,26 @@ const tuples = new TupleIndex();
 const post = (m: PipeMessage): void => port.postMessage(m);
 
 /**
+ * For `analyze`, the tracker's stream numbering, done here too (see StreamAssigner): the same headers in
+ * the same order. (For `flows` this thread has no time to spare: the tracker numbers them.)
+ */
+const streams = new StreamAssigner();
+
+/**
  * For `analyze`: the Wireshark flags of every header, computed here, where they cost the tracking
- * thread nothing. The headers reach the FlagComputer exactly as the tracker hands them to its hook:
- * the same streams (StreamAssigner), bases, and order (Tracker.onSegment).
+ * thread nothing. The headers reach the FlagComputer as the tracker hands them to its hook: with
+ * the same streams and bases, in the same order, and only those Tracker.onSegment analyses.
  */
 class ReaderFlags {
-  private readonly streams = new StreamAssigner();
   private readonly computer = new FlagComputer();
   private readonly rec = new FlagRecord();
-  private readonly ref = { id: 0, tuple: 0, baseOf: (i: number): number => this.streams.baseOf(i) };
+  private readonly ref = { id: 0, tuple: 0, baseOf: (i: number): number => streams.baseOf(i) };
 
-  run(seg: Segment): void {
-    const A = this.streams;
-    A.assign(seg, seg.tuple);
-    if (!seg.quoted) {
-      if (!seg.headerValid) return; // counted, not analysed
-      A.noteBases(seg);
-    }
-    this.ref.id = A.stream;
+  run(seg: Segment, a: StreamAssignment): void {
+    if (!seg.quoted && !seg.headerValid) return; // counted, not analysed
+    this.ref.id = a.stream;
     this.ref.tuple = seg.tuple;
-    const flags = this.computer.compute(this.ref, A.d, seg, A.reuse, A.sameIsnSyn, this.rec);
+    const flags = this.computer.compute(this.ref, a.d, seg, a.reuse, a.sameIsnSyn, this.rec);
     attachFlags(seg, flags, this.rec, this.computer.prevNextRaw);
   }
 }
@@ -73,10 +73,16 @@ const consumer = {
   },
   onSegment(seg: Segment): void {
     if (out.full) flush();
-    // the tracker's tuple numbering, done here: the same segments in the same order (those that can join a stream)
+    // the tracker's tuple and stream numbering, done here: the same segments in the same order (those that can join a stream)
     if (seg.hasStreamFields) {
       seg.tuple = tuples.of(seg);
-      if (flags !== null) flags.run(seg);
+      if (flags !== null) {
+        // the flags need the streams: the tracker then takes them from here
+        streams.assign(seg, seg.tuple);
+        if (!seg.quoted && seg.headerValid) streams.noteBases(seg); // (where Tracker.onSegment does)
+        seg.assignment = streams.result;
+        flags.run(seg, streams.result);
+      }
     }
     out.segment(seg);
   },

@@ -14,10 +14,11 @@
  * full, so memory stays at SLOTS × SLOT_WORDS × 4 bytes whatever the capture's size.
  */
 import { WS_DELTA, type Segment } from '../decode/segment.js';
+import { StreamAssignment } from '../tcp/stream-assigner.js';
 
 export const SLOTS = 4;
 export const SLOT_WORDS = 1 << 18;
-/** The longest record: a segment header, two IPv6 addresses, four SACK blocks and the Wireshark flags with their figures. */
+/** The longest record: a segment header, two IPv6 addresses, four SACK blocks, the stream assignment and the Wireshark flags with their figures. */
 export const MAX_RECORD_WORDS = 64;
 
 /** The SLOTS slots of a shared buffer of SLOTS × SLOT_WORDS words, as the worker and the main thread both see them. */
@@ -48,6 +49,10 @@ const IP_DEPTH_SHIFT = 18; // 8 bits
 const B_CLOCK = 1 << 26;
 /** Wireshark flags computed by the reading thread follow the SACK blocks: a word, and when non-zero the figures behind them. */
 const B_WS = 1 << 27;
+/** The stream the reading thread assigned (StreamAssignment) follows the SACK blocks, before the flags. */
+const B_ASSIGNED = 1 << 28;
+// the assignment's first word: direction, reuse, same-ISN SYN, bases changed, and the base bits
+const A_REUSE_SHIFT = 1, A_SAME_ISN = 8, A_BASES = 16, A_BASE_BITS_SHIFT = 5;
 
 const TWO_32 = 4294967296;
 /** A float's two words (the figures' delta). */
@@ -108,7 +113,7 @@ export class SlotWriter {
       (s.headerValid ? B_HEADER_VALID : 0) | (s.sackPermitted ? B_SACK_PERMITTED : 0) |
       (s.hasTimestamps ? B_TIMESTAMPS : 0) | (s.mptcp ? B_MPTCP : 0) |
       (s.optionsMalformed ? B_OPTIONS_MALFORMED : 0) | (s.optionsCut ? B_OPTIONS_CUT : 0) |
-      (s.checksum << CHECKSUM_SHIFT) | (n << SACK_COUNT_SHIFT) | (s.ipDepth << IP_DEPTH_SHIFT) | (s.wsFlags >= 0 ? B_WS : 0);
+      (s.checksum << CHECKSUM_SHIFT) | (n << SACK_COUNT_SHIFT) | (s.ipDepth << IP_DEPTH_SHIFT) | (s.wsFlags >= 0 ? B_WS : 0) | (s.assignment !== null ? B_ASSIGNED : 0);
     w[p++] = s.frame;
     const secHi = Math.floor(s.tsSec / TWO_32);
     w[p++] = s.tsSec - secHi * TWO_32;
@@ -144,6 +149,13 @@ export class SlotWriter {
     }
     const sack = s.sack;
     for (let i = 0; i < 2 * n; i++) w[p++] = sack[i];
+    const a = s.assignment;
+    if (a !== null) {
+      w[p++] = a.d | (a.reuse << A_REUSE_SHIFT) | (a.sameIsnSyn ? A_SAME_ISN : 0) | (a.basesChanged ? A_BASES : 0) | (a.baseBits << A_BASE_BITS_SHIFT);
+      w[p++] = a.stream;
+      w[p++] = a.previous;
+      if (a.basesChanged) { w[p++] = a.base0; w[p++] = a.base1; }
+    }
     if (s.wsFlags >= 0) {
       w[p++] = s.wsFlags;
       if (s.wsFlags !== 0) {
@@ -169,6 +181,7 @@ export interface PipeConsumer {
  */
 export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: PipeConsumer): void {
   let p = 0;
+  const assigned = seg.assignment ?? new StreamAssignment();
   const src = seg.src, dst = seg.dst, sack = seg.sack;
   while (p < words) {
     const h = w[p];
@@ -231,6 +244,20 @@ export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: P
     for (let i = 2 * seg.sackCount - 1; i >= 2 * n; i--) sack[i] = 0;
     seg.sackCount = n;
     for (let i = 0; i < 2 * n; i++) sack[i] = w[p++];
+    if ((h & B_ASSIGNED) === 0) {
+      seg.assignment = null;
+    } else {
+      const a = assigned, x = w[p++];
+      a.d = (x & 1) as 0 | 1;
+      a.reuse = (x >>> A_REUSE_SHIFT) & 3;
+      a.sameIsnSyn = (x & A_SAME_ISN) !== 0;
+      a.basesChanged = (x & A_BASES) !== 0;
+      a.baseBits = (x >>> A_BASE_BITS_SHIFT) & 3;
+      a.stream = w[p++];
+      a.previous = w[p++];
+      if (a.basesChanged) { a.base0 = w[p++] >>> 0; a.base1 = w[p++] >>> 0; }
+      seg.assignment = a;
+    }
     if ((h & B_WS) === 0) {
       seg.wsFlags = -1;
     } else {

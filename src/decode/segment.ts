@@ -1,3 +1,5 @@
+import type { StreamAssignment } from '../tcp/stream-assigner.js';
+
 /** TCP control bits, as in the 9 low bits of header bytes 12–13 (RFC 9293 §3.1, RFC 3168, RFC 3540). */
 export const FIN = 0x001;
 export const SYN = 0x002;
@@ -108,10 +110,13 @@ export class Segment {
    */
   wsFlags = -1;
   readonly wsFigures = new Float64Array(WS_FIGURES);
+  /** The header's stream, when the reading thread of the segment pipe assigned it (see StreamAssigner); null otherwise. */
+  assignment: StreamAssignment | null = null;
 
   reset(): void {
     this.tuple = -1;
     this.wsFlags = -1;
+    this.assignment = null;
     this.ipDepth = 0;
     this.ipId = -1;
     this.reassembled = false;

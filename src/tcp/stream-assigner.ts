@@ -22,25 +22,38 @@ const T_STREAM = 0, T_PORT0 = 1, T_A0 = 2, T_BASE0 = 6, T_BASE1 = 7, T_BITS = 8;
 const T_SLOTS = 9;
 const BASE_SET0 = 1;
 
-export class StreamAssigner {
-  private readonly store = new RecordStore(0, T_SLOTS);
-  private tuples = 0;
-  /** Streams so far (ids 0 … count − 1). */
-  count = 0;
-
-  // what assign() found for the last header
+/**
+ * What the stream rules found for one header (StreamAssigner.assign, then noteBases); the segment
+ * pipe carries it from the reading thread to the tracker.
+ */
+export class StreamAssignment {
   stream = -1;
   /** Sender's endpoint index in the stream (0 = the stream's first sender). */
   d: 0 | 1 = 0;
   reuse = REUSE_NONE;
   /** A SYN repeating its direction's known ISN. */
   sameIsnSyn = false;
-  /** The header starts a new stream: on a new 4-tuple, or (reuse) superseding `previous`. */
-  fresh = false;
-  /** The tuple's stream before this header (−1 for a new 4-tuple). */
+  /** The tuple's stream before this header, −1 for a new 4-tuple. */
   previous = -1;
-  /** assign() or noteBases() changed a base of the stream (the tracker copies them then). */
+  /** The stream's relative-sequence bases changed with this header; then base0, base1 and baseBits (bit i: base i set) are its bases. */
   basesChanged = false;
+  base0 = 0;
+  base1 = 0;
+  baseBits = 0;
+
+  /** The header starts a new stream: on a new 4-tuple, or superseding `previous` (reuse). */
+  get fresh(): boolean { return this.stream !== this.previous; }
+  baseOf(i: number): number { return i === 0 ? this.base0 : this.base1; }
+  baseSet(i: number): boolean { return (this.baseBits & (BASE_SET0 << i)) !== 0; }
+}
+
+export class StreamAssigner {
+  private readonly store = new RecordStore(0, T_SLOTS);
+  private tuples = 0;
+  /** Streams so far (ids 0 … count − 1). */
+  count = 0;
+  /** What assign() and noteBases() found for the last header. */
+  readonly result = new StreamAssignment();
 
   // the tuple record of the last header
   private i: Int32Array = new Int32Array(0);
@@ -48,46 +61,44 @@ export class StreamAssigner {
 
   /** The stream of a header with stream fields (§2.1) on 4-tuple number `tuple`, and its direction. */
   assign(seg: Segment, tuple: number): void {
-    const s = this.store;
-    this.reuse = REUSE_NONE;
-    this.sameIsnSyn = false;
-    this.basesChanged = false;
+    const s = this.store, R = this.result;
+    R.reuse = REUSE_NONE;
+    R.sameIsnSyn = false;
+    R.basesChanged = false;
     if (tuple === this.tuples) {
       this.tuples++;
       s.reach(tuple);
       this.i = s.i32Of(tuple);
       this.io = s.i32Base(tuple);
-      this.previous = -1;
+      R.previous = -1;
       this.start(seg);
       return;
     }
     const i = s.i32Of(tuple), o = s.i32Base(tuple);
     this.i = i;
     this.io = o;
-    this.previous = i[o + T_STREAM];
-    this.fresh = false;
-    this.stream = this.previous;
+    R.previous = R.stream = i[o + T_STREAM];
     const d = this.dirOf(seg);
-    this.d = d;
+    R.d = d;
     const flags = seg.flags;
     const set = (i[o + T_BITS] & (BASE_SET0 << d)) !== 0;
     if ((flags & (SYN | ACK)) === SYN && set) {
       // §2.2: a SYN with a new ISN on a known 4-tuple starts a new stream
       if (seg.seq !== this.baseOf(d)) {
-        this.reuse = REUSE_NEW_STREAM;
+        R.reuse = REUSE_NEW_STREAM;
         this.start(seg);
       } else {
-        this.sameIsnSyn = true;
+        R.sameIsnSyn = true;
       }
     } else if ((flags & (SYN | ACK)) === (SYN | ACK) && set && seg.seq !== this.baseOf(d)) {
       this.setBase(d, seg.seq); // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
-      this.reuse = REUSE_SYNACK;
+      R.reuse = REUSE_SYNACK;
     }
   }
 
   /** An analysed header (not ICMP-quoted, plausible header length) sets the bases still unknown. */
   noteBases(seg: Segment): void {
-    const d = this.d, r = 1 - d;
+    const d = this.result.d, r = 1 - d;
     const bits = this.i[this.io + T_BITS];
     if ((bits & (BASE_SET0 << d)) === 0) this.setBase(d, (seg.flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1));
     if ((seg.flags & ACK) !== 0 && (bits & (BASE_SET0 << r)) === 0) this.setBase(r, seqAdd(seg.ack, -1));
@@ -99,11 +110,10 @@ export class StreamAssigner {
 
   /** A new stream on the tuple, its endpoint 0 the header's sender. */
   private start(seg: Segment): void {
-    const i = this.i, o = this.io;
-    this.stream = this.count++;
-    this.fresh = true;
-    this.d = 0;
-    i[o + T_STREAM] = this.stream;
+    const i = this.i, o = this.io, R = this.result;
+    R.stream = this.count++;
+    R.d = 0;
+    i[o + T_STREAM] = R.stream;
     i[o + T_PORT0] = seg.srcPort;
     const a = seg.src;
     i[o + T_A0] = a[0]; i[o + T_A0 + 1] = a[1]; i[o + T_A0 + 2] = a[2]; i[o + T_A0 + 3] = a[3];
@@ -111,9 +121,13 @@ export class StreamAssigner {
   }
 
   private setBase(d: number, v: number): void {
-    this.i[this.io + T_BASE0 + d] = v;
-    this.i[this.io + T_BITS] |= BASE_SET0 << d;
-    this.basesChanged = true;
+    const i = this.i, o = this.io, R = this.result;
+    i[o + T_BASE0 + d] = v;
+    i[o + T_BITS] |= BASE_SET0 << d;
+    R.basesChanged = true;
+    R.base0 = i[o + T_BASE0] >>> 0;
+    R.base1 = i[o + T_BASE1] >>> 0;
+    R.baseBits = i[o + T_BITS];
   }
 
   private dirOf(seg: Segment): 0 | 1 {

@@ -10,7 +10,7 @@ import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } f
 
 const NS_PER_S = 1e9;
 import { TupleIndex } from './tuple-table.js';
-import { REUSE_NEW_STREAM, StreamAssigner } from './stream-assigner.js';
+import { REUSE_NEW_STREAM, StreamAssigner, type StreamAssignment } from './stream-assigner.js';
 import { RecordStore } from './record-store.js';
 import { ZEEK_F64_SLOTS, ZEEK_I32_SLOTS, ZeekSummary } from './zeek.js';
 
@@ -426,8 +426,12 @@ export class Tracker {
     if (!seg.hasStreamFields) return; // fewer than 16 TCP bytes: no stream, as in Wireshark (§2.1)
     // the reading thread may have numbered the tuple already (see pipe.ts)
     const tuple = seg.tuple >= 0 ? seg.tuple : this.tuples.of(seg);
-    const A = this.assigner;
-    A.assign(seg, tuple);
+    // the reading thread may have assigned the stream too, with the same StreamAssigner
+    let A = seg.assignment;
+    if (A === null) {
+      this.assigner.assign(seg, tuple);
+      A = this.assigner.result;
+    }
     if (A.previous >= 0) {
       const old = this.streams[A.previous];
       const c0 = old.conn;
@@ -445,7 +449,7 @@ export class Tracker {
     const st = A.fresh ? this.newStream(seg, tuple) : this.streams[A.stream];
     const d = A.d;
     const reuse = A.reuse, sameIsnSyn = A.sameIsnSyn;
-    if (A.basesChanged) this.copyBases(st);
+    if (A.basesChanged) this.copyBases(st, A);
     const frames = this.opts.frames;
     if (frames !== undefined) frames.note(st.id, seg);
     const hook = this.opts.hook;
@@ -462,8 +466,10 @@ export class Tracker {
 
     // a header with an impossible data offset is counted but not analysed (§3 intro)
     if (!seg.headerValid) return;
-    A.noteBases(seg);
-    if (A.basesChanged) this.copyBases(st);
+    if (seg.assignment === null) {
+      this.assigner.noteBases(seg);
+      if (A.basesChanged) this.copyBases(st, A);
+    }
     if (hook !== undefined) hook.segment(st, d, seg, reuse, sameIsnSyn);
 
     st.zeekSegment(d, seg);
@@ -482,8 +488,7 @@ export class Tracker {
   }
 
   /** The stream keeps the relative-sequence bases its reports and analyses read. */
-  private copyBases(st: Stream): void {
-    const A = this.assigner;
+  private copyBases(st: Stream, A: StreamAssignment): void {
     for (let i = 0; i < 2; i++) if (A.baseSet(i)) st.setBase(i, A.baseOf(i));
   }
 
