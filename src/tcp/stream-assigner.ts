@@ -8,7 +8,6 @@
  * the source port and address of its first header (endpoint 0), its bases and which are set.
  */
 import { ACK, SYN, type Segment } from '../decode/segment.js';
-import { RecordStore } from './record-store.js';
 import { seqAdd } from './seq.js';
 
 /** How a header related to Wireshark's stream rules (§2.2). */
@@ -48,35 +47,37 @@ export class StreamAssignment {
 }
 
 export class StreamAssigner {
-  private readonly store = new RecordStore(0, T_SLOTS);
+  /** The tuple records, T_SLOTS slots each, in one array that doubles as it fills (tuple t's record at t · T_SLOTS). */
+  private rec = new Int32Array(1024 * T_SLOTS);
   private tuples = 0;
   /** Streams so far (ids 0 … count − 1). */
   count = 0;
   /** What assign() and noteBases() found for the last header. */
   readonly result = new StreamAssignment();
 
-  // the tuple record of the last header
-  private i: Int32Array = new Int32Array(0);
+  /** Where the last header's tuple record starts in `rec`. */
   private io = 0;
 
   /** The stream of a header with stream fields (§2.1) on 4-tuple number `tuple`, and its direction. */
   assign(seg: Segment, tuple: number): void {
-    const s = this.store, R = this.result;
+    const R = this.result;
     R.reuse = REUSE_NONE;
     R.sameIsnSyn = false;
     R.basesChanged = false;
+    const o = tuple * T_SLOTS;
+    this.io = o;
     if (tuple === this.tuples) {
       this.tuples++;
-      s.reach(tuple);
-      this.i = s.i32Of(tuple);
-      this.io = s.i32Base(tuple);
+      if (o + T_SLOTS > this.rec.length) {
+        const more = new Int32Array(this.rec.length * 2);
+        more.set(this.rec);
+        this.rec = more;
+      }
       R.previous = -1;
       this.start(seg);
       return;
     }
-    const i = s.i32Of(tuple), o = s.i32Base(tuple);
-    this.i = i;
-    this.io = o;
+    const i = this.rec;
     R.previous = R.stream = i[o + T_STREAM];
     const d = this.dirOf(seg);
     R.d = d;
@@ -99,18 +100,18 @@ export class StreamAssigner {
   /** An analysed header (not ICMP-quoted, plausible header length) sets the bases still unknown. */
   noteBases(seg: Segment): void {
     const d = this.result.d, r = 1 - d;
-    const bits = this.i[this.io + T_BITS];
+    const bits = this.rec[this.io + T_BITS];
     if ((bits & (BASE_SET0 << d)) === 0) this.setBase(d, (seg.flags & SYN) !== 0 ? seg.seq : seqAdd(seg.seq, -1));
     if ((seg.flags & ACK) !== 0 && (bits & (BASE_SET0 << r)) === 0) this.setBase(r, seqAdd(seg.ack, -1));
   }
 
   /** The relative-sequence base of direction i of the last header's stream. */
-  baseOf(i: number): number { return this.i[this.io + T_BASE0 + i] >>> 0; }
-  baseSet(i: number): boolean { return (this.i[this.io + T_BITS] & (BASE_SET0 << i)) !== 0; }
+  baseOf(i: number): number { return this.rec[this.io + T_BASE0 + i] >>> 0; }
+  baseSet(i: number): boolean { return (this.rec[this.io + T_BITS] & (BASE_SET0 << i)) !== 0; }
 
   /** A new stream on the tuple, its endpoint 0 the header's sender. */
   private start(seg: Segment): void {
-    const i = this.i, o = this.io, R = this.result;
+    const i = this.rec, o = this.io, R = this.result;
     R.stream = this.count++;
     R.d = 0;
     i[o + T_STREAM] = R.stream;
@@ -121,7 +122,7 @@ export class StreamAssigner {
   }
 
   private setBase(d: number, v: number): void {
-    const i = this.i, o = this.io, R = this.result;
+    const i = this.rec, o = this.io, R = this.result;
     i[o + T_BASE0 + d] = v;
     i[o + T_BITS] |= BASE_SET0 << d;
     R.basesChanged = true;
@@ -131,7 +132,7 @@ export class StreamAssigner {
   }
 
   private dirOf(seg: Segment): 0 | 1 {
-    const i = this.i, o = this.io;
+    const i = this.rec, o = this.io;
     if (seg.srcPort !== i[o + T_PORT0]) return 1;
     const a = seg.src;
     if (a[0] !== (i[o + T_A0] >>> 0)) return 1;
