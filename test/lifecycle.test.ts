@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
+import { DEFAULT_THRESHOLDS } from '../src/analysis/lifecycle.js';
+import { renderLeakTables } from '../src/report/analyze.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CLI, ROOT } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
@@ -153,11 +155,20 @@ describe('synfin analyze / leaks', () => {
     // once some are stuck, the note goes; a sub-second threshold is shown in milliseconds
     const stuck = run(['leaks', '--close-wait-threshold', '10ms', fx('close-wait-leak')]).stdout;
     expect(stuck).toMatch(/stuck: idle for 10 ms or more/);
-    expect(stuck).toMatch(/^10\.77\.0\.2:8080\s+20\s+20\s+19\s+95%\s+1\.0 s\s+2026-11-21 06:57:01\s+549 ms/m);
+    expect(stuck).toMatch(/^10\.77\.0\.2:8080\s+20\s+20\s+19\s+95%\s+1\.0 s\s+11-21 06:57:01\s+549 ms/m);
     // since when: the oldest stuck connection's peer FIN (frame 10, at …221.955408), to the millisecond
     const j = JSON.parse(run(['leaks', '--json', '--close-wait-threshold', '10ms', fx('close-wait-leak')]).stdout);
     expect(j.endpoints[0].closeWait).toMatchObject({ count: 19, atEnd: 20, oldestAge: 1.008, oldestSince: '1795244221.955000000' });
     expect(stuck).not.toMatch(/None of them/);
+  });
+
+  it('leak tables: ages of hours and days read as such', () => {
+    const e = {
+      ip: '10.0.0.2', port: 80, connections: 9, lastAck: 0, finWait2: 0, timeWaitServerSide: 0,
+      closeWait: { count: 3, atEnd: 3, oldestAge: 3 * 86400, oldestSince: '1795000000.000000000', medianAge: 3 * 3600, maxAge: 3 * 86400, share: 1 / 3, peers: ['10.0.0.1:5000'] },
+    };
+    const text = renderLeakTables({ endpoints: [e], hosts: [], thresholds: { ...DEFAULT_THRESHOLDS } });
+    expect(text).toMatch(/^10\.0\.0\.2:80\s+9\s+3\s+3\s+33%\s+3\.0 d\s+11-18 11:06:40\s+3\.0 h\s+10\.0\.0\.1:5000$/m);
   });
 
   it('analyze: a long list of findings shows the most severe ones, in frame order', () => {

@@ -15,21 +15,30 @@ const COLOR = { error: '\x1b[31m', warn: '\x1b[33m', note: '\x1b[36m', info: '\x
 const RESET = '\x1b[0m';
 
 const thousands = (n: number) => n.toLocaleString('en-US');
-/** A duration for people: milliseconds below a second (a threshold can be `10ms`), minutes from two on. */
-const secs = (x: number | null) =>
-  (x === null ? '-' : x < 1 ? `${+(x * 1000).toFixed(1)} ms` : x < 120 ? `${x.toFixed(1)} s` : `${(x / 60).toFixed(1)} min`);
+/**
+ * A duration for people: milliseconds below a second (a threshold can be `10ms`), then seconds,
+ * minutes from two, hours from two, days from two (a CLOSE_WAIT leak can be days old).
+ */
+const secs = (x: number | null): string => {
+  if (x === null) return '-';
+  if (x < 1) return `${+(x * 1000).toFixed(1)} ms`;
+  if (x < 120) return `${x.toFixed(1)} s`;
+  if (x < 7200) return `${(x / 60).toFixed(1)} min`;
+  if (x < 172800) return `${(x / 3600).toFixed(1)} h`;
+  return `${(x / 86400).toFixed(1)} d`;
+};
 
 function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
   return o.color ? `${COLOR[sev]}${text}${RESET}` : text;
 }
 
-/** A timestamp string as the UTC date and time to the second ("2026-11-21 06:56:48"), '-' for none. */
+/** A timestamp string as the UTC month, day and time to the second ("11-21 06:56:48"), '-' for none. */
 function utcTime(ts: string | null): string {
   if (ts === null) return '-';
   const ms = Number(ts) * 1000;
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return ts;
   const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  return `${iso.slice(5, 10)} ${iso.slice(11, 19)}`;
 }
 
 /** One leak table, or a single line where there is nothing to tabulate. */
