@@ -495,6 +495,11 @@ async function main(argv: string[]): Promise<void> {
     process.exit(EXIT_USAGE);
   });
   const program = buildProgram();
+  if (argv.length <= 2) {
+    // `synfin` alone: what it can do, rather than a complaint about a missing file
+    process.stderr.write(program.helpInformation());
+    process.exit(EXIT_USAGE);
+  }
   program.exitOverride((err) => {
     // commander already printed its one-line message
     process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);

@@ -78,6 +78,14 @@ describe('synfin stats', () => {
     expect(run(['frobnicate']).status).toBe(1);
   });
 
+  it('synfin alone prints the usage on stderr and exits 1', () => {
+    const r = run([]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: synfin \[options\] \[command\]/);
+    expect(r.stderr).toMatch(/^ {2}leaks \[options\] <file\.\.\.>/m);
+  });
+
   it('--help lists the command and its options', () => {
     const r = run(['stats', '--help']);
     expect(r.status).toBe(0);
