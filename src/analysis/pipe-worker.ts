@@ -73,7 +73,7 @@ const consumer = {
   },
   onSegment(seg: Segment): void {
     if (out.full) flush();
-    // the tracker's tuple and stream numbering, done here: the same segments in the same order (those that can join a stream)
+    // the tracker's tuple numbering (and for analyze its stream numbering), done here: the same segments in the same order
     if (seg.hasStreamFields) {
       seg.tuple = tuples.of(seg);
       if (flags !== null) {
