@@ -42,10 +42,10 @@ const streams = new StreamAssigner();
 class ReaderFlags {
   private readonly computer = new FlagComputer();
   private readonly rec = new FlagRecord();
-  private readonly ref = { id: 0, tuple: 0, baseOf: (i: number): number => streams.baseOf(i) };
+  private readonly ref = { id: 0, tuple: 0, baseOf: (i: number): number => streams.result.baseOf(i) };
 
+  /** An analysed header (see Tracker.onSegment) of the stream `a` found. */
   run(seg: Segment, a: StreamAssignment): void {
-    if (!seg.quoted && !seg.headerValid) return; // counted, not analysed
     this.ref.id = a.stream;
     this.ref.tuple = seg.tuple;
     const flags = this.computer.compute(this.ref, a.d, seg, a.reuse, a.sameIsnSyn, this.rec);
@@ -79,9 +79,10 @@ const consumer = {
       if (flags !== null) {
         // the flags need the streams: the tracker then takes them from here
         streams.assign(seg, seg.tuple);
-        if (!seg.quoted && seg.headerValid) streams.noteBases(seg); // (where Tracker.onSegment does)
         seg.assignment = streams.result;
-        flags.run(seg, streams.result);
+        // as in Tracker.onSegment: ICMP-quoted headers are analysed, other headers if their length is plausible, and these set the bases
+        if (seg.quoted) flags.run(seg, streams.result);
+        else if (seg.headerValid) { streams.noteBases(seg); flags.run(seg, streams.result); }
       }
     }
     out.segment(seg);

@@ -169,6 +169,9 @@ export class SlotWriter {
   }
 }
 
+/** The stream assignment a record carries, restored into this one object (the main thread replays one slot at a time). */
+const RESTORED = new StreamAssignment();
+
 /** What the main thread hands the records to (the tracker, through the stats consumer's interface). */
 export interface PipeConsumer {
   clock(sec: number, nsec: number): void;
@@ -181,7 +184,6 @@ export interface PipeConsumer {
  */
 export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: PipeConsumer): void {
   let p = 0;
-  const assigned = seg.assignment ?? new StreamAssignment();
   const src = seg.src, dst = seg.dst, sack = seg.sack;
   while (p < words) {
     const h = w[p];
@@ -247,7 +249,7 @@ export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: P
     if ((h & B_ASSIGNED) === 0) {
       seg.assignment = null;
     } else {
-      const a = assigned, x = w[p++];
+      const a = RESTORED, x = w[p++];
       a.d = (x & 1) as 0 | 1;
       a.reuse = (x >>> A_REUSE_SHIFT) & 3;
       a.sameIsnSyn = (x & A_SAME_ISN) !== 0;

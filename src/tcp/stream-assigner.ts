@@ -34,7 +34,7 @@ export class StreamAssignment {
   sameIsnSyn = false;
   /** The tuple's stream before this header, −1 for a new 4-tuple. */
   previous = -1;
-  /** The stream's relative-sequence bases changed with this header; then base0, base1 and baseBits (bit i: base i set) are its bases. */
+  /** The stream's relative-sequence bases as they stand after this header (bit i of baseBits: base i is set), and whether they changed with it. */
   basesChanged = false;
   base0 = 0;
   base1 = 0;
@@ -79,19 +79,20 @@ export class StreamAssigner {
     }
     const i = this.rec;
     R.previous = R.stream = i[o + T_STREAM];
+    R.base0 = i[o + T_BASE0] >>> 0; R.base1 = i[o + T_BASE1] >>> 0; R.baseBits = i[o + T_BITS];
     const d = this.dirOf(seg);
     R.d = d;
     const flags = seg.flags;
     const set = (i[o + T_BITS] & (BASE_SET0 << d)) !== 0;
     if ((flags & (SYN | ACK)) === SYN && set) {
       // §2.2: a SYN with a new ISN on a known 4-tuple starts a new stream
-      if (seg.seq !== this.baseOf(d)) {
+      if (seg.seq !== (i[o + T_BASE0 + d] >>> 0)) {
         R.reuse = REUSE_NEW_STREAM;
         this.start(seg);
       } else {
         R.sameIsnSyn = true;
       }
-    } else if ((flags & (SYN | ACK)) === (SYN | ACK) && set && seg.seq !== this.baseOf(d)) {
+    } else if ((flags & (SYN | ACK)) === (SYN | ACK) && set && seg.seq !== (i[o + T_BASE0 + d] >>> 0)) {
       this.setBase(d, seg.seq); // a SYN+ACK with a new ISN: same stream, new base (port-reuse)
       R.reuse = REUSE_SYNACK;
     }
@@ -105,10 +106,6 @@ export class StreamAssigner {
     if ((seg.flags & ACK) !== 0 && (bits & (BASE_SET0 << r)) === 0) this.setBase(r, seqAdd(seg.ack, -1));
   }
 
-  /** The relative-sequence base of direction i of the last header's stream. */
-  baseOf(i: number): number { return this.rec[this.io + T_BASE0 + i] >>> 0; }
-  baseSet(i: number): boolean { return (this.rec[this.io + T_BITS] & (BASE_SET0 << i)) !== 0; }
-
   /** A new stream on the tuple, its endpoint 0 the header's sender. */
   private start(seg: Segment): void {
     const i = this.rec, o = this.io, R = this.result;
@@ -119,6 +116,7 @@ export class StreamAssigner {
     const a = seg.src;
     i[o + T_A0] = a[0]; i[o + T_A0 + 1] = a[1]; i[o + T_A0 + 2] = a[2]; i[o + T_A0 + 3] = a[3];
     i[o + T_BASE0] = 0; i[o + T_BASE1] = 0; i[o + T_BITS] = 0;
+    R.base0 = 0; R.base1 = 0; R.baseBits = 0;
   }
 
   private setBase(d: number, v: number): void {

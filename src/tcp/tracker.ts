@@ -85,7 +85,7 @@ export interface WatchedSegment {
   initial: [State, State];
 }
 
-const BASE_SET0 = 1, SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256, PARKED = 1024;
+const SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256, PARKED = 1024;
 
 const S_PK0 = ZEEK_I32_SLOTS + 0;
 const S_PK1 = ZEEK_I32_SLOTS + 1;
@@ -108,7 +108,7 @@ const S_LAST_SEC = ZEEK_F64_SLOTS + 4;
 const S_LAST_NSEC = ZEEK_I32_SLOTS + 12;
 const S_BASE0 = ZEEK_I32_SLOTS + 13;
 const S_BASE1 = ZEEK_I32_SLOTS + 14;
-/** The flag bits (BASE_SET0 … PARKED, bits 0–10), and the small fields below, packed (see B_*). */
+/** The flag bits (SYN_SEEN0 … PARKED, bits 2–10), and the small fields below, packed (see B_*). */
 const S_BITS = ZEEK_I32_SLOTS + 15;
 const S_CONNECTIONS = ZEEK_I32_SLOTS + 16;
 const S_INFERRED_SEGMENTS = ZEEK_I32_SLOTS + 17;
@@ -211,7 +211,7 @@ export class Stream extends ZeekSummary {
   set base0(v: number) { this.i[this.io + S_BASE0] = v; }
   get base1(): number { return this.i[this.io + S_BASE1] >>> 0; }
   set base1(v: number) { this.i[this.io + S_BASE1] = v; }
-  /** Bit flags: BASE_SET, SYN_SEEN, SACK, TS, ASSUMED, PARKED, each shifted by the endpoint index. */
+  /** Bit flags: SYN_SEEN, SACK, TS, ASSUMED, PARKED, each shifted by the endpoint index. */
   private get bits(): number { return this.i[this.io + S_BITS]; }
   get connections(): number { return this.i[this.io + S_CONNECTIONS]; }
   set connections(v: number) { this.i[this.io + S_CONNECTIONS] = v; }
@@ -284,7 +284,6 @@ export class Stream extends ZeekSummary {
   bytesOf(i: number): number { return i === 0 ? this.by0 : this.by1; }
   payloadOf(i: number): number { return i === 0 ? this.pl0 : this.pl1; }
   baseOf(i: number): number { return i === 0 ? this.base0 : this.base1; }
-  baseSet(i: number): boolean { return this.flag(BASE_SET0, i); }
   mssOf(i: number): number { return i === 0 ? this.mss0 : this.mss1; }
   wscaleOf(i: number): number { return i === 0 ? this.ws0 : this.ws1; }
   sackPermitted(i: number): boolean { return this.flag(SACK0, i); }
@@ -299,7 +298,6 @@ export class Stream extends ZeekSummary {
 
   setBase(i: number, v: number): void {
     if (i === 0) this.base0 = v; else this.base1 = v;
-    this.setFlag(BASE_SET0, i);
   }
 
   /** Count one frame sent by endpoint i. */
