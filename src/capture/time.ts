@@ -23,12 +23,19 @@ export function formatTs(sec: number, nsec: number): string {
   return `${s}.${String(n).padStart(9, '0')}`;
 }
 
+/** The UTC date and time of whole second `sec`, "2015-01-29 10:39:58"; null outside the calendar's range. */
+export function utcDateTime(sec: number): string | null {
+  const ms = sec * 1000;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return null;
+  const iso = new Date(ms).toISOString(); // yyyy-mm-ddThh:mm:ss.000Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
 /** Human form in UTC with nanoseconds, e.g. "2015-01-29 10:39:58.578402281 UTC". */
 export function formatTsHuman(sec: number, nsec: number): string {
-  const ms = sec * 1000;
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `${formatTs(sec, nsec)} s (outside the calendar range)`;
-  const iso = new Date(ms).toISOString(); // yyyy-mm-ddThh:mm:ss.000Z
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${String(nsec).padStart(9, '0')} UTC`;
+  const dt = utcDateTime(sec);
+  if (dt === null) return `${formatTs(sec, nsec)} s (outside the calendar range)`;
+  return `${dt}.${String(nsec).padStart(9, '0')} UTC`;
 }
 
 /** Compare two timestamps: negative, zero or positive. */

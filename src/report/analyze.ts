@@ -1,4 +1,5 @@
 import type { Analysis, EndpointLeaks, HostLeaks } from '../analysis/analyze.js';
+import { utcDateTime } from '../capture/time.js';
 import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import { formatEndpoint } from './addr.js';
 import { csvCell, table } from './flows.js';
@@ -10,11 +11,12 @@ export interface TextOptions {
   limit: number;
 }
 
-const SEVERITY_RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
+/** Severities, most severe first. */
+export const SEVERITY_RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
 const COLOR = { error: '\x1b[31m', warn: '\x1b[33m', note: '\x1b[36m', info: '\x1b[2m' } as const;
 const RESET = '\x1b[0m';
 
-const thousands = (n: number) => n.toLocaleString('en-US');
+export const thousands = (n: number): string => n.toLocaleString('en-US');
 /**
  * A duration for people: milliseconds below a second (a threshold can be `10ms`), then seconds,
  * minutes from two, hours from two, days from two (a CLOSE_WAIT leak can be days old).
@@ -35,10 +37,7 @@ function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
 /** A timestamp string as the UTC month, day and time to the second ("11-21 06:56:48"), '-' for none. */
 function utcTime(ts: string | null): string {
   if (ts === null) return '-';
-  const ms = Number(ts) * 1000;
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return ts;
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(5, 10)} ${iso.slice(11, 19)}`;
+  return utcDateTime(Math.floor(Number(ts)))?.slice(5) ?? ts;
 }
 
 /** One leak table, or a single line where there is nothing to tabulate. */
@@ -166,7 +165,7 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   return out.join('\n') + '\n';
 }
 
-const SEVERITIES = ['error', 'warn', 'note', 'info'] as const;
+const SEVERITIES = Object.keys(SEVERITY_RANK) as Array<keyof typeof SEVERITY_RANK>;
 
 /**
  * At most `limit` of the `total` findings, in frame order (aggregates last): all of them if they fit,

@@ -8,7 +8,7 @@ import type { Anomaly } from '../analysis/anomalies.js';
 import type { FrameIndex } from '../analysis/frame-index.js';
 import { flowSegments } from '../analysis/flow-segments.js';
 import { formatEndpoint } from '../report/addr.js';
-import { leakSections, type LeakSection } from '../report/analyze.js';
+import { SEVERITY_RANK, leakSections, thousands, type LeakSection } from '../report/analyze.js';
 import { table } from '../report/flows.js';
 import { STATES } from '../tcp/state-table.js';
 import type { OpenedFlow } from './detail-state.js';
@@ -42,8 +42,6 @@ export interface TuiData {
   openFlow(id: number): Promise<OpenedFlow>;
 }
 
-const SEVERITY_RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
-const thousands = (n: number) => n.toLocaleString('en-US');
 
 /** The host part of an endpoint as formatEndpoint() writes it. */
 const hostOf = (endpoint: string) => { const h = endpoint.slice(0, endpoint.lastIndexOf(':')); return h.startsWith('[') ? h.slice(1, -1) : h; };

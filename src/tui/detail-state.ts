@@ -6,7 +6,6 @@
 import type { Anomaly } from '../analysis/anomalies.js';
 import type { FlowReport } from '../analysis/flows.js';
 import { ladderLines, type LadderLine } from '../report/ladder.js';
-export { wrap } from '../report/ladder.js';
 import type { WatchedSegment } from '../tcp/tracker.js';
 import type { KeyAction } from './keymap.js';
 import { emptyWindow, moveTo, navigate, recount, resize, type ListWindow } from './window.js';
