@@ -245,7 +245,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the full JSON report: flows, anomalies sorted by frame, endpoints, hosts, warnings')
     .option('--csv', 'print one CSV row per anomaly')
     .option('--fail-on <kinds>', 'exit with status 3 when any finding of these kinds (comma-separated) exists', kindsOption)
-    .option('--limit <count>', 'findings listed in the text report (the most severe, when there are more)', countOption, 50)
+    .option('--limit <count>', 'lines of findings in the text report: one finding a line if all fit, else one line per flow and kind, most severe kinds first', countOption, 50)
     .option('--filter <expr>', FILTER_HELP, filterOption)
     .option('--transitions', 'include every state transition in the JSON report')
     .option('--tui', 'browse the analysis in the terminal UI instead (one file; same as synfin tui FILE)')

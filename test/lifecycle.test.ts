@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
@@ -8,6 +8,8 @@ import { renderLeakTables } from '../src/report/analyze.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CLI, ROOT } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
+import { threeFlowsCapture } from './helpers/synthetic.js';
+import { testDir } from './helpers/tmp.js';
 
 const WIRESHARK = new Set(WIRESHARK_KINDS.map((k) => k.id));
 const fx = (name: string) => [join(ROOT, 'fixtures', `${name}.pcap`), join(ROOT, 'fixtures', `${name}.pcapng`)].find(existsSync)!;
@@ -171,19 +173,43 @@ describe('synfin analyze / leaks', () => {
     expect(text).toMatch(/^10\.0\.0\.2:80\s+9\s+3\s+3\s+33%\s+3\.0 d\s+11-18 11:06:40\s+3\.0 h\s+10\.0\.0\.1:5000$/m);
   });
 
-  it('analyze: a long list of findings shows the most severe ones, in frame order', () => {
-    const r = run(['analyze', '--limit', '12', fx('lossy-transfer')]);
-    const lines = r.stdout.split('\n').filter((l) => /^ {2}frame \d+ /.test(l));
-    expect(lines).toHaveLength(12);
-    expect(r.stdout).toMatch(/Findings \(the 12 most severe of 456, in frame order;/);
-    // 23 notes (retransmissions, fast retransmissions, duplicate ACKs) come before 433 window updates (info)
-    expect(lines.every((l) => / note /.test(l))).toBe(true);
-    const frames = lines.map((l) => Number(/frame (\d+)/.exec(l)![1]));
-    expect(frames).toEqual([...frames].sort((x, y) => x - y));
-    // when everything fits, the list is every finding in frame order
-    const all = run(['analyze', '--limit', '1000', fx('lossy-transfer')]).stdout.split('\n').filter((l) => /^ {2}frame \d+ /.test(l));
+  it('analyze: a long list of findings shows the most severe ones, one line per flow and kind, in frame order', () => {
+    const r = run(['analyze', '--limit', '2', fx('lossy-transfer')]);
+    const lines = r.stdout.split('\n').filter((l) => /^ {2}frames? \d+/.test(l));
+    expect(lines).toHaveLength(2);
+    // 14 duplicate ACKs and 3 fast retransmissions (notes) come first; 6 more retransmissions (notes) and 433 window updates (info) are left out
+    expect(r.stdout).toMatch(/Findings \(the 17 most severe of 456, one line per flow and kind, in frame order;/);
+    expect(lines[0]).toMatch(/^ {2}frames 112–2110 flow 0 note duplicate-ack ×14, the first: Server 10\.77\.0\.2:8080 repeats its ACK of relative 99913 \(duplicate #1 of frame 111\)/);
+    expect(lines[1]).toMatch(/^ {2}frames 177–2108 flow 0 note fast-retransmission ×3, the first: /);
+    // the counts are whole: every duplicate ACK of the flow is on its line
+    const j = JSON.parse(run(['analyze', '--json', fx('lossy-transfer')]).stdout);
+    expect(j.anomalies.filter((x: { kind: string }) => x.kind === 'duplicate-ack')).toHaveLength(14);
+    // when every finding fits, the list is every finding in frame order, one a line
+    const all = run(['analyze', '--limit', '1000', fx('lossy-transfer')]).stdout.split('\n').filter((l) => /^ {2}frames? \d+ /.test(l));
     expect(all).toHaveLength(456);
-    expect(all.some((l) => / info window-update/.test(l))).toBe(true);
+    expect(all.every((l) => /^ {2}frame \d+ /.test(l))).toBe(true);
+    const frames = all.map((l) => Number(/frame (\d+)/.exec(l)![1]));
+    expect(frames).toEqual([...frames].sort((x, y) => x - y));
+  });
+
+  it('analyze: worst connections are those with the most errors, then warnings, then findings, with the counts shown', () => {
+    const file = join(testDir(), 'three-flows.pcap');
+    writeFileSync(file, threeFlowsCapture());
+    const r = run(['analyze', file]);
+    const table = r.stdout.slice(r.stdout.indexOf('Worst connections (most errors, then most warnings, then most findings):'));
+    const rows = table.split('\n').slice(2, 5).map((l) => l.split(/\s+/));
+    // flow 0 has the most findings (three retransmissions, notes), flow 2 the only error
+    expect(rows.map((c) => [c[0], c[3], c[4], c[5]])).toEqual([['2', '1', '1', '2'], ['1', '0', '1', '2'], ['0', '0', '0', '3']]);
+    expect(table.split('\n')[1]).toMatch(/^FLOW\s+CLIENT\s+SERVER\s+ERRORS\s+WARNINGS\s+FINDINGS\s+CLIENT STATE\s+SERVER STATE$/);
+    // with room for four lines: the error, the two warnings, and the three identical retransmissions on one line; not the window update
+    const lines = run(['analyze', '--limit', '4', file]).stdout.split('\n').filter((l) => /^ {2}frames? \d+/.test(l));
+    expect(lines).toEqual([
+      '  frames 5–7 flow 0 note retransmission ×3: Client 192.0.2.1:51001 re-sent 100 byte(s) at relative seq 1, below its highest sequence number 101 (frame 4).',
+      expect.stringMatching(/^ {2}frame 16 flow 1 warn zero-window: /),
+      // (in one frame, the more severe first)
+      expect.stringMatching(/^ {2}frame 23 flow 2 error handshake-bad-ack:third-ack: /),
+      expect.stringMatching(/^ {2}frame 23 flow 2 warn acked-unseen: /),
+    ]);
   });
 
   it('analyze with several files: one text report each, a blank line between them', () => {

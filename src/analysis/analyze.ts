@@ -55,6 +55,13 @@ export interface AnalyzeReport extends StatsReport {
   hosts: HostLeaks[];
 }
 
+/** How many findings a flow has, and how many of them are errors and warnings. */
+export interface FlowFindingCounts {
+  count: number;
+  errors: number;
+  warnings: number;
+}
+
 export interface AnalyzeOptions extends FlowsOptions {
   thresholds?: Partial<Thresholds>;
 }
@@ -196,14 +203,15 @@ export class Analysis {
     return this.kindCounts().some((k) => kinds.includes(k.kind.split(':')[0]));
   }
 
-  /** Findings per flow, and a score that weighs errors and warnings (for "worst connections"). */
-  perFlow(): Map<number, { count: number; score: number }> {
-    const m = new Map<number, { count: number; score: number }>();
+  /** Findings per flow: how many, and how many of them are errors and warnings (for "worst connections"). */
+  perFlow(): Map<number, FlowFindingCounts> {
+    const m = new Map<number, FlowFindingCounts>();
     const add = (flow: number, sev: Anomaly['severity']) => {
-      const e = m.get(flow) ?? { count: 0, score: 0 };
+      let e = m.get(flow);
+      if (e === undefined) { e = { count: 0, errors: 0, warnings: 0 }; m.set(flow, e); }
       e.count++;
-      e.score += sev === 'error' ? 100 : sev === 'warn' ? 10 : 1;
-      m.set(flow, e);
+      if (sev === 'error') e.errors++;
+      else if (sev === 'warn') e.warnings++;
     };
     const R = this.analyzer.records;
     for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) add(R.stream(n), KIND_BY_BIT.get(R.bit(n))!.severity);

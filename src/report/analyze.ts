@@ -134,16 +134,16 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
     if (dup && dup.count * 100 > head.frames) {
       out.push(`Note: ${thousands(dup.count)} frames (${((100 * dup.count) / head.frames).toFixed(1)}%) are duplicates of the frame before them: Wireshark-compatible retransmissions and duplicate ACKs are inflated by them.`);
     }
-    // worst connections: most findings, errors and warnings first
+    // worst connections: the most errors, then the most warnings, then the most findings
     const per = a.perFlow();
-    const worst = [...per].sort((p, q) => q[1].score - p[1].score).slice(0, 10);
+    const worst = [...per].sort(([x, p], [y, q]) => q.errors - p.errors || q.warnings - p.warnings || q.count - p.count || x - y).slice(0, 10);
     if (worst.length > 0) {
       out.push('');
-      out.push('Worst connections:');
-      out.push(table(['FLOW', 'CLIENT', 'SERVER', 'FINDINGS', 'CLIENT STATE', 'SERVER STATE'], worst.map(([id]) => {
+      out.push('Worst connections (most errors, then most warnings, then most findings):');
+      out.push(table(['FLOW', 'CLIENT', 'SERVER', 'ERRORS', 'WARNINGS', 'FINDINGS', 'CLIENT STATE', 'SERVER STATE'], worst.map(([id, n]) => {
         const f = a.set.flow(id);
         return [String(id), formatEndpoint(f.client.ip, f.client.port), formatEndpoint(f.server.ip, f.server.port),
-          thousands(per.get(id)?.count ?? 0), f.finalState.client, f.finalState.server];
+          thousands(n.errors), thousands(n.warnings), thousands(n.count), f.finalState.client, f.finalState.server];
       })).trimEnd());
     }
   }
@@ -152,37 +152,70 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   const total = a.anomalyCount;
   if (total > 0) {
     out.push('');
-    const shown = mostSevere(a, total, o.limit);
-    out.push(total > shown.length
-      ? `Findings (the ${shown.length} most severe of ${thousands(total)}, in frame order; --json or --csv lists them all, --limit shows more):`
-      : 'Findings:');
-    for (const x of shown) {
-      const where = x.frame === null ? '' : `frame ${x.frame} `;
-      const flow = x.flow === null ? '' : `flow ${x.flow} `;
-      out.push(`  ${where}${flow}${paint(o, x.severity, `${x.severity} ${kindLabel(x.kind, x.variant)}`)}: ${x.message}`);
+    if (total <= o.limit) {
+      out.push('Findings:');
+      for (const x of a.eachAnomaly()) out.push(findingLine(o, { first: x, count: 1, lastFrame: x.frame, same: true }));
+    } else {
+      const lines = mostSevere(a, o.limit);
+      const covered = lines.reduce((n, l) => n + l.count, 0);
+      out.push(`Findings (${covered < total ? `the ${thousands(covered)} most severe of ${thousands(total)}` : `all ${thousands(total)}`}, ` +
+        'one line per flow and kind, in frame order; --json or --csv lists them one by one, --limit shows more lines):');
+      for (const l of lines) out.push(findingLine(o, l));
     }
   }
   return out.join('\n') + '\n';
 }
 
+/** One line of the text report's findings: one finding, or `count` findings of one kind about one flow. */
+interface FindingLine {
+  first: Anomaly;
+  count: number;
+  /** The frame of the last of them. */
+  lastFrame: number | null;
+  /** They all say the same sentence. */
+  same: boolean;
+}
+
+function findingLine(o: TextOptions, l: FindingLine): string {
+  const x = l.first;
+  const where = x.frame === null ? '' : l.count > 1 && l.lastFrame !== null ? `frames ${x.frame}–${l.lastFrame} ` : `frame ${x.frame} `;
+  const flow = x.flow === null ? '' : `flow ${x.flow} `;
+  const times = l.count === 1 ? '' : l.same ? ` ×${thousands(l.count)}` : ` ×${thousands(l.count)}, the first`;
+  return `  ${where}${flow}${paint(o, x.severity, `${x.severity} ${kindLabel(x.kind, x.variant)}`)}${times}: ${x.message}`;
+}
+
 const SEVERITIES = Object.keys(SEVERITY_RANK) as Array<keyof typeof SEVERITY_RANK>;
 
 /**
- * At most `limit` of the `total` findings, in frame order (aggregates last): all of them if they fit,
- * else errors first, then warnings, notes and information, so a flood of window updates does not
- * push a retransmission or a reset off the list.
+ * At most `limit` lines of findings, in frame order (aggregates last): errors first, then warnings,
+ * notes and information, so a flood of window updates does not push a retransmission or a reset off
+ * the list; and the findings of one kind about one flow take one line, with their count and frames,
+ * so thirty zero-window findings in a row take one line, not thirty.
  */
-function mostSevere(a: Analysis, total: number, limit: number): Anomaly[] {
-  const shown: Anomaly[] = [];
-  if (total <= limit) {
-    for (const x of a.eachAnomaly()) shown.push(x);
-    return shown;
-  }
+function mostSevere(a: Analysis, limit: number): FindingLine[] {
+  const lines: FindingLine[] = [];
+  const byKey = new Map<string, FindingLine>();
   for (const severity of SEVERITIES) {
-    if (shown.length >= limit) break;
-    for (const x of a.eachAnomaly({ severity })) { if (shown.length >= limit) break; shown.push(x); }
+    if (lines.length >= limit) break;
+    // (the repeats of a finding share its severity: this pass sees them all, so every count is whole)
+    for (const x of a.eachAnomaly({ severity })) {
+      // (findings without a flow are aggregates, each one of its own)
+      const key = x.flow === null ? null : `${x.flow}\t${x.kind}\t${x.variant}`;
+      const l = key === null ? undefined : byKey.get(key);
+      if (l !== undefined) {
+        l.count++;
+        l.lastFrame = x.frame;
+        if (l.same && x.message !== l.first.message) l.same = false;
+        continue;
+      }
+      if (lines.length >= limit) continue;
+      const line = { first: x, count: 1, lastFrame: x.frame, same: true };
+      if (key === null) { lines.push(line); continue; }
+      byKey.set(key, line);
+      lines.push(line);
+    }
   }
-  return shown.sort((x, y) => (x.frame ?? Infinity) - (y.frame ?? Infinity));
+  return lines.sort((x, y) => (x.first.frame ?? Infinity) - (y.first.frame ?? Infinity));
 }
 
 const anomalyJson = (x: Anomaly) => JSON.stringify(x);

@@ -8,8 +8,9 @@ import { ether, ipv4, pcapFile, tcp, type PcapRecord } from './pcap-writer.js';
 const C = { ip: '192.0.2.1', port: 51000 }, S = { ip: '192.0.2.80', port: 80 };
 const CI = 1_000_000, SI = 7_000_000;
 
-function pkt(fromClient: boolean, flags: number, seq: number, ack: number, win: number, len = 0, id = 1): Uint8Array {
-  const [a, b] = fromClient ? [C, S] : [S, C];
+function pkt(fromClient: boolean, flags: number, seq: number, ack: number, win: number, len = 0, id = 1, clientPort = C.port): Uint8Array {
+  const c = { ip: C.ip, port: clientPort };
+  const [a, b] = fromClient ? [c, S] : [S, c];
   return ether(0x0800, ipv4({ src: a.ip, dst: b.ip, id, payload: tcp({ sport: a.port, dport: b.port, seq, ack, flags, win, payload: new Uint8Array(len) }) }));
 }
 
@@ -86,5 +87,43 @@ export function timeWaitCapture(reuseAtMs: number | null, endAtMs: number): Uint
   if (reuseAtMs !== null) list.push([reuseAtMs, pkt(true, SYN, CI + 5_000_000, 0, 64240)]);
   const other = ether(0x0800, ipv4({ src: '192.0.2.2', dst: S.ip, payload: tcp({ sport: 40000, dport: S.port, seq: 1, flags: SYN, win: 64240 }) }));
   list.push([endAtMs, other]);
+  return pcapFile({}, records(list));
+}
+
+/**
+ * Three connections from client ports 51001–51003, one after the other: the first re-sends one
+ * segment three times (notes only), the second meets a zero window (a warning), the third gets its
+ * third segment wrong (an error). The fewest findings belong to the worst connection.
+ */
+export function threeFlowsCapture(): Uint8Array {
+  const list: Array<[number, Uint8Array]> = [];
+  const flow = (t0: number, port: number, steps: Array<[number, boolean, number, number, number, number, number?]>) => {
+    for (const [dt, fromClient, flags, seq, ack, win, len] of steps) list.push([t0 + dt, pkt(fromClient, flags, seq, ack, win, len ?? 0, 1, port)]);
+  };
+  const open: Array<[number, boolean, number, number, number, number, number?]> = [
+    [0, true, SYN, CI, 0, 64240], [10, false, SYN | ACK, SI, CI + 1, 65535], [20, true, ACK, CI + 1, SI + 1, 64240],
+  ];
+  const close = (at: number, c: number): Array<[number, boolean, number, number, number, number, number?]> => [
+    [at, true, FIN | ACK, c, SI + 1, 64240], [at + 10, false, FIN | ACK, SI + 1, c + 1, 65535], [at + 20, true, ACK, c + 1, SI + 2, 64240],
+  ];
+  flow(0, 51001, [
+    ...open,
+    [30, true, PSH | ACK, CI + 1, SI + 1, 64240, 100],
+    [300, true, PSH | ACK, CI + 1, SI + 1, 64240, 100],
+    [900, true, PSH | ACK, CI + 1, SI + 1, 64240, 100],
+    [2100, true, PSH | ACK, CI + 1, SI + 1, 64240, 100],
+    [2110, false, ACK, SI + 1, CI + 101, 65535],
+    ...close(2200, CI + 101),
+  ]);
+  flow(3000, 51002, [
+    ...open,
+    [30, true, PSH | ACK, CI + 1, SI + 1, 64240, 100],
+    [40, false, ACK, SI + 1, CI + 101, 0],
+    [50, false, ACK, SI + 1, CI + 101, 65535],
+    ...close(60, CI + 101),
+  ]);
+  flow(4000, 51003, [
+    [0, true, SYN, CI, 0, 64240], [10, false, SYN | ACK, SI, CI + 1, 65535], [20, true, ACK, CI + 1, SI + 4017, 64240],
+  ]);
   return pcapFile({}, records(list));
 }
