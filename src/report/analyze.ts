@@ -197,10 +197,10 @@ function mostSevere(a: Analysis, limit: number): FindingLine[] {
   const byKey = new Map<string, FindingLine>();
   for (const severity of SEVERITIES) {
     if (lines.length >= limit) break;
-    // (the repeats of a finding share its severity: this pass sees them all, so every count is whole)
+    // (a line's findings share its severity: this pass sees them all, so every count is whole)
     for (const x of a.eachAnomaly({ severity })) {
       // (findings without a flow are aggregates, each one of its own)
-      const key = x.flow === null ? null : `${x.flow}\t${x.kind}\t${x.variant}`;
+      const key = x.flow === null ? null : `${x.flow}\t${x.kind}\t${x.variant}\t${x.severity}`;
       const l = key === null ? undefined : byKey.get(key);
       if (l !== undefined) {
         l.count++;
