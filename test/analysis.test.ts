@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FlagList, FlagRecord, WiresharkFlags } from '../src/analysis/anomalies.js';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { trackCapture } from '../src/analysis/flows.js';
-import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
+import { WIRESHARK_KINDS, wiresharkFilterOf } from '../src/analysis/seq-analysis.js';
 import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { FIXTURES, recordedFixtures } from './helpers/fixtures.js';
 
@@ -49,6 +49,32 @@ describe.skipIf(!CORPUS_PRESENT)('Wireshark-compatible flags against tshark 4.0.
       expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
     });
   }
+});
+
+describe.skipIf(!CORPUS_PRESENT)('the Wireshark filter of each kind', () => {
+  const fieldOf = new Map(WIRESHARK_KINDS.map((k) => [k.id, k.field]));
+  /** Whether a frame carrying these tshark fields passes a filter of terms joined by `&&`, each `field` or `!field`. */
+  const passes = (filter: string, fields: ReadonlySet<string>) => filter.split(' && ').every((t) => (t.startsWith('!') ? !fields.has(t.slice(1)) : fields.has(t)));
+
+  it('selects, on tshark\'s own flags of each frame, exactly the frames synfin gives that kind (test/baselines)', async () => {
+    let checked = 0;
+    for (const name of ['http-206-zerowin-retrans.pcap', 'mix-126-streams-keepalive.pcap', 'sack-fast-retrans-snaplen.pcap', 'rst-inject-port-reuse.pcap', 'qinq-pppoe-retrans.pcap']) {
+      const tshark = readFileSync(join(ROOT, 'test', 'baselines', `${name}.flags.tsv`), 'utf8').trim().split('\n').filter(Boolean)
+        .map((l) => { const [f, ids] = l.split('\t'); return [Number(f), new Set(ids.split(',').map((id) => fieldOf.get(id)!))] as const; });
+      const R = (await flags(join(CORPUS_DIR, name))).records;
+      for (const k of WIRESHARK_KINDS) {
+        const filter = wiresharkFilterOf(k.id)!;
+        const want: number[] = [];
+        for (let n = 0; n < R.length; n++) if (R.bit(n) === k.bit) want.push(R.frame(n));
+        want.sort((x, y) => x - y);
+        const got = tshark.filter(([, fields]) => passes(filter, fields)).map(([f]) => f);
+        expect(got, `${name} ${k.id}: ${filter}`).toEqual(want);
+        checked += want.length;
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+    expect(wiresharkFilterOf('close-wait-stuck')).toBeNull();
+  });
 });
 
 describe('Wireshark-compatible flags on the recorded scenarios', () => {

@@ -175,6 +175,9 @@ describe('synfin analyze / leaks', () => {
 
   it('analyze: a long list of findings shows the most severe ones, one line per flow and kind, in frame order', () => {
     const r = run(['analyze', '--limit', '2', fx('lossy-transfer')]);
+    // the kinds Wireshark flags come with the display filter that shows their frames there
+    expect(r.stdout).toMatch(/^note\s+duplicate-ack\s+14\s+tcp\.analysis\.duplicate_ack$/m);
+    expect(r.stdout).toMatch(/^note\s+retransmission\s+6\s+tcp\.analysis\.retransmission && !tcp\.analysis\.fast_retransmission && !tcp\.analysis\.spurious_retransmission$/m);
     const lines = r.stdout.split('\n').filter((l) => /^ {2}frames? \d+/.test(l));
     expect(lines).toHaveLength(2);
     // 14 duplicate ACKs and 3 fast retransmissions (notes) come first; 6 more retransmissions (notes) and 433 window updates (info) are left out

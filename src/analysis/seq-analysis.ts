@@ -49,6 +49,18 @@ export const WIRESHARK_KINDS: ReadonlyArray<{ id: string; bit: number; severity:
   { id: 'tfo-ignored', bit: F_TFO_IGNORED, severity: 'note', field: 'tcp.analysis.tfo_ignored' },
 ];
 
+const FIELD_BY_KIND = new Map(WIRESHARK_KINDS.map((k) => [k.id, k.field]));
+
+/**
+ * The Wireshark display filter that shows exactly the frames of a Wireshark-compatible kind, null for
+ * synfin's own kinds. (Wireshark marks fast and spurious retransmissions as retransmissions too;
+ * synfin gives each frame one of the three.)
+ */
+export function wiresharkFilterOf(kind: string): string | null {
+  if (kind === 'retransmission') return 'tcp.analysis.retransmission && !tcp.analysis.fast_retransmission && !tcp.analysis.spurious_retransmission';
+  return FIELD_BY_KIND.get(kind) ?? null;
+}
+
 /** What the analysis needs of a stream: its id, its 4-tuple number, and its relative-sequence bases. */
 export interface StreamRef {
   readonly id: number;

@@ -1,6 +1,7 @@
 import type { Analysis, EndpointLeaks, HostLeaks } from '../analysis/analyze.js';
 import { utcDateTime } from '../capture/time.js';
 import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
+import { wiresharkFilterOf } from '../analysis/seq-analysis.js';
 import { formatEndpoint } from './addr.js';
 import { csvCell, table } from './flows.js';
 
@@ -128,8 +129,9 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   if (kinds.length === 0) {
     out.push('Findings: none.');
   } else {
-    out.push('Findings by kind:');
-    out.push(table(['SEVERITY', 'KIND', 'COUNT'], kinds.map((k) => [paint(o, k.severity, k.severity.padEnd(5)), k.kind, thousands(k.count)])).trimEnd());
+    out.push('Findings by kind (the Wireshark filter shows the same frames, for the kinds Wireshark flags):');
+    out.push(table(['SEVERITY', 'KIND', 'COUNT', 'WIRESHARK FILTER'],
+      kinds.map((k) => [paint(o, k.severity, k.severity.padEnd(5)), k.kind, thousands(k.count), wiresharkFilterOf(k.kind) ?? '-'])).trimEnd());
     const dup = kinds.find((k) => k.kind === 'duplicate-frame');
     if (dup && dup.count * 100 > head.frames) {
       out.push(`Note: ${thousands(dup.count)} frames (${((100 * dup.count) / head.frames).toFixed(1)}%) are duplicates of the frame before them: Wireshark-compatible retransmissions and duplicate ACKs are inflated by them.`);
