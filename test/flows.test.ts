@@ -126,6 +126,7 @@ describe('synfin flows / flow / states', () => {
     const r = run(['flow', fx('http-close-client-first'), '0', '--width', '120']);
     expect(r.status).toBe(0);
     const rows = r.stdout.split('\n');
+    expect(rows[0]).toMatch(/^flow 0 \(Wireshark: tcp\.stream eq 0\): client 10\.77\.0\.1:\d+ → server 10\.77\.0\.2:8080 {3}zeek SF /);
     expect(rows[2]).toMatch(/^\s+CLOSED\s+LISTEN$/);
     expect(r.stdout).toMatch(/SYN_SENT\s+─+ S seq=0 len=0/);
     expect(r.stdout).toMatch(/FIN_WAIT_1\s+─+ FA seq=301 ack=\d+/);

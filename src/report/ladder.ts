@@ -114,7 +114,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   const out = { push: (text: string, frame: number | null = null, change = false) => { lines.push({ text, frame, change, severity: null, first: false }); } };
   const c = formatEndpoint(flow.client.ip, flow.client.port);
   const s = formatEndpoint(flow.server.ip, flow.server.port);
-  out.push(`flow ${flow.id}: client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
+  out.push(`flow ${flow.id} (Wireshark: tcp.stream eq ${flow.id}): client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
   out.push(`${'frame'.padStart(7)}  ${'client'.padEnd(STATE_W)} ${''.padEnd(arrowW)} ${'server'}`);
   const stateOf = (r: WatchedSegment, side: 0 | 1) => statePath(r, side).padEnd(STATE_W);
   const first = rows[0];
