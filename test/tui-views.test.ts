@@ -7,6 +7,8 @@ import { initialDetail } from '../src/tui/detail-state.js';
 import { FlowDetail } from '../src/tui/FlowDetail.js';
 import { FlowList } from '../src/tui/FlowList.js';
 import { Help } from '../src/tui/Help.js';
+import { initialPick } from '../src/tui/pick-state.js';
+import { FindingGroups } from '../src/tui/Pickers.js';
 import { KEYMAP } from '../src/tui/keymap.js';
 import { initialList } from '../src/tui/list-state.js';
 import { closeWaitLeak, fixtureData } from './helpers/tui.js';
@@ -42,6 +44,18 @@ describe('FlowList', () => {
     const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 100, colour: false }));
     expect(lastFrame()).toMatch(/PKTS\s+BYTES\s+DUR/);
     expect(lastFrame()).toMatch(/TIME_WAIT\s+CLOSED\s+dupack×14 retx×/); // most severe kinds first
+  });
+});
+
+describe('FindingGroups', () => {
+  it('lists each kind with its count and, for the kinds Wireshark flags, the display filter that shows them', async () => {
+    const d = await fixtureData('lossy-transfer.pcap');
+    const s = initialPick('Findings by severity and kind', d.groups, 10);
+    const { lastFrame } = render(h(FindingGroups, { s, colour: false }));
+    const lines = lastFrame()!.split('\n');
+    expect(lines[0]).toMatch(/^SEVERITY\s+KIND\s+COUNT {2}WIRESHARK FILTER$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^note\s+duplicate-ack\s+14 {2}tcp\.analysis\.duplicate_ack$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^info\s+window-update\s+433 {2}tcp\.analysis\.window_update$/));
   });
 });
 

@@ -2,6 +2,7 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import type { Anomaly } from '../analysis/anomalies.js';
+import { wiresharkFilterOf } from '../analysis/seq-analysis.js';
 import type { FindingGroup, LeakRow } from './data.js';
 import type { PickState } from './pick-state.js';
 import { severityColour } from './theme.js';
@@ -18,11 +19,11 @@ export function FindingGroups({ s, colour }: { s: PickState<FindingGroup>; colou
   const kindW = Math.max(4, ...s.rows.map((g) => g.kind.length));
   return (
     <Box flexDirection="column">
-      <Text bold wrap="truncate">{`${'SEVERITY'.padEnd(9)}${'KIND'.padEnd(kindW + 2)}${'COUNT'.padStart(10)}`}</Text>
+      <Text bold wrap="truncate">{`${'SEVERITY'.padEnd(9)}${'KIND'.padEnd(kindW + 2)}${'COUNT'.padStart(10)}  WIRESHARK FILTER`}</Text>
       {s.rows.length === 0 ? <Text dimColor>no findings</Text> : rowsOf(s, (g, selected, i) => (
         <Text key={i} inverse={selected} wrap="truncate">
           <Text color={severityColour(colour, g.severity)}>{g.severity.padEnd(9)}</Text>
-          {g.kind.padEnd(kindW + 2)}{g.count.toLocaleString('en-US').padStart(10)}
+          {`${g.kind.padEnd(kindW + 2)}${g.count.toLocaleString('en-US').padStart(10)}  ${wiresharkFilterOf(g.kind) ?? '-'}`}
         </Text>
       ))}
     </Box>
