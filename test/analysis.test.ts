@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FlagList, FlagRecord, WiresharkFlags } from '../src/analysis/anomalies.js';
+import { FlagList, FlagRecord, WiresharkFlags, flagAnomaly } from '../src/analysis/anomalies.js';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { trackCapture } from '../src/analysis/flows.js';
-import { WIRESHARK_KINDS, wiresharkFilterOf } from '../src/analysis/seq-analysis.js';
+import { F_OUT_OF_ORDER, WIRESHARK_KINDS, wiresharkFilterOf } from '../src/analysis/seq-analysis.js';
 import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { FIXTURES, recordedFixtures } from './helpers/fixtures.js';
 
@@ -88,6 +88,15 @@ describe('Wireshark-compatible flags on the recorded scenarios', () => {
 
 describe('flag records', () => {
   const record = (fields: Partial<FlagRecord>): FlagRecord => Object.assign(new FlagRecord(), fields);
+
+  it('say how long after the newest segment an out-of-order one came: microseconds below a millisecond', () => {
+    const name = (i: 0 | 1) => (i === 0 ? 'client 10.0.0.1:5000' : 'server 10.0.0.2:80');
+    const say = (delta: number) => flagAnomaly(record({ bit: F_OUT_OF_ORDER, frame: 9, from: 1, relSeq: 100, relNext: 300, len: 100, delta }), 0, name).message;
+    expect(say(0.0277)).toBe('Server 10.0.0.2:80\'s segment at relative seq 100 arrived 27.7 ms after a later one (relative seq up to 300), too soon to be a retransmission.');
+    expect(say(0.0000123)).toMatch(/ arrived 12 µs after a later one /);
+    expect(say(0)).toMatch(/ arrived 0 µs after /);
+    expect(say(0.001)).toMatch(/ arrived 1\.0 ms after /);
+  });
 
   it('keep every field, unsigned 32-bit numbers and the packed states, sender and TCP flags included', () => {
     const list = new FlagList();

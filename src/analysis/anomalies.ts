@@ -367,7 +367,8 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
   const who = name(r.from);
   const peer = name((1 - r.from) as 0 | 1);
   const st = (v: number): State => STATES[v & 15];
-  const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
+  // (below a millisecond in microseconds: on a LAN, reordering happens within tens of them)
+  const ms = (s: number) => (s < 0.001 ? `${Math.round(s * 1e6)} µs` : `${(s * 1000).toFixed(1)} ms`);
   let message: string;
   const data: Anomaly['data'] = { relSeq: r.relSeq, len: r.len };
   const what = r.len > 0 ? `${r.len} byte(s)` : (r.flags & 0x02) !== 0 ? 'its SYN' : (r.flags & 0x01) !== 0 ? 'its FIN' : 'a segment';
