@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { DEFAULT_THRESHOLDS } from '../src/analysis/lifecycle.js';
 import { renderLeakTables } from '../src/report/analyze.js';
+import { formatDuration, parseDuration } from '../src/report/duration.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CLI, ROOT } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
@@ -48,7 +49,7 @@ describe('lifecycle anomalies on the recorded scenarios', () => {
     const kernel = recordedFixtures().find((f) => f.truth.scenario === 'close-wait-leak')!.truth.ss.server.filter((s) => s.state === 'CLOSE_WAIT');
     expect(stuck).toHaveLength(kernel.length);
     expect(stuck.every((x) => x.states?.server === 'CLOSE_WAIT' && x.states.client === 'FIN_WAIT_2')).toBe(true);
-    expect(stuck[0].message).toMatch(/^Server 10\.77\.0\.2:8080 received client 10\.77\.0\.1:\d+'s FIN in frame \d+ and acknowledged it, but never sent its own FIN in the [\d.]+ s left in the capture\.$/);
+    expect(stuck[0].message).toMatch(/^Server 10\.77\.0\.2:8080 received client 10\.77\.0\.1:\d+'s FIN in frame \d+ and acknowledged it, but never sent its own FIN in the [\d.]+ (ms|s) left in the capture\.$/);
     expect(a.endpoints[0]).toMatchObject({ ip: '10.77.0.2', port: 8080, connections: 20, finWait2: 20, closeWait: { count: 20, share: 1 } });
     expect(a.endpoints[0].closeWait.peers).toHaveLength(10);
   });
@@ -162,6 +163,14 @@ describe('synfin analyze / leaks', () => {
     const j = JSON.parse(run(['leaks', '--json', '--close-wait-threshold', '10ms', fx('close-wait-leak')]).stdout);
     expect(j.endpoints[0].closeWait).toMatchObject({ count: 19, atEnd: 20, oldestAge: 1.008, oldestSince: '1795244221.955000000' });
     expect(stuck).not.toMatch(/None of them/);
+  });
+
+  it('durations in messages and tables: ms below a second, then s, min, h and d', () => {
+    expect([0.0864, 0.8641, 5.12, 119.9, 600, 7199, 3 * 3600, 3 * 86400].map(formatDuration))
+      .toEqual(['86.4 ms', '864.1 ms', '5.1 s', '119.9 s', '10.0 min', '120.0 min', '3.0 h', '3.0 d']);
+    expect(formatDuration(null)).toBe('-');
+    // what --close-wait-threshold and the other thresholds read
+    expect(['500ms', '10s', '2m', '1h', '7'].map(parseDuration)).toEqual([0.5, 10, 120, 3600, 7]);
   });
 
   it('leak tables: ages of hours and days read as such', () => {

@@ -16,6 +16,7 @@ import type { Stream } from '../tcp/tracker.js';
 import { WiresharkFlags, type Severity } from './anomalies.js';
 import { F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE } from './seq-analysis.js';
 import { RecordStore, RecordView } from '../tcp/record-store.js';
+import { formatDuration } from '../report/duration.js';
 
 /** Thresholds of reference §7, as durations in seconds and counts. */
 export interface Thresholds {
@@ -521,7 +522,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           (C.synCount > 1 || endSec - C.synSec >= t.synTimeout)) {
         const states: [number, number] = cli === 0 ? [SYN_SENT, LISTEN] : [LISTEN, SYN_SENT];
         this.add(st, 'syn-unanswered', null, 'warn', C.synFrame, cli, states,
-          `{${cli}} sent ${C.synCount} SYN(s) and {${srv}} answered neither with SYN+ACK nor with RST in the ${Math.max(0, endSec - C.synSec).toFixed(1)} s after the first.`,
+          `{${cli}} sent ${C.synCount} SYN(s) and {${srv}} answered neither with SYN+ACK nor with RST in the ${formatDuration(Math.max(0, endSec - C.synSec))} after the first.`,
           { attempts: C.synCount });
       }
       // synack-unanswered (§7.4)
@@ -542,7 +543,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
               { finRetransmissions: P.finCount - 1 });
           } else if (!P.finAcked && (P.finCount > 1 || endSec - P.finSec >= t.finalAckGrace)) {
             this.add(st, 'missing-final-ack', 'not-seen', 'warn', P.finFrame, i, fin(),
-              `{${i}}'s FIN (frame ${P.finFrame}) was never acknowledged in the ${Math.max(0, endSec - P.finSec).toFixed(1)} s left in the capture` +
+              `{${i}}'s FIN (frame ${P.finFrame}) was never acknowledged in the ${formatDuration(Math.max(0, endSec - P.finSec))} left in the capture` +
               `${P.finCount > 1 ? `, although it sent it ${P.finCount} times` : ''}: {${i}} stays in ${STATES[st.finalOf(i)]}.`,
               { finRetransmissions: P.finCount - 1 });
           }
@@ -555,7 +556,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
             // the peer sits in FIN_WAIT_2, unless it closed its socket and its orphan timer has run out since our ACK (§7.10)
             const peerMayHaveExpired = endSec - P.cwAckSec > t.finWait2Timeout;
             this.add(st, 'close-wait-stuck', null, 'warn', P.cwFinFrame || null, (1 - i) as 0 | 1, fin(),
-              `{${i}} received {${1 - i}}'s FIN in frame ${P.cwFinFrame} and acknowledged it, but never sent its own FIN in the ${(endSec - idleFrom).toFixed(1)} s left in the capture` +
+              `{${i}} received {${1 - i}}'s FIN in frame ${P.cwFinFrame} and acknowledged it, but never sent its own FIN in the ${formatDuration(endSec - idleFrom)} left in the capture` +
               (peerMayHaveExpired ? `; {${1 - i}} may have left FIN_WAIT_2 meanwhile, if its application closed the socket (orphan timeout ${t.finWait2Timeout} s).` : '.'),
               { age: Math.round(age * 1e3) / 1e3, idle: Math.round((endSec - idleFrom) * 1e3) / 1e3, holder: i === srv ? 'server' : 'client',
                 peerState: peerMayHaveExpired ? 'FIN_WAIT_2 or expired' : 'FIN_WAIT_2' });

@@ -3,6 +3,7 @@ import { utcDateTime } from '../capture/time.js';
 import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import { wiresharkFilterOf } from '../analysis/seq-analysis.js';
 import { formatEndpoint } from './addr.js';
+import { formatDuration } from './duration.js';
 import { csvCell, table } from './flows.js';
 
 export interface TextOptions {
@@ -18,19 +19,6 @@ const COLOR = { error: '\x1b[31m', warn: '\x1b[33m', note: '\x1b[36m', info: '\x
 const RESET = '\x1b[0m';
 
 export const thousands = (n: number): string => n.toLocaleString('en-US');
-/**
- * A duration for people: milliseconds below a second (a threshold can be `10ms`), then seconds,
- * minutes from two, hours from two, days from two (a CLOSE_WAIT leak can be days old).
- */
-const secs = (x: number | null): string => {
-  if (x === null) return '-';
-  if (x < 1) return `${+(x * 1000).toFixed(1)} ms`;
-  if (x < 120) return `${x.toFixed(1)} s`;
-  if (x < 7200) return `${(x / 60).toFixed(1)} min`;
-  if (x < 172800) return `${(x / 3600).toFixed(1)} h`;
-  return `${(x / 86400).toFixed(1)} d`;
-};
-
 function paint(o: TextOptions, sev: Anomaly['severity'], text: string): string {
   return o.color ? `${COLOR[sev]}${text}${RESET}` : text;
 }
@@ -57,7 +45,7 @@ export interface LeakSection<T> {
  */
 export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>, maxHosts = Infinity):
   { closeWait: LeakSection<EndpointLeaks>; stragglers: LeakSection<EndpointLeaks> | null; timeWait: LeakSection<HostLeaks> } {
-  const threshold = secs(a.thresholds.closeWaitThreshold);
+  const threshold = formatDuration(a.thresholds.closeWaitThreshold);
   const cw = a.endpoints.filter((e) => e.closeWait.atEnd > 0 || e.closeWait.count > 0);
   const closeWait: LeakSection<EndpointLeaks> = cw.length === 0
     ? { title: 'CLOSE_WAIT: no server endpoint holds a connection in CLOSE_WAIT.', head: [], rows: [] }
@@ -67,7 +55,7 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
       rows: cw.map((e) => ({
         item: e,
         cells: [formatEndpoint(e.ip, e.port), thousands(e.connections), thousands(e.closeWait.atEnd), thousands(e.closeWait.count),
-          `${Math.round(e.closeWait.share * 100)}%`, secs(e.closeWait.oldestAge), utcTime(e.closeWait.oldestSince), secs(e.closeWait.medianAge),
+          `${Math.round(e.closeWait.share * 100)}%`, formatDuration(e.closeWait.oldestAge), utcTime(e.closeWait.oldestSince), formatDuration(e.closeWait.medianAge),
           e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : '')],
       })),
       note: cw.every((e) => e.closeWait.count === 0)
@@ -83,7 +71,7 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
   const timeWait: LeakSection<HostLeaks> = a.hosts.length === 0
     ? { title: 'TIME_WAIT: no host holds a connection in TIME_WAIT.', head: [], rows: [] }
     : {
-      title: `TIME_WAIT per host (threshold ${thousands(a.thresholds.timeWaitThreshold)}, TIME_WAIT length ${secs(a.thresholds.timeWaitLen)}):`,
+      title: `TIME_WAIT per host (threshold ${thousands(a.thresholds.timeWaitThreshold)}, TIME_WAIT length ${formatDuration(a.thresholds.timeWaitLen)}):`,
       head: ['HOST', 'AT END', 'PEAK', 'CLIENT-SIDE', 'SERVER-SIDE', 'BUSIEST SERVICE'],
       rows: a.hosts.slice(0, maxHosts).map((h) => ({
         item: h,

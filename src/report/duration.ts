@@ -12,3 +12,17 @@ export function parseDuration(text: string): number | null {
   if (!Number.isFinite(n) || mul === undefined) return null;
   return n * mul;
 }
+
+/**
+ * A duration in seconds for people: milliseconds below a second (a threshold can be `10ms`), then
+ * seconds, minutes from two, hours from two, days from two (a CLOSE_WAIT leak can be days old);
+ * '-' for none.
+ */
+export function formatDuration(x: number | null): string {
+  if (x === null) return '-';
+  if (x < 1) return `${+(x * 1000).toFixed(1)} ms`;
+  if (x < 120) return `${x.toFixed(1)} s`;
+  if (x < 7200) return `${(x / 60).toFixed(1)} min`;
+  if (x < 172800) return `${(x / 3600).toFixed(1)} h`;
+  return `${(x / 86400).toFixed(1)} d`;
+}
