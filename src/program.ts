@@ -9,7 +9,7 @@ import type { Lang } from './analysis/grade-text.js';
 import { gradeCsvHeader, gradeCsvRow, renderGrade } from './report/grade.js';
 import { existsSync } from 'node:fs';
 import { FilterError, compileFilter, filterNeedsFindings } from './analysis/filter.js';
-import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
+import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
 import { ProgressLine } from './report/progress.js';
@@ -293,7 +293,7 @@ export function buildProgram(): Command {
         if (a.has([...LEAK_KINDS])) crossed = true;
         return a;
       },
-      { text: (a) => `${a.set.stats.file}\n${renderLeakTables(a)}`, json: leaksJson },
+      { text: (a) => `${captureHeadline(a)}\n${renderLeakTables(a)}`, json: leaksJson },
     );
     process.exitCode = Math.max(status, crossed ? EXIT_FINDINGS : EXIT_OK);
   });

@@ -138,6 +138,7 @@ describe('synfin analyze / leaks', () => {
   it('leaks: exit 3 when a threshold is crossed; durations parsed', () => {
     const r = run(['leaks', '--close-wait-threshold', '500ms', fx('close-wait-leak')]);
     expect(r.status).toBe(3);
+    expect(r.stdout.split('\n')[0]).toMatch(/close-wait-leak\.pcap: pcap-le-usec, 182 frames, 180 TCP segments, 20 connections$/);
     expect(r.stdout).toMatch(/10\.77\.0\.2:8080\s+20\s+20\s+\d+\s+\d+%/);
     expect(run(['leaks', fx('close-wait-leak')]).status).toBe(0);
     const j = JSON.parse(run(['leaks', '--json', '--time-wait-threshold', '150', fx('time-wait-storm')]).stdout);

@@ -95,12 +95,17 @@ export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thre
   return out.join('\n') + '\n';
 }
 
+/** The first line of a text report about one capture: the file, its format, and how much it holds. */
+export function captureHeadline(a: Analysis): string {
+  const head = a.set.head();
+  const n = a.set.tracker.streams.length;
+  return `${head.file}: ${head.format}, ${thousands(head.frames)} frames, ${thousands(head.tcpSegments)} TCP segments, ${thousands(n)} connection${n === 1 ? '' : 's'}`;
+}
+
 /** The text report of `synfin analyze`: summary, worst connections, leaks, then the findings. */
 export function renderAnalyze(a: Analysis, o: TextOptions): string {
-  const head = a.set.head();
-  const streams = a.set.tracker.streams;
   const out: string[] = [];
-  out.push(`${head.file}: ${head.format}, ${thousands(head.frames)} frames, ${thousands(head.tcpSegments)} TCP segments, ${thousands(streams.length)} connection${streams.length === 1 ? '' : 's'}`);
+  out.push(captureHeadline(a));
   out.push('');
   const states = new Map<string, number>(), zeek = new Map<string, number>();
   for (const f of a.set.flows()) {
@@ -121,8 +126,9 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
     out.push(table(['SEVERITY', 'KIND', 'COUNT', 'WIRESHARK FILTER'],
       kinds.map((k) => [paint(o, k.severity, k.severity.padEnd(5)), k.kind, thousands(k.count), wiresharkFilterOf(k.kind) ?? '-'])).trimEnd());
     const dup = kinds.find((k) => k.kind === 'duplicate-frame');
-    if (dup && dup.count * 100 > head.frames) {
-      out.push(`Note: ${thousands(dup.count)} frames (${((100 * dup.count) / head.frames).toFixed(1)}%) are duplicates of the frame before them: Wireshark-compatible retransmissions and duplicate ACKs are inflated by them.`);
+    const frames = a.set.stats.frames;
+    if (dup && dup.count * 100 > frames) {
+      out.push(`Note: ${thousands(dup.count)} frames (${((100 * dup.count) / frames).toFixed(1)}%) are duplicates of the frame before them: Wireshark-compatible retransmissions and duplicate ACKs are inflated by them.`);
     }
     // worst connections: the most errors, then the most warnings, then the most findings
     const per = a.perFlow();
