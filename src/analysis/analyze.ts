@@ -127,18 +127,20 @@ export class Analysis {
     const streams = this.set.tracker.streams;
     const keep = this.set.keep;
     const R = this.analyzer.records;
+    /** A finding of this severity and kind (`kind` or `kind:variant`) is one `only` asks for. */
+    const wanted = (severity: Anomaly['severity'], kind: string): boolean =>
+      only === undefined || (severity === only.severity && (only.kind === undefined || kind === only.kind));
     // the flags' indices in R, unless every one is reported
     let pick: number[] | null = null;
     if (keep !== null || only !== undefined) {
       pick = [];
       for (let n = 0; n < R.length; n++) {
         const k = KIND_BY_BIT.get(R.bit(n))!;
-        if ((keep === null || keep.has(R.stream(n))) && (only === undefined || (k.severity === only.severity && (only.kind === undefined || k.id === only.kind)))) pick.push(n);
+        if ((keep === null || keep.has(R.stream(n))) && wanted(k.severity, k.id)) pick.push(n);
       }
     }
     const nFlags = pick === null ? R.length : pick.length;
-    const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) &&
-      (only === undefined || (r.severity === only.severity && (only.kind === undefined || kindLabel(r.kind, r.variant) === only.kind))));
+    const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) && wanted(r.severity, kindLabel(r.kind, r.variant)));
     const name = (st: Stream, i: 0 | 1) => this.name(st, i);
     let i = 0, j = 0;
     while (i < nFlags || j < life.length) {
@@ -154,9 +156,7 @@ export class Analysis {
         yield lifeAnomaly(r, streams[r.stream], this.clients[r.stream], name);
       }
     }
-    for (const x of this.aggregate) {
-      if (only === undefined || (x.severity === only.severity && (only.kind === undefined || kindLabel(x.kind, x.variant) === only.kind))) yield x;
-    }
+    for (const x of this.aggregate) if (wanted(x.severity, kindLabel(x.kind, x.variant))) yield x;
   }
 
   /** The findings of flow `id`, in frame order (those decided at the end of the capture last). */
@@ -394,7 +394,6 @@ function sortLeaks(endpoints: EndpointLeaks[], hosts: HostLeaks[]): void {
   hosts.sort((a, b) => b.timeWait.atEnd - a.timeWait.atEnd || b.timeWait.peak - a.timeWait.peak);
 }
 
-/** Oldest, median and maximum age, share of stuck connections, and the top peers. */
 /** Float seconds as a timestamp string, to the millisecond. */
 function msTs(x: number): string {
   let sec = Math.floor(x), ms = Math.round((x - sec) * 1e3);
@@ -402,6 +401,7 @@ function msTs(x: number): string {
   return formatTs(sec, ms * 1e6);
 }
 
+/** Oldest, median and maximum age, share of stuck connections, and the top peers. */
 function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[], peers: Map<string, number>, connections: number): void {
   cw.count = ages.length;
   cw.oldestAge = ages.length ? r3(Math.max(...ages)) : null;

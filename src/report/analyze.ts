@@ -97,9 +97,9 @@ export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thre
 
 /** The first line of a text report about one capture: the file, its format, and how much it holds. */
 export function captureHeadline(a: Analysis): string {
-  const head = a.set.head();
-  const n = a.set.tracker.streams.length;
-  return `${head.file}: ${head.format}, ${thousands(head.frames)} frames, ${thousands(head.tcpSegments)} TCP segments, ${thousands(n)} connection${n === 1 ? '' : 's'}`;
+  const s = a.set.stats;
+  const n = a.set.count;
+  return `${s.file}: ${s.format}, ${thousands(s.frames)} frames, ${thousands(s.tcpSegments)} TCP segments, ${thousands(n)} connection${n === 1 ? '' : 's'}`;
 }
 
 /** The text report of `synfin analyze`: summary, worst connections, leaks, then the findings. */
