@@ -30,9 +30,14 @@ async function lifecycle(name: string, thresholds = {}): Promise<Record<string, 
 /** What each recorded scenario must raise with the default thresholds, and nothing else. */
 const EXPECTED: Record<string, Record<string, number>> = {
   'connection-refused': { 'connection-refused': 1 },
+  'half-open': { 'half-open:no-tcb-rst': 1 },
   'missing-final-ack': { 'missing-final-ack:not-seen': 1 },
   'rst-abort': { 'reset:abort': 1 },
+  'server-abort': { 'reset:abort': 1 },
+  'server-time-wait': { 'time-wait-server-side': 1 },
   'syn-unanswered': { 'syn-unanswered': 1 },
+  'synack-rejected': { 'handshake-aborted:initiator-rst': 1 },
+  'synack-unanswered': { 'synack-unanswered': 1 },
 };
 
 describe('lifecycle anomalies on the recorded scenarios', () => {
@@ -85,6 +90,18 @@ describe('lifecycle anomalies on the recorded scenarios', () => {
   it('server-closes-first: the server holds TIME_WAIT (server side)', async () => {
     const a = await analyzeCapture(fx('server-closes-first'));
     expect(a.hosts[0]).toMatchObject({ ip: '10.77.0.2', timeWait: { atEnd: 1, serverSide: 1, clientSide: 0 } });
+  });
+
+  it('a RST names its sender and the state each side was in: client abort, server abort, handshake rejected', async () => {
+    const resets = async (name: string) => (await analyzeCapture(fx(name))).anomalies
+      .filter((x) => x.kind === 'reset' || x.kind === 'handshake-aborted' || x.kind === 'half-open')
+      .map((x) => [x.kind, x.variant, x.direction, x.message.split(' ')[0], x.data.receiverStateBefore ?? null]);
+    expect(await resets('rst-abort')).toEqual([['reset', 'abort', 'c2s', 'Client', 'ESTABLISHED']]);
+    // the server's RST after a completed handshake is a reset, not a handshake abort
+    expect(await resets('server-abort')).toEqual([['reset', 'abort', 's2c', 'Server', 'ESTABLISHED']]);
+    expect(await resets('synack-rejected')).toEqual([['handshake-aborted', 'initiator-rst', 'c2s', 'Client', null]]);
+    // a bare RST from a host that lost the connection is half-open, and not reported again as a reset
+    expect(await resets('half-open')).toEqual([['half-open', 'no-tcb-rst', 's2c', 'Server', null]]);
   });
 
   it('every finding has the one record shape', async () => {

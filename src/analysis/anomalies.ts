@@ -371,7 +371,7 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
   const ms = (s: number) => (s < 0.001 ? `${Math.round(s * 1e6)} µs` : `${(s * 1000).toFixed(1)} ms`);
   let message: string;
   const data: Anomaly['data'] = { relSeq: r.relSeq, len: r.len };
-  const what = r.len > 0 ? `${r.len} byte(s)` : (r.flags & 0x02) !== 0 ? 'its SYN' : (r.flags & 0x01) !== 0 ? 'its FIN' : 'a segment';
+  const what = r.len > 0 ? `${r.len} byte(s)` : (r.flags & 0x12) === 0x12 ? 'its SYN+ACK' : (r.flags & 0x02) !== 0 ? 'its SYN' : (r.flags & 0x01) !== 0 ? 'its FIN' : 'a segment';
   switch (r.bit) {
     case F_RETRANSMISSION:
       message = `${who} re-sent ${what} at relative seq ${r.relSeq}, below its highest sequence number ${r.relNext} (frame ${r.nextFrame}).`;

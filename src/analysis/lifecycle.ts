@@ -65,7 +65,7 @@ export interface LifeRecord {
 const SIDE_F64 = 11;
 /** Int32 slots: counts, frames and the previous segment's fields; the booleans (one bit each); sequence numbers (as their 32 bits). */
 const SIDE_FLAGS = 15;
-const SIDE_I32 = 22;
+const SIDE_I32 = 23;
 /**
  * Per-direction facts of the current connection of a stream, in a RecordStore record: a busy
  * capture holds tens of thousands of live connections, and as objects their facts (with a box
@@ -116,6 +116,9 @@ class Side extends RecordView {
   set lastAck(v: number) { this.i[this.io + 20] = v; }
   get lastEnd(): number { return this.i[this.io + 21] >>> 0; }
   set lastEnd(v: number) { this.i[this.io + 21] = v; }
+  /** Its committed state just before its last RST (CLOSED when it had no connection). */
+  get stateBeforeRst(): number { return this.i[this.io + 22]; }
+  set stateBeforeRst(v: number) { this.i[this.io + 22] = v; }
   get lastSec(): number { return this.f[this.fo + 9]; }
   set lastSec(v: number) { this.f[this.fo + 9] = v; }
   /** Sequence number of its last 1-byte zero-window probe, or −1. */
@@ -339,6 +342,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     }
     A.prevId = seg.ipId; A.prevSeq = seg.seq; A.prevAck = seg.ack; A.prevFlags = f; A.prevLen = seg.payloadLength;
     A.prevWin = seg.window; A.prevCk = seg.checksumField; A.prevSec = t;
+    // (the replay moves the RST's sender to CLOSED before its receiver takes the RST: which reset it was depends on the state before)
+    if ((f & RST) !== 0) A.stateBeforeRst = st.conn !== null ? st.conn.ep[d].state : CLOSED;
     // capture-loss candidates: a gap before this segment, and retransmissions that fill gaps
     if ((this.pending & F_ZERO_WINDOW_PROBE) !== 0) A.probeSeq = seg.seq;
     // (Wireshark's nextseq ignores an accepted probe byte, so the data after it looks like a gap: it was captured)
@@ -370,6 +375,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       this.dupPending = false;
       this.add(st, 'duplicate-frame', null, 'info', seg.frame, d, this.states(st),
         `${S} sent the very same frame twice within 1 ms (same IP ID, sequence numbers, flags, window and checksum): a capture artefact, typically a mirror port.`);
+      this.reportReset();
       return; // a copy is not a second event: it counts for nothing below (a second SYN, a FIN retransmission, …)
     }
     // state-violation: flag combinations no state can place (§7.14)
@@ -448,6 +454,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       this.add(st, 'half-open', 'no-tcb-rst', 'error', seg.frame, d, this.states(st),
         `${S} answered ${R}'s segment with a bare RST (seq = the segment's ack): ${S} no longer has this connection while ${R} still does.`);
     }
+    this.reportReset();
     if (rst) A.rstCount++;
     if (!syn && !rst) { A.lastAck = seg.ack; A.lastEnd = seqAdd(seg.seq, seg.payloadLength + (fin ? 1 : 0)); A.lastSec = t; A.lastHasAck = ack; }
     // invalid-rst: a RST its receiver must ignore, seen while the receiver is in a synchronized state or SYN_SENT
@@ -484,25 +491,36 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const states = this.states(st);
     states[i] = to;
     const RCV = `{${i}}`, SND = `{${other}}`; // the RST's receiver and sender in message templates
-    if (from === SYN_SENT) {
+    if (from === SYN_SENT && sides[other].synAckCount === 0) {
       this.add(st, 'connection-refused', null, 'warn', atFrame, other, states,
         `${SND} answered ${RCV}'s SYN with RST+ACK: nothing listens on ${SND} (connection refused).`);
-    } else if (from === SYN_RCVD || (sides[other].synAckCount > 0 && !this.established(st, other))) {
+    } else if (from === SYN_SENT || from === SYN_RCVD || sides[other].stateBeforeRst === SYN_RCVD) {
+      // (reference §7.3: after the responder's SYN+ACK, while it was still SYN_RCVD, or while the initiator still waited for the SYN+ACK)
       this.add(st, 'handshake-aborted', i === st.client ? 'responder-rst' : 'initiator-rst', 'warn', atFrame, other, states,
         `${SND} reset the connection before the handshake completed (${RCV} was ${STATES[from]}).`);
-    } else if (!this.resetReported(st)) {
-      this.markResetReported(st);
-      const senderFin = sides[other].finCount > 0;
-      this.add(st, 'reset', senderFin ? 'after-fin' : 'abort', 'warn', atFrame, other, states,
-        senderFin ? `${SND} reset the connection after sending its own FIN (data still arrived after it closed); ${RCV} was ${STATES[from]}.`
-          : `${SND} aborted the connection with a RST while ${RCV} was ${STATES[from]} (an application abort, e.g. close with unread data or SO_LINGER 0).`,
-        { receiverStateBefore: STATES[from] });
+    } else {
+      // decided once the segment is replayed: a bare RST answering the peer is half-open, not a reset (reference §7.6 no-tcb)
+      this.acceptedRst = { st, receiver: i, from, frame: atFrame, states };
     }
   }
 
-  private established(st: Stream, i: 0 | 1): boolean {
-    const c = st.conn;
-    return c !== null && c.ep[i].state === ESTABLISHED;
+  /** An accepted RST of an established connection, reported as `reset` when the replay of its segment ends (see replayed). */
+  private acceptedRst: { st: Stream; receiver: 0 | 1; from: number; frame: number; states: [number, number] } | null = null;
+
+  private reportReset(): void {
+    const r = this.acceptedRst;
+    if (r === null) return;
+    this.acceptedRst = null;
+    const st = r.st;
+    if (this.resetReported(st)) return;
+    this.markResetReported(st);
+    const i = r.receiver, other = (1 - i) as 0 | 1;
+    const RCV = `{${i}}`, SND = `{${other}}`, from = STATES[r.from];
+    const senderFin = this.current(st)[other].finCount > 0;
+    this.add(st, 'reset', senderFin ? 'after-fin' : 'abort', 'warn', r.frame, other, r.states,
+      senderFin ? `${SND} reset the connection after sending its own FIN (data still arrived after it closed); ${RCV} was ${from}.`
+        : `${SND} aborted the connection with a RST while ${RCV} was ${from} (an application abort, e.g. close with unread data or SO_LINGER 0).`,
+      { receiverStateBefore: from });
   }
 
   // ------------------------------------------------------------------ end of capture
