@@ -77,6 +77,18 @@ describe.skipIf(!CORPUS_PRESENT)('the Wireshark filter of each kind', () => {
   });
 });
 
+describe.skipIf(!CORPUS_PRESENT)('duplicate-frame against the frames tshark shows twice', () => {
+  for (const name of ['cip-span-duplicates.pcap', 'pcap-be-usec-pptp-gre.pcap']) {
+    it(`${name}: every copy within 1 ms, and nothing else (test/baselines)`, async () => {
+      const want = readFileSync(join(ROOT, 'test', 'baselines', `${name}.dups.tsv`), 'utf8').trim().split('\n').filter(Boolean).map(Number);
+      const a = await analyzeCapture(join(CORPUS_DIR, name));
+      const got = a.anomalies.filter((x) => x.kind === 'duplicate-frame').map((x) => x.frame);
+      expect(got).toEqual(want);
+      expect(want.length).toBeGreaterThan(0);
+    });
+  }
+});
+
 describe('Wireshark-compatible flags on the recorded scenarios', () => {
   for (const { truth, capture } of recordedFixtures()) {
     it(`${truth.scenario}: frames per flag equal tshark's`, async () => {
