@@ -89,6 +89,21 @@ describe.skipIf(!CORPUS_PRESENT)('duplicate-frame against the frames tshark show
   }
 });
 
+describe.skipIf(!CORPUS_PRESENT)('invalid-rst: RSTs their receiver must ignore', () => {
+  const rsts = async (name: string) => (await analyzeCapture(join(CORPUS_DIR, name))).anomalies
+    .filter((x) => x.kind === 'invalid-rst' || x.kind === 'reset').map((x) => [x.frame, x.kind, x.variant]);
+
+  it('rst-inject-port-reuse.pcap: an injected RST+ACK acknowledging the SYN itself, not ISN + 1', async () => {
+    // frame 2 acks 1569339004, the SYN's own sequence number; the server's RST of frame 7 is a real abort
+    expect(await rsts('rst-inject-port-reuse.pcap')).toEqual([[2, 'invalid-rst', 'unacceptable-ack'], [7, 'reset', 'abort']]);
+  });
+
+  it('pcapng-dsb-tls.pcapng: two RSTs at the FIN\'s own sequence number, after the server acknowledged the FIN', async () => {
+    // the client's FIN took seq 911, the server acknowledged 912 (frame 273): RSTs at 911 are out of window, the one at 912 ends it
+    expect(await rsts('pcapng-dsb-tls.pcapng')).toEqual([[274, 'invalid-rst', 'out-of-window'], [275, 'invalid-rst', 'out-of-window'], [276, 'reset', 'after-fin']]);
+  });
+});
+
 describe('Wireshark-compatible flags on the recorded scenarios', () => {
   for (const { truth, capture } of recordedFixtures()) {
     it(`${truth.scenario}: frames per flag equal tshark's`, async () => {

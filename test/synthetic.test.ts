@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { ROOT } from './helpers/corpus.js';
-import { SYNTHETIC, badThirdAckCapture, timeWaitCapture } from './helpers/synthetic.js';
+import { SYNTHETIC, badThirdAckCapture, dataPastFinCapture, injectedRstCapture, timeWaitCapture } from './helpers/synthetic.js';
 import { tmpFile } from './helpers/pcap-writer.js';
 
 const DIR = join(ROOT, 'fixtures', 'synthetic');
@@ -59,6 +59,30 @@ describe('synthetic captures (built by test/helpers/synthetic.ts, flags checked 
     expect(life.map((x) => [x.kind, x.variant, x.frame, x.direction])).toEqual([['half-open', 'no-tcb-rst', 7, 's2c']]);
     expect(life[0].severity).toBe('error');
     expect(life[0].message).toMatch(/^Server 192\.0\.2\.80:80 answered client 192\.0\.2\.1:51000's segment with a bare RST/);
+  });
+});
+
+describe('data after close, and a RST its sender contradicts', () => {
+  const life = async (name: string, bytes: Uint8Array) => (await analyzeCapture(tmpFile(name, bytes))).anomalies
+    .filter((x) => !WIRESHARK_KINDS.some((k) => k.id === x.kind)).map((x) => [x.kind, x.variant, x.frame, x.direction, x.states]);
+
+  it('an injected RST: the client takes it, the server goes on sending; each finding once', async () => {
+    // (the replay keeps the RST: both endpoints CLOSED; the later segments do not reopen the connection)
+    const closed = { client: 'CLOSED', server: 'CLOSED' };
+    expect(await life('injected-rst.pcap', injectedRstCapture())).toEqual([
+      ['reset', 'abort', 5, 's2c', closed],
+      ['invalid-rst', 'sender-continued', 6, 's2c', closed],
+      ['data-after-close', 'after-rst', 6, 's2c', closed],
+    ]);
+    const a = await analyzeCapture(tmpFile('injected-rst.pcap', injectedRstCapture()));
+    expect(a.anomalies.find((x) => x.variant === 'after-rst')?.message).toBe(
+      'Server 192.0.2.80:80 sent 500 byte(s) of data after its RST in frame 5, which client 192.0.2.1:51000 had accepted: for client 192.0.2.1:51000 the connection was over.');
+  });
+
+  it('new data past the sender\'s own FIN', async () => {
+    expect(await life('data-past-fin.pcap', dataPastFinCapture())).toEqual([
+      ['data-after-close', 'after-own-fin', 6, 'c2s', { client: 'FIN_WAIT_2', server: 'CLOSE_WAIT' }],
+    ]);
   });
 });
 

@@ -169,6 +169,9 @@ class Side extends RecordView {
   set finAcked(v: boolean) { this.setBits(SIDE_FLAGS, 16, v); }
   get lastHasAck(): boolean { return (this.i[this.io + SIDE_FLAGS] & 32) !== 0; }
   set lastHasAck(v: boolean) { this.setBits(SIDE_FLAGS, 32, v); }
+  /** data-after-close (after-rst) was raised for it. */
+  get dataAfterRst(): boolean { return (this.i[this.io + SIDE_FLAGS] & 64) !== 0; }
+  set dataAfterRst(v: boolean) { this.setBits(SIDE_FLAGS, 64, v); }
   /** Gaps in `gaps` not yet filled by a retransmission (no need to test each data segment against the list otherwise). */
   get openGaps(): number { return this.i[this.io + 14]; }
   set openGaps(v: number) { this.i[this.io + 14] = v; }
@@ -435,6 +438,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       this.add(st, 'invalid-rst', 'sender-continued', 'warn', seg.frame, d, this.states(st),
         `${S} kept sending after its RST in frame ${A.rstAcceptedFrame} was accepted: that RST may have been injected by a third party.`,
         { rstFrame: A.rstAcceptedFrame });
+    }
+    // data-after-close (after-rst): data from the sender of an accepted RST (reference §7.13; Zeek data_after_reset)
+    if (A.rstAcceptedFrame > 0 && !rst && !syn && seg.payloadLength > 0 && !A.dataAfterRst) {
+      A.dataAfterRst = true;
+      this.add(st, 'data-after-close', 'after-rst', 'warn', seg.frame, d, this.states(st),
+        `${S} sent ${seg.payloadLength} byte(s) of data after its RST in frame ${A.rstAcceptedFrame}, which ${R} had accepted: for ${R} the connection was over.`,
+        { rstFrame: A.rstAcceptedFrame, len: seg.payloadLength });
     }
     if (!syn && !rst && seg.payloadLength > 0) A.lastDataSec = t;
     // data-after-close: new data past the sender's own FIN (reference §7.13)

@@ -65,6 +65,34 @@ export function badThirdAckCapture(): Uint8Array {
   ]));
 }
 
+/**
+ * A third party injects a RST that looks like the server's (in window, RST+ACK); the client takes it,
+ * but the real server, which sent none, goes on sending its response.
+ */
+export function injectedRstCapture(): Uint8Array {
+  return pcapFile({}, records([
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
+    [31, pkt(false, RST | ACK, SI + 1, CI + 101, 0)], // injected: the server never sent it
+    [40, pkt(false, PSH | ACK, SI + 1, CI + 101, 65535, 500)],
+    [41, pkt(false, PSH | ACK, SI + 501, CI + 101, 65535, 500)],
+  ]));
+}
+
+/** A (broken or crafted) sender that goes on with new data past its own FIN. */
+export function dataPastFinCapture(): Uint8Array {
+  return pcapFile({}, records([
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    [30, pkt(true, FIN | PSH | ACK, CI + 1, SI + 1, 64240, 100)], // FIN at 101
+    [40, pkt(false, ACK, SI + 1, CI + 102, 65535)],
+    [50, pkt(true, PSH | ACK, CI + 102, SI + 1, 64240, 50)], // new data past the FIN
+  ]));
+}
+
 export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
