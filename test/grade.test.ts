@@ -30,6 +30,8 @@ const EXPECTED: Record<string, Record<string, number>> = {
   'missing-final-ack': { 'capture-complete': 5, handshake: 25, options: 5, data: 15, teardown: 20, 'time-wait': 5, clean: 10 },
   // the server never closes: no server FIN (and so no closer to name), no TIME_WAIT
   'close-wait-leak': { 'capture-complete': 5, handshake: 25, options: 5, data: 15, teardown: 10, 'time-wait': 0, clean: 15 },
+  // the client's host resets the late SYN+ACK: SYN and SYN+ACK right, no third segment, a RST and a repeated SYN+ACK
+  'synack-rejected': { 'capture-complete': 5, handshake: 15, options: 5, data: 0, teardown: 0, 'time-wait': 0, clean: 0 },
 };
 
 describe('grading the recorded cases with the built-in tcp-lifecycle rubric', () => {
@@ -46,6 +48,21 @@ describe('grading the recorded cases with the built-in tcp-lifecycle rubric', ()
     const g = await grade('no-tcp');
     expect(g).toMatchObject({ total: 0, flow: null, items: [] });
     expect(g.reason).toMatch(/no TCP connection/);
+  });
+
+  it('a RST that ends the handshake or the connection is named, with its frame and its sender', async () => {
+    const said = async (name: string, check: string, lang: 'en' | 'zh' = 'en') =>
+      (await gradeAll([fx(name)], { rubric: BUILTIN_RUBRIC, lang }))[0].items.find((i) => i.check === check)!.feedback[0];
+    expect(await said('connection-refused', 'handshake')).toBe(
+      'The SYN (frame 3) was answered with a RST (frame 4), not a SYN+ACK: nothing listens on the server\'s port (connection refused), and the client is back in CLOSED.');
+    expect(await said('synack-rejected', 'handshake')).toBe(
+      'After the SYN+ACK (frame 5) the client sent a RST (frame 7) instead of the third segment: the handshake was aborted, and the server is in CLOSED.');
+    expect(await said('synack-unanswered', 'handshake')).toBe('After the SYN+ACK (frame 4) the client never sent the third segment; the server stays in SYN_RCVD.');
+    expect(await said('server-abort', 'teardown')).toBe(
+      'Neither side closed with a FIN: the server\'s RST (frame 14) ended the connection instead, so there was no orderly close.');
+    expect(await said('server-abort', 'teardown', 'zh')).toBe('双方都没有用 FIN 关闭：服务器的 RST（第 14 帧）结束了连接，因此没有正常关闭。');
+    expect(await said('synack-rejected', 'handshake', 'zh')).toBe(
+      'SYN+ACK（第 5 帧）之后，客户端发送了 RST（第 7 帧）而不是第三个报文段：三次握手被中止，服务器处于 CLOSED。');
   });
 
   it('the feedback cites frames and states', async () => {

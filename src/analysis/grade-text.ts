@@ -17,6 +17,10 @@ export interface Feedback {
   noSynAck(synFrame: number, clientState: string): string;
   badSynAck(frame: number, relAck: number): string;
   noThird(synAckFrame: number, serverState: string): string;
+  /** A RST answered the SYN instead of a SYN+ACK. */
+  refused(synFrame: number, rstFrame: number, clientState: string): string;
+  /** A RST after the SYN+ACK, before the third segment. */
+  handshakeReset(synAckFrame: number, rstFrame: number, who: Who, serverState: string): string;
   badThird(frame: number, relAck: number): string;
   handshakeOk(f1: number, f2: number, f3: number, isnC: number, isnS: number, pathC: string, pathS: string): string;
   whyHandshake(): string;
@@ -26,6 +30,8 @@ export interface Feedback {
   dataOneWay(c2s: number, s2c: number): string;
   gaps(frames: number[]): string;
   noFin(stateC: string, stateS: string): string;
+  /** No FIN either way: a RST ended the connection. */
+  noFinReset(rstFrame: number, who: Who): string;
   finMissing(who: Who, state: string): string;
   finNotAcked(who: Who, frame: number, relSeq: number): string;
   finAcked(who: Who, finFrame: number, ackFrame: number): string;
@@ -57,6 +63,8 @@ const EN: Feedback = {
   noSynAck: (f, s) => `The SYN (frame ${f}) was never answered by a SYN+ACK; the client stays in ${s}.`,
   badSynAck: (f, a) => `Frame ${f}: the SYN+ACK acknowledges ${a} instead of 1 (the client's ISN + 1).`,
   noThird: (f, s) => `After the SYN+ACK (frame ${f}) the client never sent the third segment; the server stays in ${s}.`,
+  refused: (f, r, s) => `The SYN (frame ${f}) was answered with a RST (frame ${r}), not a SYN+ACK: nothing listens on the server's port (connection refused), and the client is back in ${s}.`,
+  handshakeReset: (f, r, w, s) => `After the SYN+ACK (frame ${f}) the ${w} sent a RST (frame ${r}) instead of the third segment: the handshake was aborted, and the server is in ${s}.`,
   badThird: (f, a) => `Frame ${f}: the ACK acknowledges ${a} instead of 1 (the server's ISN + 1); the client never confirmed the server's ISN, so the server stays in SYN_RCVD.`,
   handshakeOk: (f1, f2, f3, x, y, pc, ps) =>
     `Frames ${f1}–${f3}: SYN with ISN x = ${x}, SYN+ACK (frame ${f2}) with ack = x+1 and its own ISN y = ${y}, ACK with ack = y+1. Client ${pc}; server ${ps}.`,
@@ -68,6 +76,7 @@ const EN: Feedback = {
   dataOneWay: (c, s) => `Data did not flow both ways (${c} byte(s) from the client, ${s} from the server).`,
   gaps: (fs) => `Sequence gaps the capture cannot explain, at frame(s) ${list(fs)}: data missing from the capture, or acknowledged without being seen.`,
   noFin: (c, s) => `Neither side closed with a FIN: the connection ends with the client in ${c} and the server in ${s}.`,
+  noFinReset: (r, w) => `Neither side closed with a FIN: the ${w}'s RST (frame ${r}) ended the connection instead, so there was no orderly close.`,
   finMissing: (w, st) => `The ${w} never sent a FIN; it ends in ${st}.`,
   finNotAcked: (w, f, r) => `The ${w}'s FIN (frame ${f}, relative seq ${r}) was never acknowledged with ack = ${r + 1}.`,
   finAcked: (w, f, a) => `The ${w}'s FIN (frame ${f}) was acknowledged at its sequence number + 1 (frame ${a}).`,
@@ -98,6 +107,8 @@ const ZH: Feedback = {
   noSynAck: (f, s) => `SYN（第 ${f} 帧）没有收到 SYN+ACK 应答；客户端停留在 ${s}。`,
   badSynAck: (f, a) => `第 ${f} 帧：SYN+ACK 的确认号是 ${a}，而应为 1（客户端初始序号 + 1）。`,
   noThird: (f, s) => `SYN+ACK（第 ${f} 帧）之后客户端没有发送第三个报文段；服务器停留在 ${s}。`,
+  refused: (f, r, s) => `SYN（第 ${f} 帧）得到的应答是 RST（第 ${r} 帧）而不是 SYN+ACK：服务器端口上没有程序监听（连接被拒绝），客户端回到 ${s}。`,
+  handshakeReset: (f, r, w, s) => `SYN+ACK（第 ${f} 帧）之后，${ZH_WHO[w]}发送了 RST（第 ${r} 帧）而不是第三个报文段：三次握手被中止，服务器处于 ${s}。`,
   badThird: (f, a) => `第 ${f} 帧：ACK 的确认号是 ${a}，而应为 1（服务器初始序号 + 1）；客户端没有确认服务器的初始序号，所以服务器停留在 SYN_RCVD。`,
   handshakeOk: (f1, f2, f3, x, y, pc, ps) =>
     `三次握手（第 ${f1}–${f3} 帧）：SYN 的初始序号 x = ${x}；SYN+ACK（第 ${f2} 帧）确认号 = x+1，自己的初始序号 y = ${y}；ACK 确认号 = y+1。客户端 ${pc}；服务器 ${ps}。`,
@@ -109,6 +120,7 @@ const ZH: Feedback = {
   dataOneWay: (c, s) => `数据没有双向传输（客户端 ${c} 字节，服务器 ${s} 字节）。`,
   gaps: (fs) => `第 ${list(fs)} 帧处有无法解释的序号空缺：抓包中缺少数据，或有未见过的数据被确认。`,
   noFin: (c, s) => `双方都没有用 FIN 关闭：连接结束时客户端处于 ${c}，服务器处于 ${s}。`,
+  noFinReset: (r, w) => `双方都没有用 FIN 关闭：${ZH_WHO[w]}的 RST（第 ${r} 帧）结束了连接，因此没有正常关闭。`,
   finMissing: (w, st) => `${ZH_WHO[w]}没有发送 FIN；最终处于 ${st}。`,
   finNotAcked: (w, f, r) => `${ZH_WHO[w]}的 FIN（第 ${f} 帧，相对序号 ${r}）没有被确认号 ${r + 1} 确认。`,
   finAcked: (w, f, a) => `${ZH_WHO[w]}的 FIN（第 ${f} 帧）在第 ${a} 帧被确认（确认号 = 序号 + 1）。`,

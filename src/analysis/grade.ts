@@ -251,10 +251,13 @@ export function gradeFlow(flow: FlowReport, rows: WatchedSegment[], client: 0 | 
         part('synack-ack', okSa);
         const okThird = synAck !== null && third !== null && third.ack === ((synAck.seq + 1) >>> 0);
         part('third-ack', okThird);
+        // the RST that ended the handshake, if one did
+        const refusedBy = syn !== null && synAck === null ? rsts.find((r) => !fromClient(r) && r.frame > syn.frame) ?? null : null;
+        const resetBy = synAck !== null && third === null ? rsts.find((r) => r.frame > synAck.frame) ?? null : null;
         if (syn === null) fb.push(t.noSyn());
-        else if (synAck === null) fb.push(t.noSynAck(syn.frame, flow.finalState.client));
+        else if (synAck === null) fb.push(refusedBy !== null ? t.refused(syn.frame, refusedBy.frame, flow.finalState.client) : t.noSynAck(syn.frame, flow.finalState.client));
         else if (!okSa) fb.push(t.badSynAck(synAck.frame, (synAck.ack - syn.seq) >>> 0));
-        else if (third === null) fb.push(t.noThird(synAck.frame, flow.finalState.server));
+        else if (third === null) fb.push(resetBy !== null ? t.handshakeReset(synAck.frame, resetBy.frame, side(resetBy.from), flow.finalState.server) : t.noThird(synAck.frame, flow.finalState.server));
         else if (!okThird) fb.push(t.badThird(third.frame, (third.ack - synAck.seq) >>> 0));
         else fb.push(t.handshakeOk(syn.frame, synAck.frame, third.frame, syn.seq, synAck.seq, path('client'), path('server')));
         fb.push(t.whyHandshake());
@@ -282,7 +285,7 @@ export function gradeFlow(flow: FlowReport, rows: WatchedSegment[], client: 0 | 
         part('fin-acked-client', ackFinC !== null);
         part('fin-acked-server', ackFinS !== null);
         part('closer-identified', flow.closedBy !== null && finC !== null && finS !== null);
-        if (finC === null && finS === null) fb.push(t.noFin(flow.finalState.client, flow.finalState.server));
+        if (finC === null && finS === null) fb.push(rsts.length > 0 ? t.noFinReset(rsts[0].frame, side(rsts[0].from)) : t.noFin(flow.finalState.client, flow.finalState.server));
         else {
           for (const [who, fin, ack] of [['client', finC, ackFinC], ['server', finS, ackFinS]] as const) {
             if (fin === null) fb.push(t.finMissing(who, flow.finalState[who]));
