@@ -32,6 +32,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   // every frame twice: each copy but the SYN+ACK's (IPv4 ID 0, no identity) is a duplicate
   'bridge-any-duplicates': { 'duplicate-frame': 11 },
   'connection-refused': { 'connection-refused': 1 },
+  'final-ack-lost': { 'missing-final-ack:seen-but-lost': 1 },
   'half-open': { 'half-open:no-tcb-rst': 1 },
   'missing-final-ack': { 'missing-final-ack:not-seen': 1 },
   'rst-abort': { 'reset:abort': 1 },
@@ -128,7 +129,8 @@ describe('synfin analyze / leaks', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Connections by final state/);
     expect(r.stdout).toMatch(/warn\s+missing-final-ack:not-seen\s+1/);
-    expect(r.stdout).toMatch(/frame 15 flow 0 warn missing-final-ack:not-seen: Server 10\.77\.0\.2:8080's FIN/);
+    // anchored at the FIN's first repeat (frame 16), as reference §7.9 says
+    expect(r.stdout).toMatch(/frame 16 flow 0 warn missing-final-ack:not-seen: Server 10\.77\.0\.2:8080's FIN \(frame 15\)/);
     expect(r.stdout).not.toMatch(/\x1b\[/);
   });
 

@@ -62,10 +62,10 @@ export interface LifeRecord {
   data: Record<string, number | string | boolean | null>;
 }
 
-const SIDE_F64 = 11;
+const SIDE_F64 = 12;
 /** Int32 slots: counts, frames and the previous segment's fields; the booleans (one bit each); sequence numbers (as their 32 bits). */
 const SIDE_FLAGS = 15;
-const SIDE_I32 = 23;
+const SIDE_I32 = 24;
 /**
  * Per-direction facts of the current connection of a stream, in a RecordStore record: a busy
  * capture holds tens of thousands of live connections, and as objects their facts (with a box
@@ -124,6 +124,11 @@ class Side extends RecordView {
   /** Sequence number of its last 1-byte zero-window probe, or −1. */
   get probeSeq(): number { return this.f[this.fo + 10]; }
   set probeSeq(v: number) { this.f[this.fo + 10] = v; }
+  /** Time of its latest copy of its FIN, and the frame of the first copy after the FIN (0: none). */
+  get finLastSec(): number { return this.f[this.fo + 11]; }
+  set finLastSec(v: number) { this.f[this.fo + 11] = v; }
+  get finRetxFrame(): number { return this.i[this.io + 23]; }
+  set finRetxFrame(v: number) { this.i[this.io + 23] = v; }
   get synCount(): number { return this.i[this.io + 0]; }
   set synCount(v: number) { this.i[this.io + 0] = v; }
   get synFrame(): number { return this.i[this.io + 1]; }
@@ -453,8 +458,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     }
     if (fin && !rst) {
       const finSeq = seqAdd(seg.seq, seg.payloadLength + (syn ? 1 : 0));
-      if (A.finCount === 0) { A.finFrame = seg.frame; A.finSec = t; A.finSeq = finSeq; A.finCount = 1; }
-      else if (finSeq === A.finSeq) A.finCount++;
+      if (A.finCount === 0) { A.finFrame = seg.frame; A.finSec = t; A.finLastSec = t; A.finSeq = finSeq; A.finCount = 1; }
+      else if (finSeq === A.finSeq) { if (A.finCount++ === 1) A.finRetxFrame = seg.frame; A.finLastSec = t; }
     }
     if (ack && B.finCount > 0 && seqGe(seg.ack, seqAdd(B.finSeq, 1))) B.finAcked = true;
     // half-open (no-tcb-rst): a bare RST answering the peer's last segment (reference §7.8)
@@ -565,15 +570,19 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         // (not in a one-sided capture whose silent side is the one that should acknowledge)
         const pFinal = st.finalOf(i);
         if (P.finCount > 0 && (pFinal === LAST_ACK || pFinal === CLOSING) && st.packetsOf(1 - i) > 0) {
-          if (P.finalAckLost) {
-            this.add(st, 'missing-final-ack', 'seen-but-lost', 'warn', P.finFrame, i, fin(),
-              `{${1 - i}} acknowledged {${i}}'s FIN, but {${i}} sent the FIN again: the final ACK was lost after the capture point, and {${i}} stays in ${STATES[st.finalOf(i)]}.`,
-              { finRetransmissions: P.finCount - 1 });
+          // anchored at the FIN's first copy if there is one (reference §7.9)
+          const anchor = P.finRetxFrame > 0 ? P.finRetxFrame : P.finFrame;
+          const figures = { finRetransmissions: P.finCount - 1, span: Math.round((P.finLastSec - P.finSec) * 1e6) / 1e6 };
+          if (sides[1 - i].finalAckLost) {
+            this.add(st, 'missing-final-ack', 'seen-but-lost', 'warn', anchor, i, fin(),
+              `{${1 - i}} acknowledged {${i}}'s FIN (frame ${P.finFrame}), but {${i}} sent the FIN ${P.finCount - 1} more time(s) in ${formatDuration(P.finLastSec - P.finSec)}: ` +
+              `the final ACK was lost after the capture point, and {${i}} stays in ${STATES[st.finalOf(i)]}.`,
+              figures);
           } else if (!P.finAcked && (P.finCount > 1 || endSec - P.finSec >= t.finalAckGrace)) {
-            this.add(st, 'missing-final-ack', 'not-seen', 'warn', P.finFrame, i, fin(),
+            this.add(st, 'missing-final-ack', 'not-seen', 'warn', anchor, i, fin(),
               `{${i}}'s FIN (frame ${P.finFrame}) was never acknowledged in the ${formatDuration(Math.max(0, endSec - P.finSec))} left in the capture` +
               `${P.finCount > 1 ? `, although it sent it ${P.finCount} times` : ''}: {${i}} stays in ${STATES[st.finalOf(i)]}.`,
-              { finRetransmissions: P.finCount - 1 });
+              figures);
           }
         }
         // close-wait-stuck (§7.10): the peer's FIN acknowledged, no FIN of its own for too long

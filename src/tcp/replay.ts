@@ -12,7 +12,7 @@ import { ACK, FIN, RST, SYN } from '../decode/segment.js';
 import { RecordStore, RecordView } from './record-store.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import {
-  ABORT, CLOSED, CLOSE_WAIT, ESTABLISHED, EVENTS, LISTEN, RCV_ACK_FIN, RCV_ACK_SYN, RCV_FIN, RCV_RST_OK, RCV_SYN,
+  ABORT, CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, EVENTS, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_ACK_SYN, RCV_FIN, RCV_RST_OK, RCV_SYN,
   RCV_SYNACK_BAD, RCV_SYNACK_OK, SND_FIN, SND_RST, SND_SYN, SND_SYNACK, STATES, SYN_RCVD, SYN_SENT,
   TIMEOUT_TW, TIME_WAIT, nextState, type EventName, type State,
 } from './state-table.js';
@@ -69,7 +69,13 @@ const NO_EVENT: PendingEvent = { event: -1, threshold: 0, frame: 0, tsSec: 0, ts
 const E_TW_SEC = 0;
 const E_CONTRADICTED_SYN = 1;
 const E_CONTRADICTED_FIN = 2;
-const E_F64_SLOTS = 3;
+// the final ACK held back (rule 4, see Connection.holdFinalAck): when the endpoint last sent its FIN, the interval
+// before that, and the held ACK's time and deadline
+const E_FIN_LAST = 3;
+const E_FIN_INTERVAL = 4;
+const E_HELD_SEC = 5;
+const E_HELD_DEADLINE = 6;
+const E_F64_SLOTS = 7;
 const E_STATE = 0;
 const E_INITIAL = 1;
 /** The booleans, one bit each (F_*). */
@@ -89,9 +95,18 @@ const E_ACK_UNDO = 13;
 const E_ACK_KEY = 14;
 const E_RST_UNDO = 15;
 const E_RST_KEY = 16;
-const E_I32_SLOTS = 17;
+const E_HELD_FRAME = 17;
+const E_HELD_NSEC = 18;
+const E_I32_SLOTS = 19;
 const F_ASSUMED = 1, F_DECIDED = 2, F_ISN_KNOWN = 4, F_SND_NXT_KNOWN = 8, F_FIN_KNOWN = 16, F_ACK_KNOWN = 32,
-  F_SYNACK_QUEUED = 64, F_ACK_UNDO = 128, F_RST_UNDO = 256;
+  F_SYNACK_QUEUED = 64, F_ACK_UNDO = 128, F_RST_UNDO = 256, F_FIN_ACK_DOUBTED = 512, F_ACK_HELD = 1024;
+
+/**
+ * The shortest FIN retransmission interval assumed when holding a final ACK (Linux's minimum RTO):
+ * a FIN's sender that stays silent for three of its retransmission intervals got the ACK.
+ */
+const MIN_RTO_S = 0.2;
+const HOLD_INTERVALS = 3;
 
 /** A RecordStore sized for Endpoint records (one per Tracker: its connections' endpoints live there). */
 export function endpointStore(): RecordStore {
@@ -173,6 +188,28 @@ export class Endpoint extends RecordView {
   set contradictedSyn(v: number) { this.f[this.fo + E_CONTRADICTED_SYN] = v; }
   get contradictedFin(): number { return this.f[this.fo + E_CONTRADICTED_FIN]; }
   set contradictedFin(v: number) { this.f[this.fo + E_CONTRADICTED_FIN] = v; }
+  /** When it last sent its FIN (s), and the interval since the one before (0 after the first). */
+  get finLast(): number { return this.f[this.fo + E_FIN_LAST]; }
+  set finLast(v: number) { this.f[this.fo + E_FIN_LAST] = v; }
+  get finInterval(): number { return this.f[this.fo + E_FIN_INTERVAL]; }
+  set finInterval(v: number) { this.f[this.fo + E_FIN_INTERVAL] = v; }
+  /** It re-sent its FIN after an ACK of it was seen: that ACK was lost after the capture point (rule 4). */
+  get finAckDoubted(): boolean { return (this.i[this.io + E_FLAGS] & F_FIN_ACK_DOUBTED) !== 0; }
+  set finAckDoubted(v: boolean) { this.setBits(E_FLAGS, F_FIN_ACK_DOUBTED, v); }
+  /** A later ACK of its FIN is held until its silence shows the ACK arrived (see Connection.holdFinalAck). */
+  get ackHeld(): boolean { return (this.i[this.io + E_FLAGS] & F_ACK_HELD) !== 0; }
+  set ackHeld(v: boolean) { this.setBits(E_FLAGS, F_ACK_HELD, v); }
+  get heldFrame(): number { return this.i[this.io + E_HELD_FRAME]; }
+  get heldSec(): number { return this.f[this.fo + E_HELD_SEC]; }
+  get heldNsec(): number { return this.i[this.io + E_HELD_NSEC]; }
+  get heldDeadline(): number { return this.f[this.fo + E_HELD_DEADLINE]; }
+  hold(frame: number, sec: number, nsec: number, deadline: number): void {
+    this.ackHeld = true;
+    this.i[this.io + E_HELD_FRAME] = frame;
+    this.i[this.io + E_HELD_NSEC] = nsec;
+    this.f[this.fo + E_HELD_SEC] = sec;
+    this.f[this.fo + E_HELD_DEADLINE] = deadline;
+  }
 
   /** An ACK-driven commit that later evidence may take back (rule 4): `from` → `to` on `event`, for the SYN or FIN `key`. */
   setAckCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_ACK_UNDO, F_ACK_UNDO, event, from, to, key); }
@@ -291,6 +328,8 @@ export class Connection {
   /** Set while one segment is being processed, so inferred segments are not inferred again. */
   private inserting = false;
   private started = false;
+  /** An endpoint holds a final ACK (see holdFinalAck). */
+  private holding = false;
 
   constructor(first: ReplaySegment, opts: ReplayOptions) {
     this.ep = [new Endpoint(opts.store), new Endpoint(opts.store)];
@@ -309,6 +348,7 @@ export class Connection {
     this.firstFin1 = null;
     this.inserting = false;
     this.started = false;
+    this.holding = false;
     this.start(first, opts);
     return this;
   }
@@ -435,7 +475,44 @@ export class Connection {
   process(s: ReplaySegment): void {
     this.atFrame = s.frame;
     this.atSec = s.tsSec + s.tsNsec / NS_PER_S;
+    if (this.holding) this.releaseHeld(this.atSec);
     if (!this.steady(s)) this.full(s);
+  }
+
+  /**
+   * Rule 4 for the final ACK. Once a FIN's sender in LAST_ACK or CLOSING has re-sent its FIN after an
+   * ACK of it was seen, that ACK was lost after the capture point, and the peer's later ACKs of the same
+   * FIN (it re-ACKs every copy) may be lost the same way. The first of them is held: it is delivered
+   * once the FIN's sender has stayed silent for HOLD_INTERVALS of its last retransmission interval (it
+   * would have re-sent the FIN by then), and dropped if it re-sends the FIN first or the capture ends
+   * before that — the FIN's sender then stays in LAST_ACK (CLOSING), as reference §7.9 has it.
+   */
+  private holdFinalAck(i: 0 | 1, s: ReplaySegment): void {
+    const e = this.ep[i];
+    if (e.ackHeld) return;
+    e.hold(s.frame, s.tsSec, s.tsNsec, e.finLast + HOLD_INTERVALS * Math.max(e.finInterval, MIN_RTO_S));
+    this.holding = true;
+  }
+
+  /** Deliver the held ACKs whose deadline `now` (s) has reached. */
+  private releaseHeld(now: number): void {
+    let still = false;
+    for (const i of [0, 1] as const) {
+      const e = this.ep[i];
+      if (!e.ackHeld) continue;
+      if (now < e.heldDeadline) { still = true; continue; }
+      e.ackHeld = false;
+      const from = e.state;
+      this.commit(i, RCV_ACK_FIN, e.heldFrame, e.heldSec, e.heldNsec, true);
+      if (e.state !== from) e.setAckCommit(RCV_ACK_FIN, from, e.state, e.finSeq);
+    }
+    this.holding = still;
+  }
+
+  private dropHeld(): void {
+    this.ep[0].ackHeld = false;
+    this.ep[1].ackHeld = false;
+    this.holding = false;
   }
 
   /**
@@ -489,6 +566,7 @@ export class Connection {
             (event === RCV_ACK_FIN && fin && A.finKnown && seqAdd(s.seq, s.len) === A.finSeq && A.finSeq === key)) {
           this.change(s.from, event, s.frame, true, A.ackCommitFrom);
           A.clearAckCommit();
+          if (event === RCV_ACK_FIN) A.finAckDoubted = true;
         }
       }
       if (A.hasRstCommit && !syn && A.state === A.rstCommitTo) {
@@ -524,6 +602,12 @@ export class Connection {
         const acksPeer = ack && B.finKnown && seqGe(s.ack, seqAdd(B.finSeq, 1));
         if (s.from === 0) this.firstFin0 = acksPeer; else this.firstFin1 = acksPeer;
       }
+      const t = s.tsSec + s.tsNsec / NS_PER_S;
+      if (A.finSent > 0) {
+        A.finInterval = t - A.finLast;
+        if (A.ackHeld) { A.ackHeld = false; this.holding = this.ep[1 - s.from].ackHeld; } // re-sent: the held ACK was lost too
+      }
+      A.finLast = t;
       A.finSent++;
       this.commit(s.from, SND_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
     }
@@ -556,8 +640,12 @@ export class Connection {
       }
       if (B.finKnown && seqGe(s.ack, seqAdd(B.finSeq, 1))) {
         const from = B.state;
-        this.commit(bi, RCV_ACK_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
-        if (B.state !== from) B.setAckCommit(RCV_ACK_FIN, from, B.state, B.finSeq);
+        if (B.finAckDoubted && (from === LAST_ACK || from === CLOSING)) {
+          this.holdFinalAck(bi, s);
+        } else {
+          this.commit(bi, RCV_ACK_FIN, s.frame, s.tsSec, s.tsNsec, s.inferred);
+          if (B.state !== from) B.setAckCommit(RCV_ACK_FIN, from, B.state, B.finSeq);
+        }
       }
     }
     if (fin) this.queue(bi, RCV_FIN, end, seqAdd(s.seq, s.len + (syn ? 1 : 0)), s);
@@ -636,6 +724,7 @@ export class Connection {
   abort(frame: number, atSec: number): void {
     this.atFrame = frame;
     this.atSec = atSec;
+    this.dropHeld();
     for (const i of [0, 1] as const) {
       releasePending(this.ep[i].pending);
       this.change(i, ABORT, frame, false);
@@ -649,6 +738,8 @@ export class Connection {
   finish(endSec: number, endNsec: number, timeWaitSeconds: number): void {
     this.atFrame = -1;
     this.atSec = endSec + endNsec / NS_PER_S;
+    if (this.holding) this.releaseHeld(this.atSec);
+    this.dropHeld();
     for (const i of [0, 1] as const) {
       const e = this.ep[i];
       if (e.sent > 0) {
