@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { ROOT } from './helpers/corpus.js';
-import { SYNTHETIC, badThirdAckCapture, dataPastFinCapture, injectedRstCapture, timeWaitCapture } from './helpers/synthetic.js';
+import { SYNTHETIC, badThirdAckCapture, dataPastFinCapture, finalAckAgainCapture, injectedRstCapture, timeWaitCapture } from './helpers/synthetic.js';
 import { tmpFile } from './helpers/pcap-writer.js';
 
 const DIR = join(ROOT, 'fixtures', 'synthetic');
@@ -83,6 +83,21 @@ describe('data after close, and a RST its sender contradicts', () => {
     expect(await life('data-past-fin.pcap', dataPastFinCapture())).toEqual([
       ['data-after-close', 'after-own-fin', 6, 'c2s', { client: 'FIN_WAIT_2', server: 'CLOSE_WAIT' }],
     ]);
+  });
+});
+
+describe('an ACK of a FIN that was re-sent after an earlier ACK (held until the FIN\'s sender falls silent)', () => {
+  const run = async (endAtMs: number) => {
+    const a = await analyzeCapture(tmpFile(`final-ack-${endAtMs}.pcap`, finalAckAgainCapture(endAtMs)));
+    return { state: a.set.flow(0).finalState, life: a.anomalies.filter((x) => x.kind === 'missing-final-ack').map((x) => [x.variant, x.frame]) };
+  };
+
+  it('the capture ends before the server would have re-sent its FIN: LAST_ACK, seen-but-lost', async () => {
+    expect(await run(700)).toEqual({ state: { client: 'TIME_WAIT', server: 'LAST_ACK' }, life: [['seen-but-lost', 8]] });
+  });
+
+  it('the server stays silent long enough: the held ACK arrived, CLOSED', async () => {
+    expect(await run(2000)).toEqual({ state: { client: 'TIME_WAIT', server: 'CLOSED' }, life: [] });
   });
 });
 

@@ -93,6 +93,26 @@ export function dataPastFinCapture(): Uint8Array {
   ]));
 }
 
+/**
+ * The client closes first; the server's FIN is acknowledged, sent again 200 ms later (so that ACK was
+ * lost) and acknowledged again; another connection's SYN at `endAtMs` sets the capture's end.
+ */
+export function finalAckAgainCapture(endAtMs: number): Uint8Array {
+  const other = ether(0x0800, ipv4({ src: '192.0.2.2', dst: S.ip, payload: tcp({ sport: 40000, dport: S.port, seq: 1, flags: SYN, win: 64240 }) }));
+  return pcapFile({}, records([
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    [30, pkt(true, FIN | ACK, CI + 1, SI + 1, 64240)],
+    [40, pkt(false, ACK, SI + 1, CI + 2, 65535)],
+    [50, pkt(false, FIN | ACK, SI + 1, CI + 2, 65535)],
+    [60, pkt(true, ACK, CI + 2, SI + 2, 64240)],
+    [250, pkt(false, FIN | ACK, SI + 1, CI + 2, 65535)], // the FIN again: the ACK of frame 7 was lost
+    [251, pkt(true, ACK, CI + 2, SI + 2, 64240)], // held: delivered if the server stays silent until 250 + 3 × 200 ms
+    [endAtMs, other],
+  ]));
+}
+
 export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
