@@ -34,6 +34,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   'connection-refused': { 'connection-refused': 1 },
   'final-ack-lost': { 'missing-final-ack:seen-but-lost': 1 },
   'half-open': { 'half-open:no-tcb-rst': 1 },
+  'late-fin-reset': { 'half-open:late-fin-reset': 1 },
   'missing-final-ack': { 'missing-final-ack:not-seen': 1 },
   'rst-abort': { 'reset:abort': 1 },
   'server-abort': { 'reset:abort': 1 },

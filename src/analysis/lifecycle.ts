@@ -8,7 +8,7 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from '../tcp/seq.js';
 import {
-  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, STATES,
+  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_2, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, STATES,
   SYN_RCVD, SYN_SENT, TIME_WAIT, TIMEOUT_TW,
 } from '../tcp/state-table.js';
 import type { TransitionListener } from '../tcp/replay.js';
@@ -41,6 +41,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   halfOpenWindow: 1,
 };
 
+/** The shortest CLOSE_WAIT after which a FIN answered by a RST counts as late-fin-reset (no orphan timeout is shorter). */
+const LATE_FIN_S = 1;
 /** Duplicate frames: a copy within this long in the same direction (§7.15). */
 const DUPLICATE_WINDOW_S = 0.001;
 const MAX_OPEN_GAPS = 16;
@@ -177,6 +179,9 @@ class Side extends RecordView {
   /** data-after-close (after-rst) was raised for it. */
   get dataAfterRst(): boolean { return (this.i[this.io + SIDE_FLAGS] & 64) !== 0; }
   set dataAfterRst(v: boolean) { this.setBits(SIDE_FLAGS, 64, v); }
+  /** Its last non-SYN, non-RST segment carried a FIN. */
+  get lastFin(): boolean { return (this.i[this.io + SIDE_FLAGS] & 128) !== 0; }
+  set lastFin(v: boolean) { this.setBits(SIDE_FLAGS, 128, v); }
   /** Gaps in `gaps` not yet filled by a retransmission (no need to test each data segment against the list otherwise). */
   get openGaps(): number { return this.i[this.io + 14]; }
   set openGaps(v: number) { this.i[this.io + 14] = v; }
@@ -466,12 +471,21 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (rst && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !this.resetReported(st) &&
         ((!ack && seg.seq === B.lastAck && B.lastHasAck) || (ack && seg.seq === 0 && !B.lastHasAck && seg.ack === B.lastEnd))) {
       this.markResetReported(st);
-      this.add(st, 'half-open', 'no-tcb-rst', 'error', seg.frame, d, this.states(st),
-        `${S} answered ${R}'s segment with a bare RST (seq = the segment's ack): ${S} no longer has this connection while ${R} still does.`);
+      const waited = B.cwAckSec >= 0 ? t - B.cwAckSec : -1;
+      if (B.lastFin && A.stateBeforeRst === FIN_WAIT_2 && waited >= LATE_FIN_S) {
+        // the peer closed so late that this side's orphaned FIN_WAIT_2 had timed out (reference §7.8)
+        this.add(st, 'half-open', 'late-fin-reset', 'error', seg.frame, d, this.states(st),
+          `${S} answered ${R}'s FIN with a bare RST: ${S} no longer had the connection, its FIN_WAIT_2 having timed out ` +
+          `(orphan timeout, Linux tcp_fin_timeout) while ${R} sat in CLOSE_WAIT for ${formatDuration(waited)}.`,
+          { closeWait: Math.round(waited * 1e6) / 1e6 });
+      } else {
+        this.add(st, 'half-open', 'no-tcb-rst', 'error', seg.frame, d, this.states(st),
+          `${S} answered ${R}'s segment with a bare RST (seq = the segment's ack): ${S} no longer has this connection while ${R} still does.`);
+      }
     }
     this.reportReset();
     if (rst) A.rstCount++;
-    if (!syn && !rst) { A.lastAck = seg.ack; A.lastEnd = seqAdd(seg.seq, seg.payloadLength + (fin ? 1 : 0)); A.lastSec = t; A.lastHasAck = ack; }
+    if (!syn && !rst) { A.lastAck = seg.ack; A.lastEnd = seqAdd(seg.seq, seg.payloadLength + (fin ? 1 : 0)); A.lastSec = t; A.lastHasAck = ack; A.lastFin = fin; }
     // invalid-rst: a RST its receiver must ignore, seen while the receiver is in a synchronized state or SYN_SENT
     if (rst && st.conn !== null) {
       const recv = st.conn.ep[r].state;
