@@ -361,7 +361,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if ((this.pending & F_ZERO_WINDOW_PROBE) !== 0) A.probeSeq = seg.seq;
     // (Wireshark's nextseq ignores an accepted probe byte, so the data after it looks like a gap: it was captured)
     const gaps = A.gaps;
-    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && (gaps === null || gaps.length < 2 * MAX_OPEN_GAPS) && this.prevNextRaw !== A.probeSeq) {
+    // (a SYN or SYN+ACK starts a sequence space: the jump to it is no gap)
+    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && (f & SYN) === 0 && (gaps === null || gaps.length < 2 * MAX_OPEN_GAPS) && this.prevNextRaw !== A.probeSeq) {
       if (gaps === null) { A.gaps = [this.prevNextRaw, seg.seq]; A.gapFrames = [seg.frame]; }
       else { gaps.push(this.prevNextRaw, seg.seq); A.gapFrames!.push(seg.frame); }
       if (this.prevNextRaw !== seg.seq) A.openGaps++;
@@ -467,6 +468,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       else if (finSeq === A.finSeq) { if (A.finCount++ === 1) A.finRetxFrame = seg.frame; A.finLastSec = t; }
     }
     if (ack && B.finCount > 0 && seqGe(seg.ack, seqAdd(B.finSeq, 1))) B.finAcked = true;
+    // half-open (stale-syn): a SYN answered by a pure ACK of other sequence numbers, not a SYN+ACK (reference §7.8)
+    if (ack && !syn && !fin && !rst && B.synCount > 0 && A.synAckCount === 0 && seg.ack !== B.synEnd && !this.resetReported(st)) {
+      this.markResetReported(st); // (the peer's RST answering this ACK is part of the same story)
+      this.add(st, 'half-open', 'stale-syn', 'error', seg.frame, d, this.states(st),
+        `${S} answered ${R}'s SYN with an ACK of other sequence numbers (a challenge ACK), not a SYN+ACK: ` +
+        `${S} still has an earlier connection on this 4-tuple that ${R} no longer has.`, { ack: seg.ack });
+    }
     // half-open (no-tcb-rst): a bare RST answering the peer's last segment (reference §7.8)
     if (rst && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !this.resetReported(st) &&
         ((!ack && seg.seq === B.lastAck && B.lastHasAck) || (ack && seg.seq === 0 && !B.lastHasAck && seg.ack === B.lastEnd))) {
