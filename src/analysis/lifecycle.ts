@@ -350,7 +350,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (seg.ipId === A.prevId && seg.seq === A.prevSeq && seg.ack === A.prevAck && f === A.prevFlags &&
         seg.payloadLength === A.prevLen && seg.window === A.prevWin && seg.checksumField === A.prevCk &&
         t - A.prevSec >= 0 && t - A.prevSec < DUPLICATE_WINDOW_S && seg.ipId > 0) {
-      // (an IPv4 ID of 0, as Linux sends on DF segments, carries no identity: equal frames may be distinct)
+      // (an IPv4 ID of 0, as Linux sends on DF segments, carries no identity: equal frames may be distinct. Nor do TCP
+      // timestamps: Linux re-sends a SYN+ACK on its timer and again for the peer's repeated SYN within the same
+      // millisecond, bit for bit, as in fixtures/synack-lost.pcap frames 6 and 8)
       this.dupPending = true;
     }
     A.prevId = seg.ipId; A.prevSeq = seg.seq; A.prevAck = seg.ack; A.prevFlags = f; A.prevLen = seg.payloadLength;
