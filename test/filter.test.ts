@@ -12,7 +12,7 @@ const flow = (o: Partial<FlowReport> = {}): FlowReport => ({
   handshake: { synToSynAck: null, synAckToAck: null, rtt: null },
   options: { mss: { client: null, server: null }, windowScale: null, sackPermitted: false, timestamps: false },
   finalState: { client: 'FIN_WAIT_2', server: 'CLOSE_WAIT' }, assumed: false, closedBy: 'client', connState: 'S2', history: 'ShADadF',
-  partial: false, roleInferred: false, oneSided: false, connections: 1, inferredSegments: 0, ...o,
+  partial: false, roleInferred: false, oneSided: false, connections: 1, inferredSegments: 0, oversizedSegments: 0, ...o,
 });
 const test = (expr: string, f = flow(), kinds: string[] = []) => compileFilter(expr)({ flow: f, kinds: new Set(kinds) });
 

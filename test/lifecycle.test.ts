@@ -249,6 +249,14 @@ describe('synfin analyze / leaks', () => {
     ]);
   });
 
+  it('analyze: segments above the MSS are explained once, with the offloads that make them (and not for a capture without them)', () => {
+    const note = /^Note: 10 segment\(s\) in 1 connection\(s\) carry more data than the MSS their receiver announced: .*TSO\/GSO when sending, GRO\/LRO when receiving.*ethtool -K DEV tso off gso off gro off/m;
+    expect(run(['analyze', fx('offloads-on')]).stdout).toMatch(note);
+    expect(run(['analyze', fx('lossy-transfer')]).stdout).not.toMatch(/MSS their receiver announced/);
+    expect(run(['flows', fx('offloads-on')]).stdout).toMatch(/ oversized:10\n\(oversized:N = N segments carry more data than the MSS/);
+    expect(run(['flows', '--csv', fx('offloads-on')]).stdout.split('\n')[1]).toMatch(/,10$/);
+  });
+
   it('analyze with several files: one text report each, a blank line between them', () => {
     const r = run(['analyze', fx('rst-abort'), fx('connection-refused')]);
     expect(r.status).toBe(0);

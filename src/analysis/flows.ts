@@ -78,6 +78,11 @@ export interface FlowReport {
   connections: number;
   /** Segments the capture missed, inferred from acknowledgments. */
   inferredSegments: number;
+  /**
+   * Segments carrying more data than the MSS their receiver announced: not wire segments, but what the
+   * capturing host's TSO/GSO (sending) or GRO/LRO (receiving) handed the capture (reference §9.4–9.5).
+   */
+  oversizedSegments: number;
   transitions?: TransitionOut[];
 }
 
@@ -222,6 +227,7 @@ export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransiti
     oneSided: st.pk0 === 0 || st.pk1 === 0,
     connections: st.connections,
     inferredSegments: st.inferredSegments,
+    oversizedSegments: st.oversized,
   };
   if (withTransitions && st.transitions !== null) {
     r.transitions = st.transitions.map((t: TransitionRecord) => {
@@ -311,7 +317,7 @@ export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
     `"sackPermitted":${st.sackPermitted(0) && st.sackPermitted(1)},"timestamps":${st.timestamps(0) && st.timestamps(1)}},` +
     `"finalState":{"client":"${STATES[st.finalOf(client)]}","server":"${STATES[st.finalOf(server)]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedByOf(st, client))},` +
     `"connState":"${st.connState(client)}","history":"${st.history(client)}","partial":${st.partial},"roleInferred":${st.client < 0},` +
-    `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments}}`;
+    `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments},"oversizedSegments":${st.oversized}}`;
 }
 
 /**

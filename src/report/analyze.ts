@@ -108,15 +108,22 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   out.push(captureHeadline(a));
   out.push('');
   const states = new Map<string, number>(), zeek = new Map<string, number>();
+  let oversized = 0, oversizedFlows = 0;
   for (const f of a.set.flows()) {
     const k = `${f.finalState.client}\t${f.finalState.server}`;
     states.set(k, (states.get(k) ?? 0) + 1);
     zeek.set(f.connState, (zeek.get(f.connState) ?? 0) + 1);
+    if (f.oversizedSegments > 0) { oversized += f.oversizedSegments; oversizedFlows++; }
   }
   const byCount = (m: Map<string, number>) => [...m].sort((x, y) => y[1] - x[1]);
   out.push('Connections by final state (client / server):');
   out.push(table(['COUNT', 'CLIENT', 'SERVER'], byCount(states).slice(0, 12).map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
   out.push(`Zeek conn_state: ${byCount(zeek).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
+  if (oversized > 0) {
+    out.push(`Note: ${thousands(oversized)} segment(s) in ${thousands(oversizedFlows)} connection(s) carry more data than the MSS their receiver announced: ` +
+      'the capturing host segments or coalesces in its NIC (TSO/GSO when sending, GRO/LRO when receiving), so they are not wire segments, ' +
+      'and retransmission, duplicate-ACK and window figures are distorted; capture with those offloads off (ethtool -K DEV tso off gso off gro off) to see the wire.');
+  }
   out.push('');
   const kinds = a.kindCounts().sort((x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.count - x.count);
   if (kinds.length === 0) {

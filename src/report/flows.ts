@@ -36,16 +36,27 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** The NOTES cell of a flow: what to know before reading its figures. */
+export function flowNotes(f: Pick<FlowReport, 'partial' | 'oneSided' | 'roleInferred' | 'oversizedSegments'>): string {
+  return [f.partial ? 'partial' : '', f.oneSided ? 'one-sided' : '', f.roleInferred ? 'roles-guessed' : '',
+    f.oversizedSegments > 0 ? `oversized:${f.oversizedSegments}` : ''].filter(Boolean).join(',');
+}
+
+/** What `oversized:N` means (reference §9.4–9.5). */
+export const OVERSIZED_LEGEND = '(oversized:N = N segments carry more data than the MSS their receiver announced: the capturing host ' +
+  'segments or coalesces in its NIC (TSO/GSO, GRO/LRO), so they are not wire segments; capture with those offloads off to see the wire)';
+
 /** Text form of `synfin flows`: one row per connection with both final states. */
 export function renderFlows(set: FlowSet): string {
   const r = { ...set.head(), flows: [...set.flows()] };
   const rows = r.flows.map((f) => [
     String(f.id), ep(f, 'client'), ep(f, 'server'), String(f.packets), human(f.bytes), dur(f.duration),
     f.finalState.client + (f.assumed ? '?' : ''), f.finalState.server + (f.assumed ? '?' : ''),
-    f.connState, f.closedBy ?? '-', [f.partial ? 'partial' : '', f.oneSided ? 'one-sided' : '', f.roleInferred ? 'roles-guessed' : ''].filter(Boolean).join(','),
+    f.connState, f.closedBy ?? '-', flowNotes(f),
   ]);
   const head = `${r.file}: ${r.flows.length} connection(s), ${r.frames} frames, ${r.tcpSegments} TCP segments\n`;
-  const legend = r.flows.some((f) => f.assumed) ? '(? = initial state assumed: the capture starts mid-connection)\n' : '';
+  const legend = (r.flows.some((f) => f.assumed) ? '(? = initial state assumed: the capture starts mid-connection)\n' : '') +
+    (r.flows.some((f) => f.oversizedSegments > 0) ? OVERSIZED_LEGEND + '\n' : '');
   return head + table(['ID', 'CLIENT', 'SERVER', 'PKTS', 'BYTES', 'DURATION', 'CLIENT STATE', 'SERVER STATE', 'ZEEK', 'CLOSED BY', 'NOTES'], rows) + legend;
 }
 
@@ -58,6 +69,7 @@ export const FLOW_CSV_COLUMNS = [
   'file', 'id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'first_frame', 'last_frame', 'first_ts', 'last_ts',
   'duration', 'packets', 'bytes', 'c2s_packets', 'c2s_bytes', 'c2s_payload_bytes', 's2c_packets', 's2c_bytes', 's2c_payload_bytes',
   'handshake_rtt', 'client_state', 'server_state', 'closed_by', 'conn_state', 'history', 'partial', 'one_sided', 'connections',
+  'oversized_segments',
 ];
 
 /** CSV rows (no header) of `synfin flows --csv`, one string per flow. */
@@ -67,6 +79,7 @@ export function* flowsCsvRows(set: FlowSet): Generator<string> {
     file, f.id, f.client.ip, f.client.port, f.server.ip, f.server.port, f.firstFrame, f.lastFrame, f.firstTs, f.lastTs,
     f.duration, f.packets, f.bytes, f.c2s.packets, f.c2s.bytes, f.c2s.payloadBytes, f.s2c.packets, f.s2c.bytes, f.s2c.payloadBytes,
     f.handshake.rtt, f.finalState.client, f.finalState.server, f.closedBy, f.connState, f.history, f.partial, f.oneSided, f.connections,
+    f.oversizedSegments,
   ].map(csvCell).join(',') + '\n';
 }
 

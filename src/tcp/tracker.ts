@@ -126,8 +126,10 @@ const S_FIRST_FRAME = ZEEK_I32_SLOTS + 22;
 const S_FIRST_SEC = ZEEK_F64_SLOTS + 10;
 const S_FIRST_NSEC = ZEEK_I32_SLOTS + 23;
 const S_TUPLE = ZEEK_I32_SLOTS + 24;
+/** Segments carrying more data than the MSS their receiver announced (reference §9.4–9.5). */
+const S_OVERSIZED = ZEEK_I32_SLOTS + 25;
 const STREAM_F64_SLOTS = ZEEK_F64_SLOTS + 11;
-const STREAM_I32_SLOTS = ZEEK_I32_SLOTS + 25;
+const STREAM_I32_SLOTS = ZEEK_I32_SLOTS + 26;
 
 // small fields in S_BITS above the flags: shift of each, stored + 1 where they can be −1
 const B_CLIENT = 12; // 2 bits: client + 1
@@ -264,6 +266,11 @@ export class Stream extends ZeekSummary {
    * streams on the same 4-tuple supersede this one: from then on its segments go to them (§2.2).
    */
   get tuple(): number { return this.i[this.io + S_TUPLE]; }
+  /**
+   * Segments with more payload than the MSS their receiver announced: the capturing host hands its NIC
+   * unsegmented data (TSO/GSO) or receives coalesced segments (GRO/LRO). These are not wire segments.
+   */
+  get oversized(): number { return this.i[this.io + S_OVERSIZED]; }
 
   /** A small field of S_BITS: `mask` (all ones) at bit `shift`. */
   private small(shift: number, mask: number): number { return (this.i[this.io + S_BITS] >>> shift) & mask; }
@@ -304,6 +311,10 @@ export class Stream extends ZeekSummary {
   count(i: number, frameLen: number, payload: number): void {
     if (i === 0) { this.pk0++; this.by0 += frameLen; this.pl0 += payload; }
     else { this.pk1++; this.by1 += frameLen; this.pl1 += payload; }
+    if (payload !== 0) {
+      const m = this.i[this.io + S_OPT0 + 1 - i] & 0x1ffff; // the receiver's MSS + 1, 0 when unknown
+      if (m !== 0 && payload >= m) this.i[this.io + S_OVERSIZED]++;
+    }
   }
 
   /** The SYN or SYN+ACK options of endpoint i (its first one). */
