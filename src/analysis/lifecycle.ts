@@ -368,8 +368,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       if (gaps === null) { A.gaps = [this.prevNextRaw, seg.seq]; A.gapFrames = [seg.frame]; }
       else { gaps.push(this.prevNextRaw, seg.seq); A.gapFrames!.push(seg.frame); }
       if (this.prevNextRaw !== seg.seq) A.openGaps++;
-    } else if (seg.payloadLength > 0 && gaps !== null && A.openGaps > 0) {
-      const end = seqAdd(seg.seq, seg.payloadLength);
+    } else if ((seg.payloadLength > 0 || (f & FIN) !== 0) && gaps !== null && A.openGaps > 0) {
+      // (a FIN occupies a sequence number: a FIN sent again fills the gap its first copy left)
+      const end = seqAdd(seg.seq, seg.payloadLength + ((f & FIN) !== 0 ? 1 : 0));
       for (let i = 0; i < gaps.length; i += 2) {
         if (gaps[i] !== gaps[i + 1] && seqLt(seg.seq, gaps[i + 1]) && seqGt(end, gaps[i])) { gaps[i] = gaps[i + 1]; A.openGaps--; } // filled: empty the gap
       }
