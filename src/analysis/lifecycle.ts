@@ -428,9 +428,14 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       }
     }
     // handshake-bad-ack (third-ack): the initiator's first ACK after the SYN+ACK must acknowledge the responder's ISN + 1
-    if (ack && !syn && !rst && !A.thirdChecked && A.synCount > 0 && B.synAckCount > 0 && st.conn !== null) {
+    // (a later segment reordered ahead of the third, or following a third one lost before the capture point, is not checked:
+    // it sits past ISN + 1, and acknowledges no more than the responder sent; previous-segment-lost says what is missing)
+    const peerEp = st.conn !== null ? st.conn.ep[r] : null;
+    const later = peerEp !== null && (seqGt(seg.seq, A.synEnd) ||
+      (seqGt(seg.ack, seqAdd(peerEp.isn, 1)) && peerEp.sndNxtKnown && seqLe(seg.ack, peerEp.sndNxt)));
+    if (ack && !syn && !rst && !A.thirdChecked && A.synCount > 0 && B.synAckCount > 0 && peerEp !== null && !later) {
       A.thirdChecked = true;
-      const peer = st.conn.ep[r];
+      const peer = peerEp;
       const wantAck = seqAdd(peer.isn, 1);
       if (peer.isnKnown && (seg.ack !== wantAck || seg.seq !== A.synEnd)) {
         this.add(st, 'handshake-bad-ack', 'third-ack', 'error', seg.frame, d, this.states(st),
@@ -478,8 +483,10 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         `${S} answered ${R}'s SYN with an ACK of other sequence numbers (a challenge ACK), not a SYN+ACK: ` +
         `${S} still has an earlier connection on this 4-tuple that ${R} no longer has.`, { ack: seg.ack });
     }
-    // half-open (no-tcb-rst): a bare RST answering the peer's last segment (reference §7.8)
-    if (rst && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !this.resetReported(st) &&
+    // half-open (no-tcb-rst): a bare RST answering the peer's last segment (reference §7.8), but not the RST of an endpoint
+    // that closed gracefully, answering a late segment of a peer in TIME_WAIT: that connection was over on both sides
+    const intoTimeWait = this.acceptedRst !== null && this.acceptedRst.from === TIME_WAIT && A.stateBeforeRst === CLOSED;
+    if (rst && !intoTimeWait && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !this.resetReported(st) &&
         ((!ack && seg.seq === B.lastAck && B.lastHasAck) || (ack && seg.seq === 0 && !B.lastHasAck && seg.ack === B.lastEnd))) {
       this.markResetReported(st);
       const waited = B.cwAckSec >= 0 ? t - B.cwAckSec : -1;
@@ -556,6 +563,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     this.markResetReported(st);
     const i = r.receiver, other = (1 - i) as 0 | 1;
     const RCV = `{${i}}`, SND = `{${other}}`, from = STATES[r.from];
+    if (r.from === TIME_WAIT && this.current(st)[other].stateBeforeRst === CLOSED) {
+      // both sides had closed: a late segment met a host without the connection, whose RST cut TIME_WAIT short (RFC 1337)
+      this.add(st, 'reset', 'time-wait', 'info', r.frame, other, r.states,
+        `${SND}, which had closed the connection, answered a late segment from ${RCV} with a RST, which ended ${RCV}'s TIME_WAIT early (Linux accepts such a RST; RFC 1337).`,
+        { receiverStateBefore: from });
+      return;
+    }
     const senderFin = this.current(st)[other].finCount > 0;
     this.add(st, 'reset', senderFin ? 'after-fin' : 'abort', 'warn', r.frame, other, r.states,
       senderFin ? `${SND} reset the connection after sending its own FIN (data still arrived after it closed); ${RCV} was ${from}.`
