@@ -485,7 +485,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     }
     // half-open (no-tcb-rst): a bare RST answering the peer's last segment (reference §7.8), but not the RST of an endpoint
     // that closed gracefully, answering a late segment of a peer in TIME_WAIT: that connection was over on both sides
-    const intoTimeWait = this.acceptedRst !== null && this.acceptedRst.from === TIME_WAIT && A.stateBeforeRst === CLOSED;
+    const intoTimeWait = rst && A.stateBeforeRst === CLOSED &&
+      ((this.acceptedRst !== null && this.acceptedRst.from === TIME_WAIT) || (st.conn !== null && (st.conn.shown(r) & 15) === TIME_WAIT));
     if (rst && !intoTimeWait && B.lastSec >= 0 && t - B.lastSec >= 0 && t - B.lastSec < this.t.halfOpenWindow && A.rstCount === 0 && !this.resetReported(st) &&
         ((!ack && seg.seq === B.lastAck && B.lastHasAck) || (ack && seg.seq === 0 && !B.lastHasAck && seg.ack === B.lastEnd))) {
       this.markResetReported(st);
@@ -509,9 +510,20 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       const recv = st.conn.ep[r].state;
       const shown = this.states(st)[r] & 15;
       if (shown !== CLOSED && shown !== LISTEN && recv !== CLOSED && recv !== LISTEN) {
-        this.add(st, 'invalid-rst', shown === SYN_SENT ? 'unacceptable-ack' : 'out-of-window', 'warn', seg.frame, d, this.states(st),
-          shown === SYN_SENT ? `${R} in SYN_SENT must ignore ${S}'s RST: it does not acknowledge ${R}'s SYN.`
-            : `${R} must ignore ${S}'s RST: its sequence number is not the one ${R} expects next.`);
+        // the sequence number the receiver expects: the highest it acknowledged, else the highest the sender sent
+        const rcv = st.conn.ep[r], snd = st.conn.ep[d];
+        const expected = rcv.ackKnown ? rcv.highAck : snd.sndNxtKnown ? snd.sndNxt : -1;
+        const numbers = `its sequence number (relative ${(seg.seq - st.baseOf(d)) >>> 0}) is not the one ${R} expects next` +
+          (expected >= 0 ? ` (${(expected - st.baseOf(d)) >>> 0})` : '');
+        if (intoTimeWait) {
+          // a closed host answering a late segment: nothing is wrong, and TIME_WAIT ends only for a RST at exactly RCV.NXT
+          this.add(st, 'invalid-rst', 'time-wait', 'info', seg.frame, d, this.states(st),
+            `${R} in TIME_WAIT ignores the RST with which ${S}, already closed, answered a late segment: ${numbers}, as Linux requires to end TIME_WAIT early.`);
+        } else {
+          this.add(st, 'invalid-rst', shown === SYN_SENT ? 'unacceptable-ack' : 'out-of-window', 'warn', seg.frame, d, this.states(st),
+            shown === SYN_SENT ? `${R} in SYN_SENT must ignore ${S}'s RST: it does not acknowledge ${R}'s SYN.`
+              : `${R} must ignore ${S}'s RST: ${numbers}, so ${R} stays in ${STATES[shown]}.`);
+        }
       }
     }
   }

@@ -705,10 +705,11 @@ export class Connection {
       case CLOSED: case LISTEN: return false;
       case SYN_SENT:
         return (s.flags & ACK) !== 0 && B.isnKnown && seqLt(B.isn, s.ack) && seqLe(s.ack, B.sndNxt);
-      case TIME_WAIT: return true;
+      // TIME_WAIT too: Linux kills it only for a RST at exactly RCV.NXT (recorded: fixtures/rough-path.pcap flow 9)
       default:
         if (!A.sndNxtKnown && !B.ackKnown) return true;
-        return (A.sndNxtKnown && s.seq === A.sndNxt) || (B.ackKnown && s.seq === B.lastAck);
+        // (B's highest ACK, not its latest captured one: a segment B sent earlier may reach the capture point late)
+        return (A.sndNxtKnown && s.seq === A.sndNxt) || (B.ackKnown && s.seq === B.highAck);
     }
   }
 
