@@ -51,6 +51,18 @@ describe.skipIf(!CORPUS_PRESENT)('Wireshark-compatible flags against tshark 4.0.
   }
 });
 
+describe('Wireshark-compatible flags frame by frame on recorded loss and reordering (test/baselines)', () => {
+  for (const name of ['lossy-transfer.pcap', 'reorder.pcap', 'rough-transfer.pcap', 'rough-path.pcap']) {
+    it(`${name}: the same flags on the same frames as tshark`, async () => {
+      const want = new Map(readFileSync(join(ROOT, 'test', 'baselines', `${name}.flags.tsv`), 'utf8').trim().split('\n')
+        .filter(Boolean).map((l) => { const [f, ks] = l.split('\t'); return [Number(f), ks.split(',').sort()] as const; }));
+      const got = perFrame(await flags(join(FIXTURES, name)));
+      expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
+      expect(want.size).toBeGreaterThan(300);
+    });
+  }
+});
+
 describe.skipIf(!CORPUS_PRESENT)('the Wireshark filter of each kind', () => {
   const fieldOf = new Map(WIRESHARK_KINDS.map((k) => [k.id, k.field]));
   /** Whether a frame carrying these tshark fields passes a filter of terms joined by `&&`, each `field` or `!field`. */

@@ -45,6 +45,7 @@ const EXPECTED: Record<string, Record<string, number>> = {
   'reorder': { 'reset:time-wait': 1 },
   // 30 server-first closes on a lossy, reordering path: late segments reach clients that have closed; their RSTs end the
   // server's TIME_WAIT when they carry exactly the next sequence number (11, as ss shows 19 TIME_WAIT left) and not otherwise (2)
+  'rough-transfer': { 'reset:time-wait': 1 },
   'rough-path': { 'reset:time-wait': 11, 'invalid-rst:time-wait': 2, 'time-wait-server-side': 1 },
   'rst-abort': { 'reset:abort': 1 },
   'server-abort': { 'reset:abort': 1 },

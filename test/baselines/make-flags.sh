@@ -10,11 +10,16 @@ ids=(retransmission fast-retransmission spurious-retransmission out-of-order pre
      zero-window zero-window-probe zero-window-probe-ack window-full window-update keep-alive keep-alive-ack port-reuse)
 args=()
 for f in "${fields[@]}"; do args+=(-e "tcp.analysis.$f"); done
+fixtures=$here/../../fixtures
 for f in http-206-zerowin-retrans.pcap mix-126-streams-keepalive.pcap pcapng-dsb-tls.pcapng qinq-pppoe-retrans.pcap \
          sack-fast-retrans-snaplen.pcap seq-wraparound.pcap lt0-null-redis-keepalive.pcap rst-inject-port-reuse.pcap \
-         midstream-121-http.pcap icmp-quotes-tcp-smtp.pcap; do
+         midstream-121-http.pcap icmp-quotes-tcp-smtp.pcap \
+         fixtures/lossy-transfer.pcap fixtures/reorder.pcap fixtures/rough-transfer.pcap fixtures/rough-path.pcap; do
+  # (the recorded scenarios of fixtures/ too: real loss and reordering, and no corpus needed to test them)
+  src="$corpus/$f"
+  case "$f" in fixtures/*) f=${f#fixtures/}; src="$fixtures/$f" ;; esac
   # one line per frame that carries a flag: frame number, then the synfin ids of its flags
-  tshark -r "$corpus/$f" -Y 'tcp && !icmp && !icmpv6' -T fields -E separator=/t -e frame.number "${args[@]}" 2>/dev/null |
+  tshark -r "$src" -Y 'tcp && !icmp && !icmpv6' -T fields -E separator=/t -e frame.number "${args[@]}" 2>/dev/null |
     awk -F'\t' -v names="${ids[*]}" 'BEGIN { n = split(names, id, " ") }
       { out = ""; for (i = 2; i <= n + 1; i++) if ($i != "") out = out (out == "" ? "" : ",") id[i - 1]; if (out != "") print $1 "\t" out }' \
     > "$here/$f.flags.tsv"
