@@ -63,6 +63,15 @@ describe('Wireshark-compatible flags frame by frame on recorded loss and reorder
   }
 });
 
+describe('a spurious retransmission names the acknowledgment that already covered it', () => {
+  it('rough-transfer.pcap frame 27: the client acknowledged 5793 in frame 24 (and again in 26) before the server re-sent 2897–4345', async () => {
+    const a = await analyzeCapture(join(FIXTURES, 'rough-transfer.pcap'));
+    const x = a.anomalies.find((y) => y.frame === 27 && y.kind === 'spurious-retransmission')!;
+    expect(x.message).toBe('Server 10.77.0.2:8080 re-sent 1448 byte(s) at relative seq 2897 that client 10.77.0.1:39776 had already acknowledged (ack 5793, first in frame 24).');
+    expect(x.data).toMatchObject({ relSeq: 2897, len: 1448, ackedUpTo: 5793, ackFrame: 24 });
+  });
+});
+
 describe.skipIf(!CORPUS_PRESENT)('the Wireshark filter of each kind', () => {
   const fieldOf = new Map(WIRESHARK_KINDS.map((k) => [k.id, k.field]));
   /** Whether a frame carrying these tshark fields passes a filter of terms joined by `&&`, each `field` or `!field`. */

@@ -283,6 +283,11 @@ export class FlagComputer {
       rec.relNext = seqRel(prevNext, base); rec.nextFrame = prevFrame; rec.dupNum = a.dupNum; rec.dupFrame = a.dupFrame;
       rec.window = seg.window; rec.prevWindow = prevWin; rec.peerWindow = a.d[1 - d].win;
       rec.delta = seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9; rec.flags = seg.flags;
+      if ((flags & F_SPURIOUS_RETRANSMISSION) !== 0) {
+        // for a spurious retransmission the figures name the peer's acknowledgment that already covered it (§9.11)
+        const R = a.d[1 - d];
+        rec.relNext = seqRel(R.lastack, base); rec.nextFrame = R.lastackFrame;
+      }
     }
     return flags;
   }
@@ -381,7 +386,8 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
       message = `${who} re-sent the segment at relative seq ${r.relSeq} that ${peer} kept asking for with duplicate ACKs, within 20 ms of ${peer}'s last segment.`;
       break;
     case F_SPURIOUS_RETRANSMISSION:
-      message = `${who} re-sent ${what} at relative seq ${r.relSeq} that ${peer} had already acknowledged.`;
+      message = `${who} re-sent ${what} at relative seq ${r.relSeq} that ${peer} had already acknowledged (ack ${r.relNext}, first in frame ${r.nextFrame}).`;
+      data.ackedUpTo = r.relNext; data.ackFrame = r.nextFrame;
       break;
     case F_OUT_OF_ORDER:
       message = `${who}'s segment at relative seq ${r.relSeq} arrived ${ms(r.delta)} after a later one (relative seq up to ${r.relNext}), too soon to be a retransmission.`;

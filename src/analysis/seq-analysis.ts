@@ -144,6 +144,9 @@ class Dir {
   get nextseqNsec(): number { return this.u[this.io + D_NEXTSEQ_NSEC]; }
   get nextseqFrame(): number { return this.u[this.io + D_NEXTSEQ_FRAME]; }
   get win(): number { return this.u[this.io + D_WIN]; }
+  /** The direction's latest acknowledgment (0: none yet), and the frame that first carried it. */
+  get lastack(): number { return this.u[this.io + D_LASTACK]; }
+  get lastackFrame(): number { return this.u[this.io + D_LAST_NONDUP_FRAME]; }
 }
 
 /** The sequence analysis of every stream: records by 4-tuple, and one view moved to the stream at hand. */
