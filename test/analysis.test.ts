@@ -70,6 +70,13 @@ describe('a spurious retransmission names the acknowledgment that already covere
     expect(x.message).toBe('Server 10.77.0.2:8080 re-sent 1448 byte(s) at relative seq 2897 that client 10.77.0.1:39776 had already acknowledged (ack 5793, first in frame 24).');
     expect(x.data).toMatchObject({ relSeq: 2897, len: 1448, ackedUpTo: 5793, ackFrame: 24 });
   });
+
+  it.skipIf(!CORPUS_PRESENT)('cip-span-duplicates.pcap frame 1606, both lost-segment and spurious as in tshark: each message keeps its own figures', async () => {
+    const a = await analyzeCapture(join(CORPUS_DIR, 'cip-span-duplicates.pcap'));
+    const at = a.anomalies.filter((y) => y.frame === 1606).map((y) => [y.kind, y.message]);
+    expect(at).toContainEqual(['previous-segment-lost', "Server 10.200.1.18:2430's sequence jumps from 22447 to 22563: 116 byte(s) in between were not captured."]);
+    expect(at).toContainEqual(['spurious-retransmission', 'Server 10.200.1.18:2430 re-sent 58 byte(s) at relative seq 22563 that client 10.50.1.54:44818 had already acknowledged (ack 22621, first in frame 1604).']);
+  });
 });
 
 describe.skipIf(!CORPUS_PRESENT)('the Wireshark filter of each kind', () => {

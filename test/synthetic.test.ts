@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { ROOT } from './helpers/corpus.js';
-import { SYNTHETIC, badThirdAckCapture, dataPastFinCapture, finalAckAgainCapture, injectedRstCapture, timeWaitCapture } from './helpers/synthetic.js';
+import { SYNTHETIC, badThirdAckCapture, dataPastFinCapture, finalAckAgainCapture, injectedRstCapture, timeWaitCapture, unseenReconnectCapture } from './helpers/synthetic.js';
 import { tmpFile } from './helpers/pcap-writer.js';
 
 const DIR = join(ROOT, 'fixtures', 'synthetic');
@@ -98,6 +98,14 @@ describe('an ACK of a FIN that was re-sent after an earlier ACK (held until the 
 
   it('the server stays silent long enough: the held ACK arrived, CLOSED', async () => {
     expect(await run(2000)).toEqual({ state: { client: 'TIME_WAIT', server: 'CLOSED' }, life: [] });
+  });
+});
+
+describe('a sequence jump of a gibibyte or more without a SYN (reference §9.18)', () => {
+  it('is still previous-segment-lost, and the message offers the unseen reconnect', async () => {
+    const a = await analyzeCapture(tmpFile('unseen-reconnect.pcap', unseenReconnectCapture()));
+    expect(a.anomalies.filter((x) => x.kind === 'previous-segment-lost').map((x) => [x.frame, x.message])).toEqual([[6,
+      "Client 192.0.2.1:51000's sequence jumps from 101 to 2000000000: 1999999899 byte(s) in between were not captured, or, a jump this large, a new connection on the same ports whose SYN the capture missed."]]);
   });
 });
 

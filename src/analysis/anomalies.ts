@@ -51,6 +51,7 @@ export class FlagRecord {
   /** For retransmissions and gaps: the direction's highest relative sequence before this segment. */
   relNext = 0;
   nextFrame = 0;
+  /** For a duplicate ACK: its number and the frame it repeats; for a spurious retransmission: the peer's relative ACK that covered it, and the frame that first carried it. */
   dupNum = 0;
   dupFrame = 0;
   window = 0;
@@ -284,9 +285,10 @@ export class FlagComputer {
       rec.window = seg.window; rec.prevWindow = prevWin; rec.peerWindow = a.d[1 - d].win;
       rec.delta = seg.tsSec - prevNextSec + (seg.tsNsec - prevNextNsec) / 1e9; rec.flags = seg.flags;
       if ((flags & F_SPURIOUS_RETRANSMISSION) !== 0) {
-        // for a spurious retransmission the figures name the peer's acknowledgment that already covered it (§9.11)
+        // the peer's acknowledgment that already covered it (§9.11), in the duplicate-ACK figures: a spurious
+        // retransmission carries data, a duplicate ACK none, so no frame has both (a frame may also be previous-segment-lost)
         const R = a.d[1 - d];
-        rec.relNext = seqRel(R.lastack, base); rec.nextFrame = R.lastackFrame;
+        rec.dupNum = seqRel(R.lastack, base); rec.dupFrame = R.lastackFrame;
       }
     }
     return flags;
@@ -365,6 +367,7 @@ export class WiresharkFlags implements StreamHook {
 }
 
 const KIND_OF_BIT = new Map(WIRESHARK_KINDS.map((k) => [k.bit, k]));
+const GIB = 2 ** 30;
 
 /** Turn a collected flag into the shared record shape, with the roles known at the end. */
 export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => string): Anomaly {
@@ -386,15 +389,17 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
       message = `${who} re-sent the segment at relative seq ${r.relSeq} that ${peer} kept asking for with duplicate ACKs, within 20 ms of ${peer}'s last segment.`;
       break;
     case F_SPURIOUS_RETRANSMISSION:
-      message = `${who} re-sent ${what} at relative seq ${r.relSeq} that ${peer} had already acknowledged (ack ${r.relNext}, first in frame ${r.nextFrame}).`;
-      data.ackedUpTo = r.relNext; data.ackFrame = r.nextFrame;
+      message = `${who} re-sent ${what} at relative seq ${r.relSeq} that ${peer} had already acknowledged (ack ${r.dupNum >>> 0}, first in frame ${r.dupFrame}).`;
+      data.ackedUpTo = r.dupNum >>> 0; data.ackFrame = r.dupFrame;
       break;
     case F_OUT_OF_ORDER:
       message = `${who}'s segment at relative seq ${r.relSeq} arrived ${ms(r.delta)} after a later one (relative seq up to ${r.relNext}), too soon to be a retransmission.`;
       data.afterNewest = r.delta;
       break;
     case F_PREVIOUS_SEGMENT_LOST:
-      message = `${who}'s sequence jumps from ${r.relNext} to ${r.relSeq}: ${(r.relSeq - r.relNext) >>> 0} byte(s) in between were not captured.`;
+      message = `${who}'s sequence jumps from ${r.relNext} to ${r.relSeq}: ${(r.relSeq - r.relNext) >>> 0} byte(s) in between were not captured` +
+        // (reference §9.18: a jump of a gibibyte or more without a SYN is more likely a reconnect on the same ports)
+        ((r.relSeq - r.relNext) >>> 0 >= GIB && (r.flags & 0x02) === 0 ? ', or, a jump this large, a new connection on the same ports whose SYN the capture missed.' : '.');
       data.expectedSeq = r.relNext;
       break;
     case F_ACKED_UNSEEN:

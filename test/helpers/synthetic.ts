@@ -113,6 +113,18 @@ export function finalAckAgainCapture(endAtMs: number): Uint8Array {
   ]));
 }
 
+/** A connection, then data on the same ports 2 GB further on in sequence space, without a SYN: an unseen reconnect. */
+export function unseenReconnectCapture(): Uint8Array {
+  return pcapFile({}, records([
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
+    [40, pkt(false, ACK, SI + 1, CI + 101, 65535)],
+    [5000, pkt(true, PSH | ACK, (CI + 2_000_000_000) >>> 0, SI + 1, 64240, 100)],
+  ]));
+}
+
 export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
