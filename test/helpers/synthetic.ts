@@ -14,6 +14,15 @@ function pkt(fromClient: boolean, flags: number, seq: number, ack: number, win: 
   return ether(0x0800, ipv4({ src: a.ip, dst: b.ip, id, payload: tcp({ sport: a.port, dport: b.port, seq, ack, flags, win, payload: new Uint8Array(len) }) }));
 }
 
+/** The client's three-way handshake at 0, 10 and 20 ms (new packets each call: records() numbers their IPv4 IDs). */
+function handshake(): Array<[number, Uint8Array]> {
+  return [
+    [0, pkt(true, SYN, CI, 0, 64240)],
+    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
+    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+  ];
+}
+
 function records(list: Array<[number, Uint8Array]>): PcapRecord[] {
   let id = 100;
   return list.map(([ms, data]) => {
@@ -25,9 +34,7 @@ function records(list: Array<[number, Uint8Array]>): PcapRecord[] {
 /** A receiver closes its window; the sender probes it with one new byte, twice; then the window opens. */
 export function zeroWindowProbeCapture(): Uint8Array {
   return pcapFile({}, records([
-    [0, pkt(true, SYN, CI, 0, 64240)],
-    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
-    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    ...handshake(),
     [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 1000)],
     [40, pkt(false, ACK, SI + 1, CI + 1001, 0)], // zero window
     [540, pkt(true, PSH | ACK, CI + 1001, SI + 1, 64240, 1)], // 1-byte probe
@@ -45,9 +52,7 @@ export function zeroWindowProbeCapture(): Uint8Array {
 /** The server lost the connection (rebooted): the client's next data draws a bare RST. */
 export function halfOpenCapture(): Uint8Array {
   return pcapFile({}, records([
-    [0, pkt(true, SYN, CI, 0, 64240)],
-    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
-    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    ...handshake(),
     [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
     [40, pkt(false, ACK, SI + 1, CI + 101, 65535)],
     [60_000, pkt(true, PSH | ACK, CI + 101, SI + 1, 64240, 100)],
@@ -71,9 +76,7 @@ export function badThirdAckCapture(): Uint8Array {
  */
 export function injectedRstCapture(): Uint8Array {
   return pcapFile({}, records([
-    [0, pkt(true, SYN, CI, 0, 64240)],
-    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
-    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    ...handshake(),
     [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
     [31, pkt(false, RST | ACK, SI + 1, CI + 101, 0)], // injected: the server never sent it
     [40, pkt(false, PSH | ACK, SI + 1, CI + 101, 65535, 500)],
@@ -84,9 +87,7 @@ export function injectedRstCapture(): Uint8Array {
 /** A (broken or crafted) sender that goes on with new data past its own FIN. */
 export function dataPastFinCapture(): Uint8Array {
   return pcapFile({}, records([
-    [0, pkt(true, SYN, CI, 0, 64240)],
-    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
-    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    ...handshake(),
     [30, pkt(true, FIN | PSH | ACK, CI + 1, SI + 1, 64240, 100)], // FIN at 101
     [40, pkt(false, ACK, SI + 1, CI + 102, 65535)],
     [50, pkt(true, PSH | ACK, CI + 102, SI + 1, 64240, 50)], // new data past the FIN
@@ -100,9 +101,7 @@ export function dataPastFinCapture(): Uint8Array {
 export function finalAckAgainCapture(endAtMs: number): Uint8Array {
   const other = ether(0x0800, ipv4({ src: '192.0.2.2', dst: S.ip, payload: tcp({ sport: 40000, dport: S.port, seq: 1, flags: SYN, win: 64240 }) }));
   return pcapFile({}, records([
-    [0, pkt(true, SYN, CI, 0, 64240)],
-    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
-    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    ...handshake(),
     [30, pkt(true, FIN | ACK, CI + 1, SI + 1, 64240)],
     [40, pkt(false, ACK, SI + 1, CI + 2, 65535)],
     [50, pkt(false, FIN | ACK, SI + 1, CI + 2, 65535)],
@@ -116,9 +115,7 @@ export function finalAckAgainCapture(endAtMs: number): Uint8Array {
 /** A connection, then data on the same ports 2 GB further on in sequence space, without a SYN: an unseen reconnect. */
 export function unseenReconnectCapture(): Uint8Array {
   return pcapFile({}, records([
-    [0, pkt(true, SYN, CI, 0, 64240)],
-    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
-    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    ...handshake(),
     [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
     [40, pkt(false, ACK, SI + 1, CI + 101, 65535)],
     [5000, pkt(true, PSH | ACK, (CI + 2_000_000_000) >>> 0, SI + 1, 64240, 100)],
@@ -136,9 +133,7 @@ export const SYNTHETIC: Record<string, () => Uint8Array> = {
  */
 export function timeWaitCapture(reuseAtMs: number | null, endAtMs: number): Uint8Array {
   const list: Array<[number, Uint8Array]> = [
-    [0, pkt(true, SYN, CI, 0, 64240)],
-    [10, pkt(false, SYN | ACK, SI, CI + 1, 65535)],
-    [20, pkt(true, ACK, CI + 1, SI + 1, 64240)],
+    ...handshake(),
     [30, pkt(true, FIN | ACK, CI + 1, SI + 1, 64240)],
     [40, pkt(false, ACK, SI + 1, CI + 2, 65535)],
     [50, pkt(false, FIN | ACK, SI + 1, CI + 2, 65535)],
