@@ -79,7 +79,8 @@ function countOption(value: string): number {
 
 function kindsOption(value: string): string[] {
   const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
-  const bad = kinds.filter((k) => !ANOMALY_KINDS.includes(k));
+  // a kind, or kind:variant (reset:abort) to leave its other variants out
+  const bad = kinds.filter((k) => !ANOMALY_KINDS.includes(k.split(':')[0]) || k.endsWith(':'));
   if (bad.length > 0) throw new InvalidArgumentError(`unknown kind ${bad.join(', ')} (known: ${ANOMALY_KINDS.join(', ')})`);
   return kinds;
 }
@@ -244,7 +245,7 @@ export function buildProgram(): Command {
     .argument('<file...>', 'capture files (- for standard input)')
     .option('--json', 'print the full JSON report: flows, anomalies sorted by frame, endpoints, hosts, warnings')
     .option('--csv', 'print one CSV row per anomaly')
-    .option('--fail-on <kinds>', 'exit with status 3 when any finding of these kinds (comma-separated) exists', kindsOption)
+    .option('--fail-on <kinds>', 'exit with status 3 when any finding of these kinds exists (comma-separated; kind:variant, e.g. reset:abort, for one variant)', kindsOption)
     .option('--limit <count>', 'lines of findings in the text report: one finding a line if all fit, else one line per flow and kind, most severe kinds first', countOption, 50)
     .option('--filter <expr>', FILTER_HELP, filterOption)
     .option('--transitions', 'include every state transition in the JSON report')

@@ -166,6 +166,11 @@ describe('synfin analyze / leaks', () => {
     const bad = run(['analyze', '--fail-on', 'nonsense', fx('missing-final-ack')]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/unknown kind nonsense/);
+    // one variant only: the reordering capture's only reset is the info kind time-wait
+    expect(run(['analyze', '--fail-on', 'reset', fx('reorder')]).status).toBe(3);
+    expect(run(['analyze', '--fail-on', 'reset:abort,half-open', fx('reorder')]).status).toBe(0);
+    expect(run(['analyze', '--fail-on', 'reset:time-wait', fx('reorder')]).status).toBe(3);
+    expect(run(['analyze', '--fail-on', 'nonsense:abort', fx('reorder')]).status).toBe(1);
   });
 
   it('leaks: exit 3 when a threshold is crossed; durations parsed', () => {

@@ -200,7 +200,7 @@ export class Analysis {
 
   /** Whether any finding is of one of these kinds. */
   has(kinds: readonly string[]): boolean {
-    return this.kindCounts().some((k) => kinds.includes(k.kind.split(':')[0]));
+    return this.kindCounts().some((k) => kinds.includes(k.kind) || kinds.includes(k.kind.split(':')[0]));
   }
 
   /** Findings per flow: how many, and how many of them are errors and warnings (for "worst connections"). */
