@@ -515,7 +515,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         const expected = rcv.ackKnown ? rcv.highAck : snd.sndNxtKnown ? snd.sndNxt : -1;
         const numbers = `its sequence number (relative ${(seg.seq - st.baseOf(d)) >>> 0}) is not the one ${R} expects next` +
           (expected >= 0 ? ` (${(expected - st.baseOf(d)) >>> 0})` : '');
-        if (intoTimeWait) {
+        if (A.finCount > 0 && seg.seq === A.finSeq && expected === seqAdd(A.finSeq, 1)) {
+          // the RST carries the sequence number of its sender's FIN, which the receiver has taken: it answers a segment the
+          // receiver sent before that FIN arrived (a close crossing new data, as when an idle keep-alive connection is closed)
+          this.add(st, 'invalid-rst', 'crossed-fin', 'info', seg.frame, d, this.states(st),
+            `${R} ignores ${S}'s RST: its sequence number (relative ${(seg.seq - st.baseOf(d)) >>> 0}) is that of ${S}'s FIN, which ${R} had already taken, ` +
+            `so it answers a segment ${R} sent before that FIN arrived (a close crossing new data, as when an idle keep-alive connection is closed).`);
+        } else if (intoTimeWait) {
           // a closed host answering a late segment: nothing is wrong, and TIME_WAIT ends only for a RST at exactly RCV.NXT
           this.add(st, 'invalid-rst', 'time-wait', 'info', seg.frame, d, this.states(st),
             `${R} in TIME_WAIT ignores the RST with which ${S}, already closed, answered a late segment: ${numbers}, as Linux requires to end TIME_WAIT early.`);
