@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
-import { DEFAULT_THRESHOLDS } from '../src/analysis/lifecycle.js';
+import { DEFAULT_THRESHOLDS, icmpName } from '../src/analysis/lifecycle.js';
 import { renderLeakTables } from '../src/report/analyze.js';
 import { formatDuration, parseDuration } from '../src/report/duration.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
@@ -54,6 +54,8 @@ const EXPECTED: Record<string, Record<string, number>> = {
   'server-abort': { 'reset:abort': 1 },
   'server-time-wait': { 'time-wait-server-side': 1 },
   'syn-unanswered': { 'syn-unanswered': 1 },
+  // a single SYN, but answered by an ICMP error: flagged at once, with the error named
+  'syn-icmp-prohibited': { 'syn-unanswered': 1 },
   'synack-rejected': { 'handshake-aborted:initiator-rst': 1 },
   'synack-unanswered': { 'synack-unanswered': 1 },
 };
@@ -120,6 +122,14 @@ describe('lifecycle anomalies on the recorded scenarios', () => {
     expect(await resets('synack-rejected')).toEqual([['handshake-aborted', 'initiator-rst', 'c2s', 'Client', null]]);
     // a bare RST from a host that lost the connection is half-open, and not reported again as a reset
     expect(await resets('half-open')).toEqual([['half-open', 'no-tcb-rst', 's2c', 'Server', null]]);
+  });
+
+  it('syn-unanswered names the ICMP error that came back instead of a SYN+ACK', async () => {
+    const x = (await analyzeCapture(fx('syn-icmp-prohibited'))).anomalies.find((y) => y.kind === 'syn-unanswered')!;
+    expect(x.message).toMatch(/^Client 10\.77\.0\.1:\d+ sent 1 SYN\(s\) and server 10\.77\.0\.2:8080 answered neither with SYN\+ACK nor with RST in the [\d.]+ ms after the first; an ICMP error came back instead \(frame 4: administratively prohibited\): a firewall or router rejected the connection attempt\.$/);
+    expect(x.data).toEqual({ attempts: 1, icmp: 'administratively prohibited', icmpType: 3, icmpCode: 13, icmpFrame: 4 });
+    expect(icmpName(6, 1, 4)).toEqual({ name: 'port unreachable', why: 'a firewall or router rejected the connection attempt' });
+    expect(icmpName(4, 11, 0).name).toBe('time exceeded');
   });
 
   it('every finding has the one record shape', async () => {

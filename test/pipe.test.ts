@@ -67,7 +67,7 @@ describe('segment records', () => {
     s.tsVal = 0xfffffffe; s.tsEcr = 1; s.ipDepth = 3; s.checksum = 2; s.checksumField = 0xffff; s.quoted = true;
     s.mss = 65535; s.wscale = 14; s.tfo = 16; s.mptcp = true; s.mptcpSubtypes = 1 << 8; s.sackPermitted = true;
     s.hasTimestamps = true; s.optionsCut = true; s.optionsMalformed = true; s.reassembled = true; s.headerValid = true;
-    s.srcPort = 65535; s.dstPort = 1; s.payloadLength = 1 << 20; s.captured = 1 << 16; s.ipId = -1;
+    s.srcPort = 65535; s.dstPort = 1; s.payloadLength = 1 << 20; s.captured = 1 << 16; s.ipId = -1; s.icmpType = 255; s.icmpCode = 0;
     const out = new SlotWriter(new Int32Array(SLOT_WORDS));
     out.clock(s.tsSec, s.tsNsec);
     out.segment(s);

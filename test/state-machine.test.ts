@@ -3,6 +3,7 @@ import { ACK, FIN, RST, SYN } from '../src/decode/segment.js';
 import { Connection, endpointStore, type ReplaySegment } from '../src/tcp/replay.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqRel } from '../src/tcp/seq.js';
 import { EVENTS, STATES, TRANSITIONS, nextState } from '../src/tcp/state-table.js';
+import { endsConnectionAttempt } from '../src/tcp/tracker.js';
 
 const S = (name: (typeof STATES)[number]) => STATES.indexOf(name);
 const E = (name: (typeof EVENTS)[number]) => EVENTS.indexOf(name);
@@ -48,7 +49,14 @@ describe('the state table', () => {
   it('has one row per (state, event) and cites its source', () => {
     const keys = TRANSITIONS.map((t) => `${t.from}×${t.on}`);
     expect(new Set(keys).size).toBe(keys.length);
-    for (const t of TRANSITIONS) expect(t.ref).toMatch(/^RFC (9293|5961)/);
+    for (const t of TRANSITIONS) expect(t.ref).toMatch(/^RFC (9293|5961|5461)/);
+  });
+  it('an ICMP error ends a connection attempt, and nothing else', () => {
+    for (const s of STATES) expect(STATES[nextState(S(s), E('RCV_ICMP_ERR'))]).toBe(s === 'SYN_SENT' ? 'CLOSED' : s);
+    // Linux gives up on destination unreachable, time exceeded and parameter problem, not on path-MTU messages
+    expect([[3, 13], [3, 3], [11, 0], [12, 0], [3, 4], [4, 0], [5, 1]].map(([t, c]) => endsConnectionAttempt(4, t, c)))
+      .toEqual([true, true, true, true, false, false, false]);
+    expect([[1, 1], [1, 4], [3, 0], [4, 0], [2, 0]].map(([t, c]) => endsConnectionAttempt(6, t, c))).toEqual([true, true, true, true, false]);
   });
   it('an unlisted pair leaves the state unchanged', () => {
     expect(nextState(S('ESTABLISHED'), E('RCV_SYNACK_OK'))).toBe(S('ESTABLISHED'));

@@ -67,7 +67,7 @@ export interface LifeRecord {
 const SIDE_F64 = 12;
 /** Int32 slots: counts, frames and the previous segment's fields; the booleans (one bit each); sequence numbers (as their 32 bits). */
 const SIDE_FLAGS = 15;
-const SIDE_I32 = 24;
+const SIDE_I32 = 26;
 /**
  * Per-direction facts of the current connection of a stream, in a RecordStore record: a busy
  * capture holds tens of thousands of live connections, and as objects their facts (with a box
@@ -131,6 +131,11 @@ class Side extends RecordView {
   set finLastSec(v: number) { this.f[this.fo + 11] = v; }
   get finRetxFrame(): number { return this.i[this.io + 23]; }
   set finRetxFrame(v: number) { this.i[this.io + 23] = v; }
+  /** The first ICMP error quoting its SYN: the frame (0: none), and type << 8 | code. */
+  get icmpFrame(): number { return this.i[this.io + 24]; }
+  set icmpFrame(v: number) { this.i[this.io + 24] = v; }
+  get icmpTypeCode(): number { return this.i[this.io + 25]; }
+  set icmpTypeCode(v: number) { this.i[this.io + 25] = v; }
   get synCount(): number { return this.i[this.io + 0]; }
   set synCount(v: number) { this.i[this.io + 0] = v; }
   get synFrame(): number { return this.i[this.io + 1]; }
@@ -202,6 +207,36 @@ class Side extends RecordView {
     this.gaps = null; this.gapFrames = null;
     return this;
   }
+}
+
+/** An ICMP (IPv4) or ICMPv6 error's name, and what it says about a SYN it quotes. */
+export function icmpName(ipVersion: number, type: number, code: number): { name: string; why: string } {
+  const firewall = 'a firewall or router rejected the connection attempt';
+  if (ipVersion === 4) {
+    if (type === 3) {
+      switch (code) {
+        case 0: return { name: 'network unreachable', why: 'no route led to the server' };
+        case 1: return { name: 'host unreachable', why: 'the server did not answer on its network (down, or no such address)' };
+        case 3: return { name: 'port unreachable', why: firewall };
+        case 4: return { name: 'fragmentation needed', why: 'the SYN was too large for a link on the way' };
+        case 9: case 10: case 13: return { name: 'administratively prohibited', why: firewall };
+        default: return { name: `destination unreachable, code ${code}`, why: 'the SYN could not be delivered' };
+      }
+    }
+    if (type === 11) return { name: 'time exceeded', why: 'the SYN ran out of hops (a routing loop, or a TTL set too low)' };
+    return { name: `ICMP type ${type}, code ${code}`, why: 'a router or the server host reported a problem with the SYN' };
+  }
+  if (type === 1) {
+    switch (code) {
+      case 0: return { name: 'no route to destination', why: 'no route led to the server' };
+      case 1: case 5: case 6: return { name: code === 1 ? 'administratively prohibited' : code === 5 ? 'source address failed policy' : 'reject route', why: firewall };
+      case 3: return { name: 'address unreachable', why: 'the server did not answer on its network (down, or no such address)' };
+      case 4: return { name: 'port unreachable', why: firewall };
+      default: return { name: `destination unreachable, code ${code}`, why: 'the SYN could not be delivered' };
+    }
+  }
+  if (type === 3) return { name: 'time exceeded', why: 'the SYN ran out of hops (a routing loop, or a hop limit set too low)' };
+  return { name: `ICMPv6 type ${type}, code ${code}`, why: 'a router or the server host reported a problem with the SYN' };
 }
 
 /** Endpoint placeholders of message templates, filled with "client …"/"server …" at report time. */
@@ -342,7 +377,14 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   override segment(st: Stream, d: 0 | 1, seg: Segment, reuse: number, sameIsnSyn: boolean): void {
     super.segment(st, d, seg, reuse, sameIsnSyn);
-    if (seg.quoted) return;
+    if (seg.quoted) {
+      // an ICMP error about the sender's SYN explains an unanswered SYN (reference §7.1, §9.17)
+      if ((seg.flags & (SYN | ACK)) === SYN && seg.icmpType >= 0) {
+        const Q = this.current(st)[d];
+        if (Q.icmpFrame === 0) { Q.icmpFrame = seg.frame; Q.icmpTypeCode = (seg.icmpType << 8) | seg.icmpCode; }
+      }
+      return;
+    }
     const A = this.current(st)[d];
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const f = seg.flags;
@@ -608,12 +650,16 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       const oneSided = st.pk0 === 0 || st.pk1 === 0;
       const fin = (): [number, number] => [st.finalOf(0), st.finalOf(1)];
       // syn-unanswered (§7.1)
+      // (an ICMP error about the SYN is an answer too: it is flagged at once, and explained)
       if (C.synCount > 0 && S.synAckCount === 0 && S.rstCount === 0 && st.packetsOf(srv) === 0 &&
-          (C.synCount > 1 || endSec - C.synSec >= t.synTimeout)) {
+          (C.synCount > 1 || endSec - C.synSec >= t.synTimeout || C.icmpFrame > 0)) {
         const states: [number, number] = cli === 0 ? [SYN_SENT, LISTEN] : [LISTEN, SYN_SENT];
+        const icmp = C.icmpFrame > 0 ? icmpName(st.ipVersion, C.icmpTypeCode >>> 8, C.icmpTypeCode & 255) : null;
         this.add(st, 'syn-unanswered', null, 'warn', C.synFrame, cli, states,
-          `{${cli}} sent ${C.synCount} SYN(s) and {${srv}} answered neither with SYN+ACK nor with RST in the ${formatDuration(Math.max(0, endSec - C.synSec))} after the first.`,
-          { attempts: C.synCount });
+          `{${cli}} sent ${C.synCount} SYN(s) and {${srv}} answered neither with SYN+ACK nor with RST in the ${formatDuration(Math.max(0, endSec - C.synSec))} after the first` +
+          (icmp !== null ? `; an ICMP error came back instead (frame ${C.icmpFrame}: ${icmp.name}): ${icmp.why}.` : '.'),
+          icmp !== null ? { attempts: C.synCount, icmp: icmp.name, icmpType: C.icmpTypeCode >>> 8, icmpCode: C.icmpTypeCode & 255, icmpFrame: C.icmpFrame }
+            : { attempts: C.synCount });
       }
       // synack-unanswered (§7.4)
       if (S.synAckCount > 0 && !oneSided && st.packetsOf(cli) > 0 && C.rstCount === 0 && st.finalOf(srv) === SYN_RCVD &&

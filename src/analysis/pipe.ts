@@ -18,7 +18,7 @@ import { StreamAssignment } from '../tcp/stream-assigner.js';
 
 export const SLOTS = 4;
 export const SLOT_WORDS = 1 << 18;
-/** The longest record: a segment header, two IPv6 addresses, four SACK blocks, the stream assignment and the Wireshark flags with their figures. */
+/** The longest record: a segment header, two IPv6 addresses, four SACK blocks, the stream assignment, an ICMP type and code, and the Wireshark flags with their figures. */
 export const MAX_RECORD_WORDS = 64;
 
 /** The SLOTS slots of a shared buffer of SLOTS × SLOT_WORDS words, as the worker and the main thread both see them. */
@@ -156,6 +156,7 @@ export class SlotWriter {
       w[p++] = a.previous;
       if (a.basesChanged) { w[p++] = a.base0; w[p++] = a.base1; }
     }
+    if (s.quoted) w[p++] = ((s.icmpType + 1) << 9) | (s.icmpCode + 1); // (+1: −1 is "none")
     if (s.wsFlags >= 0) {
       w[p++] = s.wsFlags;
       if (s.wsFlags !== 0) {
@@ -260,6 +261,8 @@ export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: P
       if (a.basesChanged) { a.base0 = w[p++] >>> 0; a.base1 = w[p++] >>> 0; }
       seg.assignment = a;
     }
+    if (seg.quoted) { const x = w[p++]; seg.icmpType = (x >>> 9) - 1; seg.icmpCode = (x & 511) - 1; }
+    else { seg.icmpType = -1; seg.icmpCode = -1; }
     if ((h & B_WS) === 0) {
       seg.wsFlags = -1;
     } else {

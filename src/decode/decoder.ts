@@ -414,6 +414,8 @@ export class Decoder {
       for (let i = 0; i < 4; i++) { s.src[i] = dv.getUint32(q + 8 + 4 * i); s.dst[i] = dv.getUint32(q + 24 + 4 * i); }
     }
     s.quoted = true;
+    s.icmpType = type;
+    s.icmpCode = dv.getUint8(off + 1);
     const n = this.avail(tcpOff);
     s.resetTcp();
     s.captured = n > 0 ? n : 0;

@@ -56,6 +56,9 @@ export class Segment {
   reassembled = false;
   /** The header is quoted inside an ICMP error, not a segment on the wire. */
   quoted = false;
+  /** For a quoted header: the ICMP (ipVersion 4) or ICMPv6 (6) error's type and code; −1 otherwise. */
+  icmpType = -1;
+  icmpCode = -1;
 
   srcPort = 0;
   dstPort = 0;
@@ -121,6 +124,8 @@ export class Segment {
     this.ipId = -1;
     this.reassembled = false;
     this.quoted = false;
+    this.icmpType = -1;
+    this.icmpCode = -1;
     // src/dst need no clearing: every IP decode writes all four words of both
     this.resetTcp();
   }

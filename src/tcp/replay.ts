@@ -12,7 +12,7 @@ import { ACK, FIN, RST, SYN } from '../decode/segment.js';
 import { RecordStore, RecordView } from './record-store.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import {
-  ABORT, CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, EVENTS, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_ACK_SYN, RCV_FIN, RCV_RST_OK, RCV_SYN,
+  ABORT, CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, EVENTS, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_ICMP_ERR, RCV_ACK_SYN, RCV_FIN, RCV_RST_OK, RCV_SYN,
   RCV_SYNACK_BAD, RCV_SYNACK_OK, SND_FIN, SND_RST, SND_SYN, SND_SYNACK, STATES, SYN_RCVD, SYN_SENT,
   TIMEOUT_TW, TIME_WAIT, nextState, type EventName, type State,
 } from './state-table.js';
@@ -720,6 +720,18 @@ export class Connection {
   }
 
   // ------------------------------------------------------------------ endings
+
+  /**
+   * An ICMP error quoting endpoint i's SYN, at frame `frame`: an endpoint still in SYN_SENT gives the attempt up
+   * (RCV_ICMP_ERR). A quoted header is no segment of the flow; this is its only effect on the replay.
+   */
+  icmpError(i: 0 | 1, frame: number, tsSec: number, tsNsec: number): void {
+    if (this.ep[i].state !== SYN_SENT) return;
+    this.atFrame = frame;
+    this.atSec = tsSec + tsNsec / NS_PER_S;
+    releasePending(this.ep[i].pending);
+    this.commit(i, RCV_ICMP_ERR, frame, tsSec, tsNsec, false);
+  }
 
   /** Both endpoints get ABORT at frame `frame`, time `atSec`: a newer connection on the same 4-tuple supersedes this one. */
   abort(frame: number, atSec: number): void {

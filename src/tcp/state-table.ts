@@ -20,12 +20,12 @@ export const CLOSED = 0, LISTEN = 1, SYN_SENT = 2, SYN_RCVD = 3, ESTABLISHED = 4
 /** Events an endpoint can undergo (reference §6.1). */
 export const EVENTS = [
   'SND_SYN', 'SND_SYNACK', 'SND_FIN', 'SND_RST', 'RCV_SYN', 'RCV_SYNACK_OK', 'RCV_SYNACK_BAD',
-  'RCV_ACK_SYN', 'RCV_ACK_FIN', 'RCV_FIN', 'RCV_RST_OK', 'TIMEOUT_TW', 'ABORT',
+  'RCV_ACK_SYN', 'RCV_ACK_FIN', 'RCV_FIN', 'RCV_RST_OK', 'TIMEOUT_TW', 'ABORT', 'RCV_ICMP_ERR',
 ] as const;
 export type EventName = (typeof EVENTS)[number];
 
 export const SND_SYN = 0, SND_SYNACK = 1, SND_FIN = 2, SND_RST = 3, RCV_SYN = 4, RCV_SYNACK_OK = 5,
-  RCV_SYNACK_BAD = 6, RCV_ACK_SYN = 7, RCV_ACK_FIN = 8, RCV_FIN = 9, RCV_RST_OK = 10, TIMEOUT_TW = 11, ABORT = 12;
+  RCV_SYNACK_BAD = 6, RCV_ACK_SYN = 7, RCV_ACK_FIN = 8, RCV_FIN = 9, RCV_RST_OK = 10, TIMEOUT_TW = 11, ABORT = 12, RCV_ICMP_ERR = 13;
 
 export const EVENT_MEANING: Record<EventName, string> = {
   SND_SYN: 'sends SYN without ACK',
@@ -41,6 +41,7 @@ export const EVENT_MEANING: Record<EventName, string> = {
   RCV_RST_OK: 'receives an acceptable RST',
   TIMEOUT_TW: 'the TIME_WAIT timer expires (2MSL; Linux: 60 s)',
   ABORT: 'the connection is superseded (a new connection on the same 4-tuple)',
+  RCV_ICMP_ERR: 'receives an ICMP error about its SYN (destination unreachable, time exceeded; not a path-MTU message)',
 };
 
 export interface Transition {
@@ -61,6 +62,7 @@ const R_CLOSE = 'RFC 9293 §3.10.4';
 const R_ABORT = 'RFC 9293 §3.10.5';
 const R_TW = 'RFC 9293 §3.10.8';
 const R_5961 = 'RFC 5961 §4';
+const R_ICMP = 'RFC 5461 §2.1, RFC 1122 §4.2.3.9';
 
 const SYNCHRONIZED: State[] = ['ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK'];
 
@@ -94,6 +96,7 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'LAST_ACK', on: 'RCV_ACK_FIN', to: 'CLOSED', ref: R_OTHER, note: 'the final ACK' },
   { from: 'TIME_WAIT', on: 'RCV_FIN', to: 'TIME_WAIT', ref: R_OTHER, note: 'retransmitted FIN: replies ACK, restarts the timer (Linux)' },
   { from: 'TIME_WAIT', on: 'TIMEOUT_TW', to: 'CLOSED', ref: R_TW, note: 'the TIME_WAIT timer (2MSL) expired' },
+  { from: 'SYN_SENT', on: 'RCV_ICMP_ERR', to: 'CLOSED', ref: R_ICMP, note: 'the connection attempt fails on an ICMP error (Linux aborts it, as for a hard error)' },
   { from: 'TIME_WAIT', on: 'RCV_RST_OK', to: 'CLOSED', ref: R_OTHER, note: 'Linux default (tcp_rfc1337 = 0); RFC 1337 would ignore it' },
   { from: 'TIME_WAIT', on: 'SND_SYN', to: 'SYN_SENT', ref: R_OPEN, note: 'the TIME_WAIT holder reconnects on the same 4-tuple with the old ISN (tcp_tw_reuse)' },
   // repeated SYN in synchronized states: challenge ACK, no change

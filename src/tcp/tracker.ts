@@ -378,6 +378,16 @@ export class Stream extends ZeekSummary {
   }
 }
 
+/**
+ * Whether an ICMP (ipVersion 4) or ICMPv6 error about a SYN makes Linux give the connection attempt up
+ * (tcp_v4_err, tcp_v6_err): destination unreachable, time exceeded or parameter problem, but not a
+ * path-MTU message (fragmentation needed, packet too big), a source quench or a redirect.
+ */
+export function endsConnectionAttempt(ipVersion: number, type: number, code: number): boolean {
+  if (ipVersion === 4) return (type === 3 && code !== 4) || type === 11 || type === 12;
+  return type === 1 || type === 3 || type === 4;
+}
+
 const SWEEP_EVERY_PACKETS = 1 << 16;
 /** A timestamp this far past the latest one is taken as bogus, not as the capture's end (§9.13). */
 const MAX_CLOCK_JUMP_SECONDS = 86_400;
@@ -463,8 +473,11 @@ export class Tracker {
     if (frames !== undefined) frames.note(st.id, seg);
     const hook = this.opts.hook;
     if (seg.quoted) {
-      // ICMP-quoted headers: stream side effects only (§2.1, §9.17)
+      // ICMP-quoted headers: stream side effects only (§2.1, §9.17), and an ICMP error ends a connection attempt
       if (hook !== undefined) hook.segment(st, d, seg, reuse, sameIsnSyn);
+      if (st.conn !== null && (seg.flags & (SYN | ACK | RST)) === SYN && endsConnectionAttempt(seg.ipVersion, seg.icmpType, seg.icmpCode)) {
+        st.conn.icmpError(d, seg.frame, seg.tsSec, seg.tsNsec);
+      }
       return;
     }
 
