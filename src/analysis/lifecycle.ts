@@ -8,7 +8,7 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from '../tcp/seq.js';
 import {
-  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_2, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, STATES,
+  CLOSED, CLOSE_WAIT, CLOSING, FIN_WAIT_2, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, STATES,
   SYN_RCVD, SYN_SENT, TIME_WAIT, TIMEOUT_TW,
 } from '../tcp/state-table.js';
 import type { TransitionListener } from '../tcp/replay.js';

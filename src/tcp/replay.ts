@@ -12,8 +12,8 @@ import { ACK, FIN, RST, SYN } from '../decode/segment.js';
 import { RecordStore, RecordView } from './record-store.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import {
-  ABORT, CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, EVENTS, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_ICMP_ERR, RCV_ACK_SYN, RCV_FIN, RCV_RST_OK, RCV_SYN,
-  RCV_SYNACK_BAD, RCV_SYNACK_OK, SND_FIN, SND_RST, SND_SYN, SND_SYNACK, STATES, SYN_RCVD, SYN_SENT,
+  ABORT, CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, EVENTS, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_ACK_SYN, RCV_FIN, RCV_ICMP_ERR,
+  RCV_RST_OK, RCV_SYN, RCV_SYNACK_BAD, RCV_SYNACK_OK, SND_FIN, SND_RST, SND_SYN, SND_SYNACK, STATES, SYN_RCVD, SYN_SENT,
   TIMEOUT_TW, TIME_WAIT, nextState, type EventName, type State,
 } from './state-table.js';
 
