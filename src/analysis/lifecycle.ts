@@ -64,10 +64,10 @@ export interface LifeRecord {
   data: Record<string, number | string | boolean | null>;
 }
 
-const SIDE_F64 = 12;
+const SIDE_F64 = 11;
 /** Int32 slots: counts, frames and the previous segment's fields; the booleans (one bit each); sequence numbers (as their 32 bits). */
 const SIDE_FLAGS = 15;
-const SIDE_I32 = 26;
+const SIDE_I32 = 24;
 /**
  * Per-direction facts of the current connection of a stream, in a RecordStore record: a busy
  * capture holds tens of thousands of live connections, and as objects their facts (with a box
@@ -119,23 +119,19 @@ class Side extends RecordView {
   get lastEnd(): number { return this.i[this.io + 21] >>> 0; }
   set lastEnd(v: number) { this.i[this.io + 21] = v; }
   /** Its committed state just before its last RST (CLOSED when it had no connection). */
-  get stateBeforeRst(): number { return this.i[this.io + 22]; }
-  set stateBeforeRst(v: number) { this.i[this.io + 22] = v; }
+  get stateBeforeRst(): number { return (this.i[this.io + SIDE_FLAGS] >>> 8) & 15; }
+  set stateBeforeRst(v: number) { const k = this.io + SIDE_FLAGS; this.i[k] = (this.i[k] & ~(15 << 8)) | ((v & 15) << 8); }
   get lastSec(): number { return this.f[this.fo + 9]; }
   set lastSec(v: number) { this.f[this.fo + 9] = v; }
   /** Sequence number of its last 1-byte zero-window probe, or −1. */
   get probeSeq(): number { return this.f[this.fo + 10]; }
   set probeSeq(v: number) { this.f[this.fo + 10] = v; }
   /** Time of its latest copy of its FIN, and the frame of the first copy after the FIN (0: none). */
-  get finLastSec(): number { return this.f[this.fo + 11]; }
-  set finLastSec(v: number) { this.f[this.fo + 11] = v; }
+  get finLastSec(): number { return this.finSec + this.i[this.io + 22] / 1e6; }
+  /** (kept as µs after finSec, which is set first) */
+  set finLastSec(v: number) { this.i[this.io + 22] = Math.min(Math.max(0, Math.round((v - this.finSec) * 1e6)), 0x7fffffff); }
   get finRetxFrame(): number { return this.i[this.io + 23]; }
   set finRetxFrame(v: number) { this.i[this.io + 23] = v; }
-  /** The first ICMP error quoting its SYN: the frame (0: none), and type << 8 | code. */
-  get icmpFrame(): number { return this.i[this.io + 24]; }
-  set icmpFrame(v: number) { this.i[this.io + 24] = v; }
-  get icmpTypeCode(): number { return this.i[this.io + 25]; }
-  set icmpTypeCode(v: number) { this.i[this.io + 25] = v; }
   get synCount(): number { return this.i[this.io + 0]; }
   set synCount(v: number) { this.i[this.io + 0] = v; }
   get synFrame(): number { return this.i[this.io + 1]; }
@@ -272,6 +268,11 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
    * dropped when the tracker releases the connection. A late segment brings them back.
    */
   private readonly sides: Array<[Side, Side] | null> = [];
+  /**
+   * The first ICMP error quoting a SYN of the stream's current connection, by stream id: [the SYN sender's index, the
+   * error's frame, type << 8 | code]. Rare, so kept apart from the per-connection records.
+   */
+  private readonly synIcmp = new Map<number, [number, number, number]>();
   /** The per-stream slots (see K_SLOTS), by stream id. */
   private readonly kept = new RecordStore(0, K_SLOTS);
 
@@ -308,6 +309,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       this.sides[id] = side;
       K[k + K_CONNECTIONS] = st.connections;
       K[k + K_RESET_REPORTED] = 0;
+      if (this.synIcmp.size > 0) this.synIcmp.delete(id);
     }
     if (side === null) { side = this.freshSides(); this.sides[id] = side; }
     return side;
@@ -320,6 +322,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     this.settle(st, side);
     this.spareSides.push(side);
     this.sides[st.id] = null;
+    if (this.synIcmp.size > 0) this.synIcmp.delete(st.id);
   }
 
   private freshSides(): [Side, Side] {
@@ -379,9 +382,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     super.segment(st, d, seg, reuse, sameIsnSyn);
     if (seg.quoted) {
       // an ICMP error about the sender's SYN explains an unanswered SYN (reference §7.1, §9.17)
-      if ((seg.flags & (SYN | ACK)) === SYN && seg.icmpType >= 0) {
-        const Q = this.current(st)[d];
-        if (Q.icmpFrame === 0) { Q.icmpFrame = seg.frame; Q.icmpTypeCode = (seg.icmpType << 8) | seg.icmpCode; }
+      if ((seg.flags & (SYN | ACK)) === SYN && seg.icmpType >= 0 && !this.synIcmp.has(st.id)) {
+        this.current(st);
+        this.synIcmp.set(st.id, [d, seg.frame, (seg.icmpType << 8) | seg.icmpCode]);
       }
       return;
     }
@@ -651,14 +654,16 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       const fin = (): [number, number] => [st.finalOf(0), st.finalOf(1)];
       // syn-unanswered (§7.1)
       // (an ICMP error about the SYN is an answer too: it is flagged at once, and explained)
+      const ic = this.synIcmp.get(st.id);
+      const icmpFrame = ic !== undefined && ic[0] === cli ? ic[1] : 0, icmpTypeCode = ic !== undefined ? ic[2] : 0;
       if (C.synCount > 0 && S.synAckCount === 0 && S.rstCount === 0 && st.packetsOf(srv) === 0 &&
-          (C.synCount > 1 || endSec - C.synSec >= t.synTimeout || C.icmpFrame > 0)) {
+          (C.synCount > 1 || endSec - C.synSec >= t.synTimeout || icmpFrame > 0)) {
         const states: [number, number] = cli === 0 ? [SYN_SENT, LISTEN] : [LISTEN, SYN_SENT];
-        const icmp = C.icmpFrame > 0 ? icmpName(st.ipVersion, C.icmpTypeCode >>> 8, C.icmpTypeCode & 255) : null;
+        const icmp = icmpFrame > 0 ? icmpName(st.ipVersion, icmpTypeCode >>> 8, icmpTypeCode & 255) : null;
         this.add(st, 'syn-unanswered', null, 'warn', C.synFrame, cli, states,
           `{${cli}} sent ${C.synCount} SYN(s) and {${srv}} answered neither with SYN+ACK nor with RST in the ${formatDuration(Math.max(0, endSec - C.synSec))} after the first` +
-          (icmp !== null ? `; an ICMP error came back instead (frame ${C.icmpFrame}: ${icmp.name}): ${icmp.why}.` : '.'),
-          icmp !== null ? { attempts: C.synCount, icmp: icmp.name, icmpType: C.icmpTypeCode >>> 8, icmpCode: C.icmpTypeCode & 255, icmpFrame: C.icmpFrame }
+          (icmp !== null ? `; an ICMP error came back instead (frame ${icmpFrame}: ${icmp.name}): ${icmp.why}.` : '.'),
+          icmp !== null ? { attempts: C.synCount, icmp: icmp.name, icmpType: icmpTypeCode >>> 8, icmpCode: icmpTypeCode & 255, icmpFrame }
             : { attempts: C.synCount });
       }
       // synack-unanswered (§7.4)

@@ -67,15 +67,9 @@ const NO_EVENT: PendingEvent = { event: -1, threshold: 0, frame: 0, tsSec: 0, ts
 // An endpoint's replay state, in a RecordStore record: a busy capture holds tens of thousands of
 // live connections, and as object fields every sequence number sat in its own heap box.
 const E_TW_SEC = 0;
-const E_CONTRADICTED_SYN = 1;
-const E_CONTRADICTED_FIN = 2;
-// the final ACK held back (rule 4, see Connection.holdFinalAck): when the endpoint last sent its FIN, the interval
-// before that, and the held ACK's time and deadline
-const E_FIN_LAST = 3;
-const E_FIN_INTERVAL = 4;
-const E_HELD_SEC = 5;
-const E_HELD_DEADLINE = 6;
-const E_F64_SLOTS = 7;
+/** When the endpoint last sent its FIN (s), for the final ACK held back (rule 4, see Connection.holdFinalAck). */
+const E_FIN_LAST = 1;
+const E_F64_SLOTS = 2;
 const E_STATE = 0;
 const E_INITIAL = 1;
 /** The booleans, one bit each (F_*). */
@@ -95,11 +89,15 @@ const E_ACK_UNDO = 13;
 const E_ACK_KEY = 14;
 const E_RST_UNDO = 15;
 const E_RST_KEY = 16;
-const E_HELD_FRAME = 17;
-const E_HELD_NSEC = 18;
-const E_I32_SLOTS = 19;
+/** Keys (32 bits) of the SYN / FIN already shown undelivered to the endpoint, when F_CONTRADICTED_SYN / _FIN is set. */
+const E_CONTRADICTED_SYN = 17;
+const E_CONTRADICTED_FIN = 18;
+/** The interval between its last two FINs, in µs. */
+const E_FIN_INTERVAL_US = 19;
+const E_I32_SLOTS = 20;
 const F_ASSUMED = 1, F_DECIDED = 2, F_ISN_KNOWN = 4, F_SND_NXT_KNOWN = 8, F_FIN_KNOWN = 16, F_ACK_KNOWN = 32,
-  F_SYNACK_QUEUED = 64, F_ACK_UNDO = 128, F_RST_UNDO = 256, F_FIN_ACK_DOUBTED = 512, F_ACK_HELD = 1024;
+  F_SYNACK_QUEUED = 64, F_ACK_UNDO = 128, F_RST_UNDO = 256, F_FIN_ACK_DOUBTED = 512, F_ACK_HELD = 1024,
+  F_CONTRADICTED_SYN = 2048, F_CONTRADICTED_FIN = 4096;
 
 /**
  * The shortest FIN retransmission interval assumed when holding a final ACK (Linux's minimum RTO):
@@ -184,32 +182,26 @@ export class Endpoint extends RecordView {
   get twNsec(): number { return this.i[this.io + E_TW_NSEC]; }
   set twNsec(v: number) { this.i[this.io + E_TW_NSEC] = v; }
   /** Keys of SYNs / FINs already shown undelivered to this endpoint (rule 4), −1 for none. */
-  get contradictedSyn(): number { return this.f[this.fo + E_CONTRADICTED_SYN]; }
-  set contradictedSyn(v: number) { this.f[this.fo + E_CONTRADICTED_SYN] = v; }
-  get contradictedFin(): number { return this.f[this.fo + E_CONTRADICTED_FIN]; }
-  set contradictedFin(v: number) { this.f[this.fo + E_CONTRADICTED_FIN] = v; }
-  /** When it last sent its FIN (s), and the interval since the one before (0 after the first). */
+  get contradictedSyn(): number { return this.keyOf(E_CONTRADICTED_SYN, F_CONTRADICTED_SYN); }
+  set contradictedSyn(v: number) { this.setKey(E_CONTRADICTED_SYN, F_CONTRADICTED_SYN, v); }
+  get contradictedFin(): number { return this.keyOf(E_CONTRADICTED_FIN, F_CONTRADICTED_FIN); }
+  set contradictedFin(v: number) { this.setKey(E_CONTRADICTED_FIN, F_CONTRADICTED_FIN, v); }
+  private keyOf(slot: number, bit: number): number { return (this.i[this.io + E_FLAGS] & bit) !== 0 ? this.i[this.io + slot] >>> 0 : -1; }
+  private setKey(slot: number, bit: number, v: number): void {
+    this.setBits(E_FLAGS, bit, v >= 0);
+    this.i[this.io + slot] = v >= 0 ? v : 0;
+  }
+  /** When it last sent its FIN (s), and the interval since the one before (s; 0 after the first). */
   get finLast(): number { return this.f[this.fo + E_FIN_LAST]; }
   set finLast(v: number) { this.f[this.fo + E_FIN_LAST] = v; }
-  get finInterval(): number { return this.f[this.fo + E_FIN_INTERVAL]; }
-  set finInterval(v: number) { this.f[this.fo + E_FIN_INTERVAL] = v; }
+  get finInterval(): number { return this.i[this.io + E_FIN_INTERVAL_US] / 1e6; }
+  set finInterval(v: number) { this.i[this.io + E_FIN_INTERVAL_US] = Math.min(Math.max(0, Math.round(v * 1e6)), 0x7fffffff); }
   /** It re-sent its FIN after an ACK of it was seen: that ACK was lost after the capture point (rule 4). */
   get finAckDoubted(): boolean { return (this.i[this.io + E_FLAGS] & F_FIN_ACK_DOUBTED) !== 0; }
   set finAckDoubted(v: boolean) { this.setBits(E_FLAGS, F_FIN_ACK_DOUBTED, v); }
   /** A later ACK of its FIN is held until its silence shows the ACK arrived (see Connection.holdFinalAck). */
   get ackHeld(): boolean { return (this.i[this.io + E_FLAGS] & F_ACK_HELD) !== 0; }
   set ackHeld(v: boolean) { this.setBits(E_FLAGS, F_ACK_HELD, v); }
-  get heldFrame(): number { return this.i[this.io + E_HELD_FRAME]; }
-  get heldSec(): number { return this.f[this.fo + E_HELD_SEC]; }
-  get heldNsec(): number { return this.i[this.io + E_HELD_NSEC]; }
-  get heldDeadline(): number { return this.f[this.fo + E_HELD_DEADLINE]; }
-  hold(frame: number, sec: number, nsec: number, deadline: number): void {
-    this.ackHeld = true;
-    this.i[this.io + E_HELD_FRAME] = frame;
-    this.i[this.io + E_HELD_NSEC] = nsec;
-    this.f[this.fo + E_HELD_SEC] = sec;
-    this.f[this.fo + E_HELD_DEADLINE] = deadline;
-  }
 
   /** An ACK-driven commit that later evidence may take back (rule 4): `from` → `to` on `event`, for the SYN or FIN `key`. */
   setAckCommit(event: number, from: number, to: number, key: number): void { this.setUndo(E_ACK_UNDO, F_ACK_UNDO, event, from, to, key); }
@@ -253,9 +245,12 @@ export class Endpoint extends RecordView {
     releasePending(this.pending);
     this.i.fill(0, this.io, this.io + E_I32_SLOTS);
     this.state = CLOSED; this.initial = CLOSED; this.decided = true;
-    this.twSec = 0; this.contradictedSyn = -1; this.contradictedFin = -1;
+    this.twSec = 0; this.finLast = 0;
   }
 }
+
+/** An ACK of a FIN held back (see Connection.holdFinalAck): its frame and time, and when it counts as delivered (s). */
+interface HeldAck { frame: number; sec: number; nsec: number; deadline: number }
 
 /** Spare pending-event records: a connection queues a few, and there are many (not capped, like spare connections). */
 const SPARE_EVENTS: PendingEvent[] = [];
@@ -328,8 +323,9 @@ export class Connection {
   /** Set while one segment is being processed, so inferred segments are not inferred again. */
   private inserting = false;
   private started = false;
-  /** An endpoint holds a final ACK (see holdFinalAck). */
+  /** An endpoint holds a final ACK (see holdFinalAck); what each holds, made when first needed (rare). */
   private holding = false;
+  private held: [HeldAck, HeldAck] | null = null;
 
   constructor(first: ReplaySegment, opts: ReplayOptions) {
     this.ep = [new Endpoint(opts.store), new Endpoint(opts.store)];
@@ -490,7 +486,11 @@ export class Connection {
   private holdFinalAck(i: 0 | 1, s: ReplaySegment): void {
     const e = this.ep[i];
     if (e.ackHeld) return;
-    e.hold(s.frame, s.tsSec, s.tsNsec, e.finLast + HOLD_INTERVALS * Math.max(e.finInterval, MIN_RTO_S));
+    if (this.held === null) this.held = [{ frame: 0, sec: 0, nsec: 0, deadline: 0 }, { frame: 0, sec: 0, nsec: 0, deadline: 0 }];
+    const h = this.held[i];
+    h.frame = s.frame; h.sec = s.tsSec; h.nsec = s.tsNsec;
+    h.deadline = e.finLast + HOLD_INTERVALS * Math.max(e.finInterval, MIN_RTO_S);
+    e.ackHeld = true;
     this.holding = true;
   }
 
@@ -500,10 +500,11 @@ export class Connection {
     for (const i of [0, 1] as const) {
       const e = this.ep[i];
       if (!e.ackHeld) continue;
-      if (now < e.heldDeadline) { still = true; continue; }
+      const h = this.held![i];
+      if (now < h.deadline) { still = true; continue; }
       e.ackHeld = false;
       const from = e.state;
-      this.commit(i, RCV_ACK_FIN, e.heldFrame, e.heldSec, e.heldNsec, true);
+      this.commit(i, RCV_ACK_FIN, h.frame, h.sec, h.nsec, true);
       if (e.state !== from) e.setAckCommit(RCV_ACK_FIN, from, e.state, e.finSeq);
     }
     this.holding = still;
