@@ -475,19 +475,19 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     // handshake-bad-ack (third-ack): the initiator's first ACK after the SYN+ACK must acknowledge the responder's ISN + 1
     // (a later segment reordered ahead of the third, or following a third one lost before the capture point, is not checked:
     // it sits past ISN + 1, and acknowledges no more than the responder sent; previous-segment-lost says what is missing)
-    const peerEp = st.conn !== null ? st.conn.ep[r] : null;
-    const later = peerEp !== null && (seqGt(seg.seq, A.synEnd) ||
-      (seqGt(seg.ack, seqAdd(peerEp.isn, 1)) && peerEp.sndNxtKnown && seqLe(seg.ack, peerEp.sndNxt)));
-    if (ack && !syn && !rst && !A.thirdChecked && A.synCount > 0 && B.synAckCount > 0 && peerEp !== null && !later) {
-      A.thirdChecked = true;
-      const peer = peerEp;
+    if (ack && !syn && !rst && !A.thirdChecked && A.synCount > 0 && B.synAckCount > 0 && st.conn !== null) {
+      const peer = st.conn.ep[r];
       const wantAck = seqAdd(peer.isn, 1);
-      if (peer.isnKnown && (seg.ack !== wantAck || seg.seq !== A.synEnd)) {
-        this.add(st, 'handshake-bad-ack', 'third-ack', 'error', seg.frame, d, this.states(st),
-          seg.ack !== wantAck
-            ? `${S}'s ACK after the SYN+ACK acknowledges ${((seg.ack - peer.isn) >>> 0)} instead of 1 (the responder's ISN + 1): ${R} cannot leave SYN_RCVD on it.`
-            : `${S}'s ACK after the SYN+ACK carries sequence number ${((seg.seq - A.synEnd + 1) >>> 0)} instead of 1 (its ISN + 1).`,
-          { ack: seg.ack, expectedAck: wantAck, seq: seg.seq, expectedSeq: A.synEnd });
+      const later = seqGt(seg.seq, A.synEnd) || (seqGt(seg.ack, wantAck) && peer.sndNxtKnown && seqLe(seg.ack, peer.sndNxt));
+      if (!later) {
+        A.thirdChecked = true;
+        if (peer.isnKnown && (seg.ack !== wantAck || seg.seq !== A.synEnd)) {
+          this.add(st, 'handshake-bad-ack', 'third-ack', 'error', seg.frame, d, this.states(st),
+            seg.ack !== wantAck
+              ? `${S}'s ACK after the SYN+ACK acknowledges ${((seg.ack - peer.isn) >>> 0)} instead of 1 (the responder's ISN + 1): ${R} cannot leave SYN_RCVD on it.`
+              : `${S}'s ACK after the SYN+ACK carries sequence number ${((seg.seq - A.synEnd + 1) >>> 0)} instead of 1 (its ISN + 1).`,
+            { ack: seg.ack, expectedAck: wantAck, seq: seg.seq, expectedSeq: A.synEnd });
+        }
       }
     }
     // handshake-bad-ack (ack-without-flag): an acknowledgment number without the ACK flag (Wireshark tcp.ack.nonzero)
@@ -558,13 +558,14 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         // the sequence number the receiver expects: the highest it acknowledged, else the highest the sender sent
         const rcv = st.conn.ep[r], snd = st.conn.ep[d];
         const expected = rcv.ackKnown ? rcv.highAck : snd.sndNxtKnown ? snd.sndNxt : -1;
-        const numbers = `its sequence number (relative ${(seg.seq - st.baseOf(d)) >>> 0}) is not the one ${R} expects next` +
+        const relSeq = (seg.seq - st.baseOf(d)) >>> 0;
+        const numbers = `its sequence number (relative ${relSeq}) is not the one ${R} expects next` +
           (expected >= 0 ? ` (${(expected - st.baseOf(d)) >>> 0})` : '');
         if (A.finCount > 0 && seg.seq === A.finSeq && expected === seqAdd(A.finSeq, 1)) {
           // the RST carries the sequence number of its sender's FIN, which the receiver has taken: it answers a segment the
           // receiver sent before that FIN arrived (a close crossing new data, as when an idle keep-alive connection is closed)
           this.add(st, 'invalid-rst', 'crossed-fin', 'info', seg.frame, d, this.states(st),
-            `${R} ignores ${S}'s RST: its sequence number (relative ${(seg.seq - st.baseOf(d)) >>> 0}) is that of ${S}'s FIN, which ${R} had already taken, ` +
+            `${R} ignores ${S}'s RST: its sequence number (relative ${relSeq}) is that of ${S}'s FIN, which ${R} had already taken, ` +
             `so it answers a segment ${R} sent before that FIN arrived (a close crossing new data, as when an idle keep-alive connection is closed).`);
         } else if (intoTimeWait) {
           // a closed host answering a late segment: nothing is wrong, and TIME_WAIT ends only for a RST at exactly RCV.NXT

@@ -4,7 +4,7 @@ import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import { wiresharkFilterOf } from '../analysis/seq-analysis.js';
 import { formatEndpoint } from './addr.js';
 import { formatDuration } from './duration.js';
-import { csvCell, table } from './flows.js';
+import { OVERSIZED_CAUSE, csvCell, table } from './flows.js';
 
 export interface TextOptions {
   /** ANSI colours (only on a terminal, never with NO_COLOR). */
@@ -121,8 +121,8 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   out.push(`Zeek conn_state: ${byCount(zeek).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
   if (oversized > 0) {
     out.push(`Note: ${thousands(oversized)} segment(s) in ${thousands(oversizedFlows)} connection(s) carry more data than the MSS their receiver announced: ` +
-      'the capturing host segments or coalesces in its NIC (TSO/GSO when sending, GRO/LRO when receiving), so they are not wire segments, ' +
-      'and retransmission, duplicate-ACK and window figures are distorted; capture with those offloads off (ethtool -K DEV tso off gso off gro off) to see the wire.');
+      `${OVERSIZED_CAUSE}, and retransmission, duplicate-ACK and window figures are distorted; ` +
+      'capture with those offloads off (ethtool -K DEV tso off gso off gro off) to see the wire.');
   }
   out.push('');
   const kinds = a.kindCounts().sort((x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.count - x.count);

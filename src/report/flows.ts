@@ -42,9 +42,11 @@ export function flowNotes(f: Pick<FlowReport, 'partial' | 'oneSided' | 'roleInfe
     f.oversizedSegments > 0 ? `oversized:${f.oversizedSegments}` : ''].filter(Boolean).join(',');
 }
 
-/** What `oversized:N` means (reference §9.4–9.5). */
-export const OVERSIZED_LEGEND = '(oversized:N = N segments carry more data than the MSS their receiver announced: the capturing host ' +
-  'segments or coalesces in its NIC (TSO/GSO, GRO/LRO), so they are not wire segments; capture with those offloads off to see the wire)';
+/** Why segments carry more data than the receiver's MSS (reference §9.4–9.5): the flows legend and analyze's note say it alike. */
+export const OVERSIZED_CAUSE = 'the capturing host segments or coalesces in its NIC (TSO/GSO when sending, GRO/LRO when receiving), so they are not wire segments';
+
+/** What `oversized:N` means. */
+const OVERSIZED_LEGEND = `(oversized:N = N segments carry more data than the MSS their receiver announced: ${OVERSIZED_CAUSE}; capture with those offloads off to see the wire)`;
 
 /** Text form of `synfin flows`: one row per connection with both final states. */
 export function renderFlows(set: FlowSet): string {
