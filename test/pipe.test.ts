@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type * as AnalyzeModule from '../src/analysis/analyze.js';
 import type * as FlowsModule from '../src/analysis/flows.js';
 import type * as PrewarmModule from '../src/analysis/prewarm.js';
+import { YOUNG_GENERATION_HOLD_BYTES } from '../src/analysis/heap.js';
 import { SLOT_WORDS, SlotWriter, readSlot } from '../src/analysis/pipe.js';
 import { captureStats } from '../src/analysis/stats.js';
 import { CaptureError } from '../src/capture/frame.js';
@@ -229,5 +230,39 @@ setTimeout(() => {
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 });
     expect(r.error).toBeUndefined();
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the young generation while tracking', () => {
+  const distHeap = join(ROOT, 'dist', 'analysis', 'heap.js');
+  const dir = mkdtempSync(join(tmpdir(), 'synfin-young-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Largest young generation (MiB) of a child that starts a worker, then allocates with `hold` called as the pipe calls it. */
+  function youngPeak(hold: boolean): number {
+    const script = join(dir, `young-${hold}.mjs`);
+    writeFileSync(script, `import { getHeapSpaceStatistics } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+const { holdYoungGeneration } = await import(${JSON.stringify(pathToFileURL(distHeap).href)});
+const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+const w = new Worker('setTimeout(() => {}, 50)', { eval: true });
+await new Promise((r) => w.once('online', r));
+let peak = 0;
+const live = [];
+for (let i = 0; i < 2e7; i++) {
+  live.push({ i });
+  if (live.length > 1e5) live.length = 0;
+  if ((i & 0x3fff) === 0) { ${hold ? 'holdYoungGeneration(); ' : ''}peak = Math.max(peak, young()); }
+}
+console.log(peak >> 20);
+`);
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return Number(r.stdout.trim());
+  }
+
+  it('stops growing at the held size, where the engine alone lets it double twice more', () => {
+    expect(youngPeak(false)).toBeGreaterThan(YOUNG_GENERATION_HOLD_BYTES >> 20);
+    expect(youngPeak(true)).toBe(YOUNG_GENERATION_HOLD_BYTES >> 20);
   });
 });

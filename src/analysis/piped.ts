@@ -9,6 +9,7 @@ import { CaptureError } from '../capture/frame.js';
 import type { ReadOptions } from '../capture/reader.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { Segment } from '../decode/segment.js';
+import { holdYoungGeneration } from './heap.js';
 import { SLOTS, SLOT_WORDS, readSlot, slotViews } from './pipe.js';
 import { WORKER, takeWarmWorker, worthPiping } from './prewarm.js';
 import type { SegmentConsumer, StatsReport } from './stats.js';
@@ -81,6 +82,7 @@ export function captureStatsPiped(
           readSlot(slots[m.slot], m.words, seg, consumer);
           Atomics.store(ctl, m.slot, 0);
           Atomics.notify(ctl, m.slot);
+          holdYoungGeneration();
           if (m.bytesRead !== lastBytes && opts.onProgress) {
             lastBytes = m.bytesRead;
             opts.onProgress({ bytesRead: m.bytesRead, totalBytes: total, packets: m.packets });
