@@ -10,7 +10,7 @@ const flow = (o: Partial<FlowReport> = {}): FlowReport => ({
   firstTs: '1.000000000', lastTs: '2.000000000', duration: 1, packets: 9, bytes: 900,
   c2s: { packets: 5, bytes: 500, payloadBytes: 100 }, s2c: { packets: 4, bytes: 400, payloadBytes: 100 },
   handshake: { synToSynAck: null, synAckToAck: null, rtt: null },
-  options: { mss: { client: null, server: null }, windowScale: null, sackPermitted: false, timestamps: false },
+  options: { mss: { client: null, server: null }, windowScale: null, windowScaling: 'unknown', sackPermitted: false, timestamps: false },
   finalState: { client: 'FIN_WAIT_2', server: 'CLOSE_WAIT' }, assumed: false, closedBy: 'client', connState: 'S2', history: 'ShADadF',
   partial: false, roleInferred: false, oneSided: false, connections: 1, inferredSegments: 0, oversizedSegments: 0, ...o,
 });

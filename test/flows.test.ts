@@ -9,6 +9,7 @@ import { ladderLines } from '../src/report/ladder.js';
 import { RecordStore } from '../src/tcp/record-store.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
+import { concat, ether, hex, ipv4, pcapFile, tcp, tmpFile, type PcapRecord } from './helpers/pcap-writer.js';
 
 const ep = (e: { ip: string; port: number }) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
 
@@ -127,7 +128,8 @@ describe('synfin flows / flow / states', () => {
     expect(r.status).toBe(0);
     const rows = r.stdout.split('\n');
     expect(rows[0]).toMatch(/^flow 0 \(Wireshark: tcp\.stream eq 0\): client 10\.77\.0\.1:\d+ → server 10\.77\.0\.2:8080 {3}zeek SF /);
-    expect(rows[2]).toMatch(/^\s+CLOSED\s+LISTEN$/);
+    expect(rows[1]).toMatch(/^window scale: client \d+, server \d+ /);
+    expect(rows[3]).toMatch(/^\s+CLOSED\s+LISTEN$/);
     expect(r.stdout).toMatch(/SYN_SENT\s+─+ S seq=0 len=0/);
     expect(r.stdout).toMatch(/FIN_WAIT_1\s+─+ FA seq=301 ack=\d+/);
     expect(r.stdout).toMatch(/FIN_WAIT_2›TIME_WAIT\*\s+◀/);
@@ -239,10 +241,47 @@ describe('the per-stream record keeps every field whole', () => {
     expect(r.flows).toHaveLength(2);
     const [a, b] = r.flows;
     expect([a.ipVersion, a.client, a.server]).toEqual([4, { ip: '255.255.255.254', port: 65535 }, { ip: '0.0.0.1', port: 1 }]);
-    expect(a.options).toEqual({ mss: { client: 65535, server: 0 }, windowScale: null, sackPermitted: false, timestamps: false });
+    expect(a.options).toEqual({ mss: { client: 65535, server: 0 }, windowScale: null, windowScaling: 'not-negotiated', sackPermitted: false, timestamps: false });
     expect([a.finalState, a.partial, a.history, a.connState]).toEqual([{ client: 'ESTABLISHED', server: 'ESTABLISHED' }, false, 'ShA', 'S1']);
     expect([b.ipVersion, b.client, b.server]).toEqual([6, { ip: 'fd77::fe', port: 65535 }, { ip: 'fd77::1', port: 1 }]);
     expect(b.options.mss).toEqual({ client: 65535, server: null });
+    expect(b.options.windowScaling).toBe('unknown'); // the SYN+ACK was not captured
     expect([b.finalState, b.history, b.connState]).toEqual([{ client: 'CLOSED', server: 'CLOSED' }, 'Sr', 'REJ']);
+  });
+});
+
+describe('window scaling: negotiated, not negotiated, or unknown (reference §9.20)', () => {
+  // three handshakes, each SYN+ACK offering a scale of 7: the SYN cut by the snap length before its
+  // window-scale option, the SYN cut just after it, and a whole SYN without one
+  const MSS = hex('0204 05b4'), WS = hex('0303 07'), NOP = hex('01');
+  const SYN_ = 0x02, ACK_ = 0x10;
+  const frame = (sport: number, dport: number, flags: number, seq: number, ack: number, options: Uint8Array, src: string, dst: string) =>
+    ether(0x0800, ipv4({ src, dst, payload: tcp({ sport, dport, seq, ack, flags, win: 1000, options }) }));
+  const handshake = (port: number, synOptions: Uint8Array, cutAt: number | null): PcapRecord[] => {
+    const syn = frame(port, 80, SYN_, 100, 0, synOptions, '10.0.0.1', '10.0.0.2');
+    return [
+      cutAt === null ? { data: syn } : { data: syn.subarray(0, 14 + 20 + 20 + cutAt), origlen: syn.length },
+      { data: frame(80, port, SYN_ | ACK_, 900, 101, concat(MSS, NOP, WS), '10.0.0.2', '10.0.0.1') },
+      { data: frame(port, 80, ACK_, 101, 901, new Uint8Array(0), '10.0.0.1', '10.0.0.2') },
+    ];
+  };
+  const file = tmpFile('window-scaling.pcap', pcapFile({ snaplen: 58 }, [
+    ...handshake(40001, concat(MSS, NOP, WS), 4), // options cut after the MSS: the scale is unknown
+    ...handshake(40002, concat(NOP, WS, MSS), 4), // cut after the window-scale option: it counts
+    ...handshake(40003, MSS, null), // captured whole, no option: windows are not scaled
+  ]));
+
+  it('says which, as tshark does (window_size_scalefactor −1, 128, −2)', async () => {
+    const r = await flowsReport(file);
+    expect(r.flows.map((f) => [f.options.windowScaling, f.options.windowScale])).toEqual([
+      ['unknown', null], ['negotiated', { client: 7, server: 7 }], ['not-negotiated', null],
+    ]);
+  });
+
+  it('the ladder says how its windows are scaled', () => {
+    const line = (id: number) => spawnSync(process.execPath, [CLI, 'flow', file, String(id)], { encoding: 'utf8' }).stdout.split('\n')[1];
+    expect(line(0)).toBe('window scale: unknown, handshake not captured in full (win= shows the window field as sent, unscaled)');
+    expect(line(1)).toBe('window scale: client 7, server 7 (win= shows the scaled window)');
+    expect(line(2)).toBe('window scale: not negotiated (win= shows the window as sent)');
   });
 });

@@ -5,7 +5,7 @@ import type { DecoderOptions } from '../decode/decoder.js';
 import { formatIp } from '../report/addr.js';
 import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import { STATES, type State } from '../tcp/state-table.js';
-import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment } from '../tcp/tracker.js';
+import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment, type WindowScaling } from '../tcp/tracker.js';
 import type { FilterableFlow, FlowFacts } from './filter.js';
 import { collectAfterTracking } from './heap.js';
 import { captureStatsPiped, usePipe } from './piped.js';
@@ -59,6 +59,12 @@ export interface FlowReport {
     mss: { client: number | null; server: number | null };
     /** Applied only when both SYNs carried the option (RFC 7323); null otherwise. */
     windowScale: { client: number; server: number } | null;
+    /**
+     * `negotiated` (windowScale is set), `not-negotiated` (a SYN was captured whole without the option:
+     * windows are unscaled), or `unknown` (a SYN was not captured, or its options were cut: the windows
+     * are shown as sent, and the scale is never guessed).
+     */
+    windowScaling: WindowScaling;
     sackPermitted: boolean;
     timestamps: boolean;
   };
@@ -214,6 +220,7 @@ export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransiti
     options: {
       mss: { client: st.mssOf(client) >= 0 ? st.mssOf(client) : null, server: st.mssOf(server) >= 0 ? st.mssOf(server) : null },
       windowScale: st.wscaleOf(client) >= 0 && st.wscaleOf(server) >= 0 ? { client: st.wscaleOf(client), server: st.wscaleOf(server) } : null,
+      windowScaling: st.windowScaling(),
       sackPermitted: st.sackPermitted(0) && st.sackPermitted(1),
       timestamps: st.timestamps(0) && st.timestamps(1),
     },
@@ -313,7 +320,7 @@ export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
     `"s2c":{"packets":${c0 ? pk1 : pk0},"bytes":${c0 ? st.by1 : st.by0},"payloadBytes":${c0 ? st.pl1 : st.pl0}},` +
     `"handshake":{"synToSynAck":${num(h.synToSynAck)},"synAckToAck":${num(h.synAckToAck)},"rtt":${num(h.rtt)}},` +
     `"options":{"mss":{"client":${mc >= 0 ? mc : 'null'},"server":${ms >= 0 ? ms : 'null'}},` +
-    `"windowScale":${wc >= 0 && ws >= 0 ? `{"client":${wc},"server":${ws}}` : 'null'},` +
+    `"windowScale":${wc >= 0 && ws >= 0 ? `{"client":${wc},"server":${ws}}` : 'null'},"windowScaling":"${st.windowScaling()}",` +
     `"sackPermitted":${st.sackPermitted(0) && st.sackPermitted(1)},"timestamps":${st.timestamps(0) && st.timestamps(1)}},` +
     `"finalState":{"client":"${STATES[st.finalOf(client)]}","server":"${STATES[st.finalOf(server)]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedByOf(st, client))},` +
     `"connState":"${st.connState(client)}","history":"${st.history(client)}","partial":${st.partial},"roleInferred":${st.client < 0},` +

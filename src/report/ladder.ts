@@ -82,6 +82,14 @@ function elidedFindings(elided: readonly WatchedSegment[], byFrame: Map<number, 
   return `▲ ${n} finding${n === 1 ? '' : 's'} in them: ${list} (--all shows them)`;
 }
 
+/** How the ladder's `win=` figures are scaled, from the flow's handshake (reference §9.20: a scale is never guessed). */
+export function windowScaleLine(flow: FlowReport): string {
+  const ws = flow.options.windowScale;
+  if (ws !== null) return `window scale: client ${ws.client}, server ${ws.server} (win= shows the scaled window)`;
+  if (flow.options.windowScaling === 'not-negotiated') return 'window scale: not negotiated (win= shows the window as sent)';
+  return 'window scale: unknown, handshake not captured in full (win= shows the window field as sent, unscaled)';
+}
+
 /** Render the ladder; `rows` are the segments of the flow in file order. */
 export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientIndex: 0 | 1, opts: LadderOptions = {}): string {
   return ladderLines(flow, rows, clientIndex, opts).map((l) => l.text).join('\n') + '\n';
@@ -115,6 +123,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   const c = formatEndpoint(flow.client.ip, flow.client.port);
   const s = formatEndpoint(flow.server.ip, flow.server.port);
   out.push(`flow ${flow.id} (Wireshark: tcp.stream eq ${flow.id}): client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
+  out.push(windowScaleLine(flow));
   out.push(`${'frame'.padStart(7)}  ${'client'.padEnd(STATE_W)} ${''.padEnd(arrowW)} ${'server'}`);
   const stateOf = (r: WatchedSegment, side: 0 | 1) => statePath(r, side).padEnd(STATE_W);
   const first = rows[0];

@@ -60,6 +60,9 @@ export interface FrameRecorder {
   note(stream: number, seg: Segment): void;
 }
 
+/** Whether a stream's windows are scaled, see Stream.windowScaling. */
+export type WindowScaling = 'negotiated' | 'not-negotiated' | 'unknown';
+
 /** One captured segment of a watched stream, with both endpoints' states after it. */
 export interface WatchedSegment {
   frame: number;
@@ -86,6 +89,8 @@ export interface WatchedSegment {
 }
 
 const SYN_SEEN0 = 4, SACK0 = 16, TS0 = 64, ASSUMED0 = 256, PARKED = 1024;
+/** Endpoint i's SYN had its options cut by the snap length before any window-scale option (bits 28–29). */
+const WS_CUT0 = 1 << 28;
 
 const S_PK0 = ZEEK_I32_SLOTS + 0;
 const S_PK1 = ZEEK_I32_SLOTS + 1;
@@ -296,6 +301,19 @@ export class Stream extends ZeekSummary {
   sackPermitted(i: number): boolean { return this.flag(SACK0, i); }
   timestamps(i: number): boolean { return this.flag(TS0, i); }
   assumed(i: number): boolean { return this.flag(ASSUMED0, i); }
+
+  /**
+   * Whether the windows are scaled (RFC 7323): `negotiated` when both SYNs carried the option;
+   * `not-negotiated` when a SYN was captured whole without it; otherwise `unknown`, because a SYN
+   * was not captured or lost its options to the snap length (reference §9.20: never guessed).
+   */
+  windowScaling(): WindowScaling {
+    if (this.ws0 >= 0 && this.ws1 >= 0) return 'negotiated';
+    for (let i = 0; i < 2; i++) {
+      if (this.flag(SYN_SEEN0, i) && !this.flag(WS_CUT0, i) && this.wscaleOf(i) < 0) return 'not-negotiated';
+    }
+    return 'unknown';
+  }
   finalOf(i: number): number { return i === 0 ? this.final0 : this.final1; }
 
   /** Endpoint i's state as shown now (state index, +16 while pending): the live connection's, else the final one. */
@@ -324,6 +342,7 @@ export class Stream extends ZeekSummary {
     this.setOptions(i, seg.mss, seg.wscale);
     this.setFlag(SACK0, i, seg.sackPermitted);
     this.setFlag(TS0, i, seg.hasTimestamps);
+    if (seg.optionsCut && seg.wscale < 0) this.setFlag(WS_CUT0, i);
     return true;
   }
 
