@@ -6,6 +6,7 @@ import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { ROOT } from './helpers/corpus.js';
 import { SYNTHETIC, badThirdAckCapture, dataPastFinCapture, finalAckAgainCapture, injectedRstCapture, timeWaitCapture, unseenReconnectCapture } from './helpers/synthetic.js';
 import { tmpFile } from './helpers/pcap-writer.js';
+import { renderAnalyze } from '../src/report/analyze.js';
 
 const DIR = join(ROOT, 'fixtures', 'synthetic');
 
@@ -42,6 +43,48 @@ describe('synthetic captures (built by test/helpers/synthetic.ts, flags checked 
     expect(ours).toEqual(tsharkFlags('zero-window-probe'));
     expect(Object.values(ours).flat()).toContain('zero-window-probe');
     expect(Object.values(ours).flat()).toContain('zero-window-probe-ack');
+  });
+
+  /** Our per-frame flags, with fast and spurious retransmissions counted as tshark counts them. */
+  function ourFlags(anomalies: Array<{ frame: number | null; kind: string }>): Record<number, string[]> {
+    const wireshark = new Set(WIRESHARK_KINDS.map((k) => k.id));
+    const ours: Record<number, string[]> = {};
+    for (const x of anomalies) {
+      if (x.frame === null || !wireshark.has(x.kind)) continue;
+      (ours[x.frame] ??= []).push(x.kind);
+      if (x.kind === 'fast-retransmission' || x.kind === 'spurious-retransmission') ours[x.frame].push('retransmission');
+    }
+    for (const k of Object.keys(ours)) ours[Number(k)].sort();
+    return ours;
+  }
+
+  it('filtered: half the data never captured and never re-sent is one capture-loss:filtered finding, the flags kept (§9.23)', async () => {
+    const a = await analyzeCapture(join(DIR, 'filtered.pcap'));
+    expect(ourFlags(a.anomalies)).toEqual(tsharkFlags('filtered'));
+    const life = a.anomalies.filter((x) => !WIRESHARK_KINDS.some((k) => k.id === x.kind));
+    expect(life.map((x) => [x.kind, x.variant, x.frame, x.severity])).toEqual([['capture-loss', 'filtered', 5, 'info']]);
+    expect(life[0].data).toEqual({ frames: 26, flagged: 21, share: 0.808, previousSegmentLost: 10, ackedUnseen: 11 });
+    expect(life[0].message).toBe('The capture appears filtered or lossy on this connection: 21 of its 26 frames (81%), the first in frame 5, ' +
+      'follow or acknowledge data the capture never showed (previous-segment-lost 10, acked-unseen 11), and no retransmission filled any gap: ' +
+      'those flags describe the capture, not the network.');
+    // the text report counts the flags but lists the one summary instead of 21 lines
+    const text = renderAnalyze(a, { color: false, limit: 1000 });
+    expect(text).toMatch(/^warn +previous-segment-lost +10 /m);
+    expect(text).toMatch(/^Note: 1 connection\(s\) look filtered or lossy in the capture \(capture-loss:filtered\): their 21 previous-segment-lost and acked-unseen flags/m);
+    expect(text).not.toMatch(/^ +frame \d+ flow 0 warn (previous-segment-lost|acked-unseen)/m);
+    expect(text).toMatch(/^ +frame 5 flow 0 info capture-loss:filtered: The capture appears filtered/m);
+    expect(text).toMatch(/^0 +192\.0\.2\.1:51000 +192\.0\.2\.80:80 +0 +0 +1 /m); // ranked by what is listed: no warnings left
+  });
+
+  it('filtered-refill: once a re-sent segment fills a gap, the flags are listed one by one', async () => {
+    const a = await analyzeCapture(join(DIR, 'filtered-refill.pcap'));
+    expect(ourFlags(a.anomalies)).toEqual(tsharkFlags('filtered-refill'));
+    expect(a.anomalies.filter((x) => x.variant === 'filtered')).toEqual([]);
+    // the other gaps, acknowledged and never re-sent, are capture loss, one finding each
+    expect(a.anomalies.filter((x) => x.kind === 'capture-loss').map((x) => x.frame)).toEqual([10, 12, 14, 16, 18, 20, 22, 24, 26]);
+    const text = renderAnalyze(a, { color: false, limit: 1000 });
+    expect(text).not.toMatch(/filtered or lossy/);
+    expect(text).toMatch(/^ +frame 6 flow 0 warn previous-segment-lost: /m);
   });
 
   it('handshake-bad-ack: a third segment acknowledging the wrong number; an ack number without the ACK flag', async () => {

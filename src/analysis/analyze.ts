@@ -9,7 +9,7 @@ import type { Stream } from '../tcp/tracker.js';
 import { flagAnomaly, kindLabel, type Anomaly } from './anomalies.js';
 import { FlowSet, endpointKey, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
 import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from './lifecycle.js';
-import { WIRESHARK_KINDS } from './seq-analysis.js';
+import { F_ACKED_UNSEEN, F_PREVIOUS_SEGMENT_LOST, WIRESHARK_KINDS } from './seq-analysis.js';
 import type { StatsReport } from './stats.js';
 
 /** CLOSE_WAIT ages (seconds) and peers behind one endpoint's figures, kept so several captures can be merged. */
@@ -76,6 +76,11 @@ export class Analysis {
   /** Per server endpoint (ip:port), the CLOSE_WAIT ages and peers behind `endpoints`. */
   readonly closeWaitDetail: Map<string, CloseWaitDetail>;
   private readonly life: LifeRecord[];
+  /**
+   * Flows that look filtered or lossy in the capture (a `capture-loss:filtered` finding, reference §9.23):
+   * the text report summarizes their previous-segment-lost and acked-unseen flags (see eachAnomaly's `summarized`).
+   */
+  readonly filtered: ReadonlySet<number>;
   private readonly aggregate: Anomaly[];
   private readonly clients: Array<0 | 1>;
   private cache: Anomaly[] | null = null;
@@ -86,6 +91,7 @@ export class Analysis {
     const end = set.tracker.nowSec === -Infinity ? 0 : set.tracker.nowSec + set.tracker.nowNsec / 1e9;
     analyzer.finish(streams, end, (st) => (1 - this.clients[st.id]) as 0 | 1);
     this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));
+    this.filtered = new Set(this.life.filter((r) => r.kind === 'capture-loss' && r.variant === 'filtered').map((r) => r.stream));
     const { endpoints, hosts, aggregate, detail } = leaks(streams, this.clients, analyzer, end, thresholds);
     aggregate.unshift(...captureDrops(set.stats.captureDrops));
     this.endpoints = endpoints;
@@ -123,20 +129,22 @@ export class Analysis {
    * last; with `only`, just the findings of that severity (and kind, `kind` or `kind:variant`, if given), chosen
    * before any message is written.
    */
-  *eachAnomaly(only?: { severity: Anomaly['severity']; kind?: string }): Generator<Anomaly> {
+  *eachAnomaly(only?: { severity?: Anomaly['severity']; kind?: string; summarized?: boolean }): Generator<Anomaly> {
     const streams = this.set.tracker.streams;
     const keep = this.set.keep;
     const R = this.analyzer.records;
     /** A finding of this severity and kind (`kind` or `kind:variant`) is one `only` asks for. */
     const wanted = (severity: Anomaly['severity'], kind: string): boolean =>
-      only === undefined || (severity === only.severity && (only.kind === undefined || kind === only.kind));
+      only === undefined || ((only.severity === undefined || severity === only.severity) && (only.kind === undefined || kind === only.kind));
+    const summarized = only?.summarized === true && this.filtered.size > 0;
     // the flags' indices in R, unless every one is reported
     let pick: number[] | null = null;
-    if (keep !== null || only !== undefined) {
+    if (keep !== null || (only !== undefined && (only.severity !== undefined || only.kind !== undefined)) || summarized) {
       pick = [];
       for (let n = 0; n < R.length; n++) {
-        const k = KIND_BY_BIT.get(R.bit(n))!;
-        if ((keep === null || keep.has(R.stream(n))) && wanted(k.severity, k.id)) pick.push(n);
+        const bit = R.bit(n);
+        const k = KIND_BY_BIT.get(bit)!;
+        if ((keep === null || keep.has(R.stream(n))) && wanted(k.severity, k.id) && !(summarized && this.summarizedFlag(bit, R.stream(n)))) pick.push(n);
       }
     }
     const nFlags = pick === null ? R.length : pick.length;
@@ -157,6 +165,20 @@ export class Analysis {
       }
     }
     for (const x of this.aggregate) if (wanted(x.severity, kindLabel(x.kind, x.variant))) yield x;
+  }
+
+  /** How many flags the `capture-loss:filtered` findings stand for in the text report (of the flows kept). */
+  summarizedCount(): number {
+    if (this.filtered.size === 0) return 0;
+    const R = this.analyzer.records;
+    let n = 0;
+    for (let i = 0; i < R.length; i++) { const id = R.stream(i); if (this.kept(id) && this.summarizedFlag(R.bit(i), id)) n++; }
+    return n;
+  }
+
+  /** A flag the `capture-loss:filtered` finding of its flow stands for in the text report (reference §9.23). */
+  summarizedFlag(bit: number, stream: number): boolean {
+    return (bit === F_PREVIOUS_SEGMENT_LOST || bit === F_ACKED_UNSEEN) && this.filtered.has(stream);
   }
 
   /** The findings of flow `id`, in frame order (those decided at the end of the capture last). */
@@ -214,7 +236,10 @@ export class Analysis {
       else if (sev === 'warn') e.warnings++;
     };
     const R = this.analyzer.records;
-    for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) add(R.stream(n), KIND_BY_BIT.get(R.bit(n))!.severity);
+    for (let n = 0; n < R.length; n++) {
+      const id = R.stream(n), bit = R.bit(n);
+      if (this.kept(id) && !this.summarizedFlag(bit, id)) add(id, KIND_BY_BIT.get(bit)!.severity);
+    }
     for (const r of this.life) if (this.kept(r.stream)) add(r.stream, r.severity);
     return m;
   }

@@ -14,7 +14,7 @@ import {
 import type { TransitionListener } from '../tcp/replay.js';
 import type { Stream } from '../tcp/tracker.js';
 import { WiresharkFlags, type Severity } from './anomalies.js';
-import { F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE } from './seq-analysis.js';
+import { F_ACKED_UNSEEN, F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE } from './seq-analysis.js';
 import { RecordStore, RecordView } from '../tcp/record-store.js';
 import { formatDuration } from '../report/duration.js';
 
@@ -248,6 +248,25 @@ const K_CONNECTIONS = 0, K_RESET_REPORTED = 1, K_TW_OPEN0 = 2;
 const K_SLOTS = 4;
 
 /**
+ * Per stream with data the capture never showed, over all its connections (reference §9.23): frames
+ * that follow a sequence gap (previous-segment-lost, but not the gap Wireshark sees after a zero-window
+ * probe's byte) or acknowledge unseen data (acked-unseen), each kind counted, the first such frame,
+ * and the gaps a retransmission filled.
+ */
+const U_FRAMES = 0, U_LOST = 1, U_UNSEEN = 2, U_FIRST = 3, U_FILLED = 4;
+
+/**
+ * A flow looks filtered or lossy in the capture (reference §9.23) when more than this share of its
+ * frames carry previous-segment-lost or acked-unseen and no retransmission filled any gap.
+ */
+const FILTERED_SHARE = 0.2;
+/**
+ * ... and at least this many frames do: one or two such flags are what a capture that starts
+ * mid-connection shows in each direction (reference §9.1), not a flood.
+ */
+const FILTERED_MIN_FRAMES = 3;
+
+/**
  * The analyzer behind `synfin analyze`: the Wireshark-compatible flags (inherited) and the
  * lifecycle anomalies, as one StreamHook and TransitionListener of the tracker.
  */
@@ -273,6 +292,15 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
    * error's frame, type << 8 | code]. Rare, so kept apart from the per-connection records.
    */
   private readonly synIcmp = new Map<number, [number, number, number]>();
+  /** Unseen data per stream (see U_FRAMES), by stream id: only streams that have some. */
+  private readonly unseen = new Map<number, number[]>();
+
+  private unseenOf(id: number, frame: number): number[] {
+    let u = this.unseen.get(id);
+    if (u === undefined) { u = [0, 0, 0, frame, 0]; this.unseen.set(id, u); }
+    return u;
+  }
+
   /** The per-stream slots (see K_SLOTS), by stream id. */
   private readonly kept = new RecordStore(0, K_SLOTS);
 
@@ -409,7 +437,14 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     // (Wireshark's nextseq ignores an accepted probe byte, so the data after it looks like a gap: it was captured)
     const gaps = A.gaps;
     // (a SYN or SYN+ACK starts a sequence space: the jump to it is no gap)
-    if ((this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && (f & SYN) === 0 && (gaps === null || gaps.length < 2 * MAX_OPEN_GAPS) && this.prevNextRaw !== A.probeSeq) {
+    const gap = (this.pending & F_PREVIOUS_SEGMENT_LOST) !== 0 && (f & SYN) === 0 && this.prevNextRaw !== A.probeSeq;
+    if (gap || (this.pending & F_ACKED_UNSEEN) !== 0) {
+      const u = this.unseenOf(st.id, seg.frame);
+      u[U_FRAMES]++;
+      if (gap) u[U_LOST]++;
+      if ((this.pending & F_ACKED_UNSEEN) !== 0) u[U_UNSEEN]++;
+    }
+    if (gap && (gaps === null || gaps.length < 2 * MAX_OPEN_GAPS)) {
       if (gaps === null) { A.gaps = [this.prevNextRaw, seg.seq]; A.gapFrames = [seg.frame]; }
       else { gaps.push(this.prevNextRaw, seg.seq); A.gapFrames!.push(seg.frame); }
       if (this.prevNextRaw !== seg.seq) A.openGaps++;
@@ -417,7 +452,11 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       // (a FIN occupies a sequence number: a FIN sent again fills the gap its first copy left)
       const end = seqAdd(seg.seq, seg.payloadLength + ((f & FIN) !== 0 ? 1 : 0));
       for (let i = 0; i < gaps.length; i += 2) {
-        if (gaps[i] !== gaps[i + 1] && seqLt(seg.seq, gaps[i + 1]) && seqGt(end, gaps[i])) { gaps[i] = gaps[i + 1]; A.openGaps--; } // filled: empty the gap
+        if (gaps[i] !== gaps[i + 1] && seqLt(seg.seq, gaps[i + 1]) && seqGt(end, gaps[i])) {
+          gaps[i] = gaps[i + 1]; // filled: empty the gap
+          A.openGaps--;
+          this.unseenOf(st.id, seg.frame)[U_FILLED]++;
+        }
       }
     }
   }
@@ -711,5 +750,51 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       }
       this.settle(st, sides);
     }
+    this.filteredFlows(streams);
+  }
+
+  /**
+   * Flows the capture seems to have filtered, or lost much of (reference §9.23): more than
+   * FILTERED_SHARE of their frames follow or acknowledge data the capture never showed, and no
+   * retransmission filled any of the gaps. Each gets one `capture-loss` finding of variant
+   * `filtered`, which stands for its per-gap ones (dropped) and lets the text report summarize its
+   * previous-segment-lost and acked-unseen flags instead of listing them (they stay in JSON and CSV).
+   */
+  private filteredFlows(streams: readonly Stream[]): void {
+    const filtered = new Map<number, number[]>();
+    for (const [id, u] of this.unseen) {
+      const st = streams[id];
+      const packets = st.pk0 + st.pk1;
+      if (u[U_FRAMES] >= FILTERED_MIN_FRAMES && u[U_FRAMES] > FILTERED_SHARE * packets && u[U_FILLED] === 0) filtered.set(id, u);
+    }
+    if (filtered.size === 0) return;
+    // both endpoints' states after each flow's first such frame, from its flag record
+    const states = new Map<number, [number, number]>();
+    const R = this.records;
+    for (let n = 0; n < R.length && states.size < filtered.size; n++) {
+      const id = R.stream(n);
+      const u = filtered.get(id);
+      if (u !== undefined && !states.has(id) && R.frame(n) === u[U_FIRST]) { const r = R.get(n); states.set(id, [r.s0, r.s1]); }
+    }
+    for (const [id, u] of filtered) {
+      const st = streams[id];
+      const packets = st.pk0 + st.pk1;
+      const share = u[U_FRAMES] / packets;
+      this.add(st, 'capture-loss', 'filtered', 'info', u[U_FIRST], -1, states.get(id) ?? null,
+        `the capture appears filtered or lossy on this connection: ${u[U_FRAMES]} of its ${packets} frames (${Math.round(share * 100)}%), the first in frame ${u[U_FIRST]}, ` +
+        `follow or acknowledge data the capture never showed (previous-segment-lost ${u[U_LOST]}, acked-unseen ${u[U_UNSEEN]}), and no retransmission filled any gap: ` +
+        'those flags describe the capture, not the network.',
+        { frames: packets, flagged: u[U_FRAMES], share: Math.round(share * 1000) / 1000, previousSegmentLost: u[U_LOST], ackedUnseen: u[U_UNSEEN] });
+    }
+    if (filtered.size === 0) return;
+    // the summary stands for the flow's per-gap findings
+    const life = this.life;
+    let k = 0;
+    for (let j = 0; j < life.length; j++) {
+      const r = life[j];
+      if (r.kind === 'capture-loss' && r.variant === null && filtered.has(r.stream)) continue;
+      life[k++] = r;
+    }
+    life.length = k;
   }
 }

@@ -137,6 +137,12 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
     if (dup && dup.count * 100 > frames) {
       out.push(`Note: ${thousands(dup.count)} frames (${((100 * dup.count) / frames).toFixed(1)}%) are duplicates of the frame before them: Wireshark-compatible retransmissions and duplicate ACKs are inflated by them.`);
     }
+    const summarized = a.summarizedCount();
+    if (summarized > 0) {
+      const n = [...a.filtered].filter((id) => a.set.keep === null || a.set.keep.has(id)).length;
+      out.push(`Note: ${thousands(n)} connection(s) look filtered or lossy in the capture (capture-loss:filtered): their ${thousands(summarized)} ` +
+        'previous-segment-lost and acked-unseen flags are counted above but not listed below, where one line per connection stands for them.');
+    }
     // worst connections: the most errors, then the most warnings, then the most findings
     const per = a.perFlow();
     const worst = [...per].sort(([x, p], [y, q]) => q.errors - p.errors || q.warnings - p.warnings || q.count - p.count || x - y).slice(0, 10);
@@ -152,12 +158,12 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   }
   out.push('');
   out.push(renderLeakTables(a).trimEnd());
-  const total = a.anomalyCount;
+  const total = a.anomalyCount - a.summarizedCount();
   if (total > 0) {
     out.push('');
     if (total <= o.limit) {
       out.push('Findings:');
-      for (const x of a.eachAnomaly()) out.push(findingLine(o, { first: x, count: 1, lastFrame: x.frame, same: true }));
+      for (const x of a.eachAnomaly({ summarized: true })) out.push(findingLine(o, { first: x, count: 1, lastFrame: x.frame, same: true }));
     } else {
       const lines = mostSevere(a, o.limit);
       const covered = lines.reduce((n, l) => n + l.count, 0);
@@ -201,7 +207,7 @@ function mostSevere(a: Analysis, limit: number): FindingLine[] {
   for (const severity of SEVERITIES) {
     if (lines.length >= limit) break;
     // (a line's findings share its severity: this pass sees them all, so every count is whole)
-    for (const x of a.eachAnomaly({ severity })) {
+    for (const x of a.eachAnomaly({ severity, summarized: true })) {
       // (findings without a flow are aggregates, each one of its own)
       const key = x.flow === null ? null : `${x.flow}\t${x.kind}\t${x.variant}\t${x.severity}`;
       const l = key === null ? undefined : byKey.get(key);

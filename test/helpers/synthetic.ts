@@ -122,9 +122,33 @@ export function unseenReconnectCapture(): Uint8Array {
   ]));
 }
 
+/**
+ * A capture filter kept only every other data segment of a 20-segment upload (as a BPF expression
+ * matching payload bytes does), while the server acknowledged everything: gaps and ACKs of unseen
+ * data, no retransmission. With `refill`, the client re-sends the first missing segment after the
+ * server's duplicate ACK, as if the network, not the capture, had lost it.
+ */
+export function filteredCapture(refill = false): Uint8Array {
+  const list: Array<[number, Uint8Array]> = [...handshake()];
+  let t = 30;
+  for (let k = 0; k < 20; k++, t += 10) {
+    const seq = CI + 1 + 100 * k;
+    if (k % 2 === 0) list.push([t, pkt(true, PSH | ACK, seq, SI + 1, 64240, 100)]);
+    if (k % 2 === 1) list.push([t + 5, pkt(false, ACK, SI + 1, seq + 100, 65535)]);
+    if (refill && k === 2) {
+      list.push([t + 6, pkt(false, ACK, SI + 1, CI + 101, 65535)]); // duplicate ACK: 100 bytes missing
+      list.push([t + 7, pkt(true, PSH | ACK, CI + 101, SI + 1, 64240, 100)]); // re-sent
+    }
+  }
+  list.push([t, pkt(true, FIN | ACK, CI + 2001, SI + 1, 64240)], [t + 10, pkt(false, FIN | ACK, SI + 1, CI + 2002, 65535)], [t + 20, pkt(true, ACK, CI + 2002, SI + 2, 64240)]);
+  return pcapFile({}, records(list));
+}
+
 export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
+  filtered: () => filteredCapture(false),
+  'filtered-refill': () => filteredCapture(true),
 };
 
 /**
