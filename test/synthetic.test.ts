@@ -87,6 +87,19 @@ describe('synthetic captures (built by test/helpers/synthetic.ts, flags checked 
     expect(text).toMatch(/^ +frame 6 flow 0 warn previous-segment-lost: /m);
   });
 
+  it('midstream-retransmissions: flags in the first round trip of a mid-stream connection are marked as at capture start (§9.1)', async () => {
+    const a = await analyzeCapture(join(DIR, 'midstream-retransmissions.pcap'));
+    expect(ourFlags(a.anomalies)).toEqual(tsharkFlags('midstream-retransmissions'));
+    expect(a.set.flow(0).partial).toBe(true);
+    expect(a.anomalies.map((x) => [x.kind, x.frame, x.data.captureStart ?? false])).toEqual([['retransmission', 2, true], ['retransmission', 5, false]]);
+    const text = renderAnalyze(a, { color: false, limit: 1000 });
+    expect(text).toMatch(/^Note: 1 of these flags \(retransmission 1\) fall in the first round trip of connections the capture joined mid-stream, /m);
+    // a connection that opens with its handshake has no such round trip
+    const b = await analyzeCapture(join(DIR, 'filtered-refill.pcap'));
+    expect(b.anomalies.filter((x) => x.data.captureStart !== undefined)).toEqual([]);
+    expect(renderAnalyze(b, { color: false, limit: 1000 })).not.toMatch(/first round trip/);
+  });
+
   it('handshake-bad-ack: a third segment acknowledging the wrong number; an ack number without the ACK flag', async () => {
     const f = tmpFile('bad-third.pcap', badThirdAckCapture());
     const a = await analyzeCapture(f);

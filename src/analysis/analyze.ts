@@ -158,13 +158,38 @@ export class Analysis {
         i++;
         const r = R.get(n);
         const st = streams[r.stream];
-        yield flagAnomaly(r, this.clients[r.stream], (k) => name(st, k));
+        const x = flagAnomaly(r, this.clients[r.stream], (k) => name(st, k));
+        if (this.atCaptureStart(st, r.frame)) x.data.captureStart = true;
+        yield x;
       } else {
         const r = life[j++];
         yield lifeAnomaly(r, streams[r.stream], this.clients[r.stream], name);
       }
     }
     for (const x of this.aggregate) if (wanted(x.severity, kindLabel(x.kind, x.variant))) yield x;
+  }
+
+  /** A flag at `frame` of `st` falls in the first round trip of a connection the capture joined mid-stream (reference §9.1). */
+  atCaptureStart(st: Stream, frame: number): boolean {
+    if (!st.partial) return false;
+    const end = this.analyzer.captureStartEnd.get(st.id);
+    return end !== undefined && frame < end;
+  }
+
+  /** The flags at capture start (see atCaptureStart) per kind, of the flows kept. */
+  captureStartCounts(): Map<string, number> {
+    const m = new Map<string, number>();
+    const ends = this.analyzer.captureStartEnd;
+    if (ends.size === 0) return m;
+    const streams = this.set.tracker.streams;
+    const R = this.analyzer.records;
+    for (let n = 0; n < R.length; n++) {
+      const id = R.stream(n);
+      if (!ends.has(id) || !this.kept(id) || !this.atCaptureStart(streams[id], R.frame(n))) continue;
+      const kind = KIND_BY_BIT.get(R.bit(n))!.id;
+      m.set(kind, (m.get(kind) ?? 0) + 1);
+    }
+    return m;
   }
 
   /** How many flags the `capture-loss:filtered` findings stand for in the text report (of the flows kept). */

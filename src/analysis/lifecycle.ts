@@ -292,6 +292,30 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
    * error's frame, type << 8 | code]. Rare, so kept apart from the per-connection records.
    */
   private readonly synIcmp = new Map<number, [number, number, number]>();
+  /**
+   * For a connection the capture joined mid-stream (reference §9.1), the frame that ends its first
+   * round trip: the first segment acknowledging data the capture showed. Wireshark's flags before it
+   * (ACKs of data sent before the capture began, above all) are marked as at capture start. A stream
+   * that opens with a SYN has none, nor does one whose captured data was never acknowledged.
+   */
+  readonly captureStartEnd = new Map<number, number>();
+  /** Streams still in their first round trip: per endpoint, 1 once it sent captured data, and the sequence number of its first byte. */
+  private readonly firstData = new Map<number, [number, number, number, number]>();
+
+  private firstRoundTrip(st: Stream, d: 0 | 1, seg: Segment): void {
+    const f = seg.flags, id = st.id;
+    if ((f & SYN) !== 0) { this.captureStartEnd.set(id, 0); this.firstData.delete(id); return; } // not mid-stream: nothing to mark
+    let x = this.firstData.get(id);
+    if (x === undefined) { x = [0, 0, 0, 0]; this.firstData.set(id, x); }
+    const r = 1 - d;
+    if ((f & ACK) !== 0 && x[2 * r] === 1 && seqGt(seg.ack, x[2 * r + 1])) {
+      this.captureStartEnd.set(id, seg.frame);
+      this.firstData.delete(id);
+      return;
+    }
+    if (x[2 * d] === 0 && (seg.payloadLength > 0 || (f & FIN) !== 0)) { x[2 * d] = 1; x[2 * d + 1] = seg.seq; }
+  }
+
   /** Unseen data per stream (see U_FRAMES), by stream id: only streams that have some. */
   private readonly unseen = new Map<number, number[]>();
 
@@ -416,6 +440,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       }
       return;
     }
+    if (st.partial && !this.captureStartEnd.has(st.id)) this.firstRoundTrip(st, d, seg);
     const A = this.current(st)[d];
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const f = seg.flags;

@@ -137,6 +137,13 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
     if (dup && dup.count * 100 > frames) {
       out.push(`Note: ${thousands(dup.count)} frames (${((100 * dup.count) / frames).toFixed(1)}%) are duplicates of the frame before them: Wireshark-compatible retransmissions and duplicate ACKs are inflated by them.`);
     }
+    const atStart = [...a.captureStartCounts()].sort((x, y) => y[1] - x[1]);
+    if (atStart.length > 0) {
+      const n = atStart.reduce((t, [, c]) => t + c, 0);
+      out.push(`Note: ${thousands(n)} of these flags (${atStart.map(([k, c]) => `${k} ${thousands(c)}`).join(', ')}) fall in the first round trip of ` +
+        'connections the capture joined mid-stream, before either side acknowledged data the capture showed: with no history, such flags often ' +
+        'concern data sent before the capture began ("captureStart" in JSON).');
+    }
     const summarized = a.summarizedCount();
     if (summarized > 0) {
       const n = [...a.filtered].filter((id) => a.set.keep === null || a.set.keep.has(id)).length;

@@ -144,11 +144,29 @@ export function filteredCapture(refill = false): Uint8Array {
   return pcapFile({}, records(list));
 }
 
+/**
+ * A capture that joins a connection mid-stream: the server re-sends its first captured segment before
+ * the client acknowledges anything the capture showed (the first round trip, reference §9.1), then,
+ * after that ACK, re-sends a later segment too.
+ */
+export function midstreamRetransmissionsCapture(): Uint8Array {
+  const C0 = CI + 5000, S0 = SI + 9000;
+  return pcapFile({}, records([
+    [0, pkt(false, PSH | ACK, S0, C0, 65535, 85)],
+    [300, pkt(false, PSH | ACK, S0, C0, 65535, 85)], // re-sent in the first round trip
+    [310, pkt(true, ACK, C0, S0 + 85, 64240)], // the first ACK of data the capture showed
+    [320, pkt(false, PSH | ACK, S0 + 85, C0, 65535, 85)],
+    [620, pkt(false, PSH | ACK, S0 + 85, C0, 65535, 85)], // re-sent later
+    [630, pkt(true, ACK, C0, S0 + 170, 64240)],
+  ]));
+}
+
 export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
   filtered: () => filteredCapture(false),
   'filtered-refill': () => filteredCapture(true),
+  'midstream-retransmissions': midstreamRetransmissionsCapture,
 };
 
 /**
