@@ -285,3 +285,49 @@ describe('window scaling: negotiated, not negotiated, or unknown (reference §9.
     expect(line(2)).toBe('window scale: not negotiated (win= shows the window as sent)');
   });
 });
+
+describe('VLANs and link-layer sources of a 4-tuple (reference §9.19)', () => {
+  const MAC_A = '020000000001', MAC_B = '020000000002', MAC_C = '0200000000c3';
+  const seg = (sport: number, dport: number, flags: number, src: string, dst: string, srcMac: string, dstMac: string, vlan: number | null) => {
+    const ip = ipv4({ src, dst, payload: tcp({ sport, dport, seq: 100, ack: 900, flags }) });
+    const tag = vlan === null ? hex('0800') : concat(hex('8100'), Uint8Array.from([vlan >> 8, vlan & 255]), hex('0800'));
+    return { data: concat(hex(dstMac + srcMac), tag, ip) };
+  };
+  const c2s = (port: number, mac: string, vlan: number | null) => seg(port, 80, 0x10, '10.0.0.1', '10.0.0.2', mac, MAC_B, vlan);
+  const s2c = (port: number, vlan: number | null) => seg(80, port, 0x10, '10.0.0.2', '10.0.0.1', MAC_B, MAC_A, vlan);
+  const file = tmpFile('links.pcap', pcapFile({}, [
+    c2s(40001, MAC_A, 10), s2c(40001, 10), c2s(40001, MAC_A, 20), // frame 3: VLAN 20 after 10
+    c2s(40002, MAC_A, null), s2c(40002, null), c2s(40002, MAC_C, null), // frame 6: the client's frames from a second source
+    c2s(40003, MAC_A, 30), s2c(40003, 30), c2s(40003, MAC_A, 30), // consistent
+    c2s(40001, MAC_A, 30), // frame 10: the first tuple again, on a third VLAN: still one tuple
+  ]));
+  const expected = [
+    { file, offset: null, frame: 3, message: '1 TCP 4-tuple(s) carry frames of more than one VLAN, the first with VLAN 10 then VLAN 20 at frame 3: ' +
+      'streams are numbered without the VLAN, as in Wireshark, so each shares one stream; if they are different connections, or the same frames ' +
+      'seen on two VLANs, analyze one VLAN at a time (tcpdump -r FILE -w OUT vlan ID)' },
+    { file, offset: null, frame: 6, message: '1 TCP 4-tuple(s) have frames of one direction from two link-layer sources, the first 02:00:00:00:00:01 then ' +
+      '02:00:00:00:00:c3 at frame 6: the capture merges several links or interfaces, so some frames may appear twice and inflate retransmissions and duplicate ACKs' },
+  ];
+
+  it('warns once per kind, naming the first 4-tuple that mixes them; read in this thread or through the pipe alike', async () => {
+    expect((await flowsReport(file, { pipe: false })).warnings).toEqual(expected);
+    // (the pipe's worker is the built one)
+    const built = (await import(join(ROOT, 'dist', 'analysis', 'flows.js'))) as { flowsReport: typeof flowsReport };
+    expect((await built.flowsReport(file, { pipe: true })).warnings).toEqual(expected);
+    expect((await built.flowsReport(file, { pipe: false })).warnings).toEqual(expected);
+  });
+
+  it('says nothing on a capture from one link', async () => {
+    for (const f of recordedFixtures()) {
+      expect((await flowsReport(f.capture)).warnings.filter((w) => /VLAN|link-layer/.test(w.message)), f.capture).toEqual([]);
+    }
+  });
+
+  it.runIf(CORPUS_PRESENT)('corpus: the mirror port of cip-span-duplicates shows two sources; the office mix of VLAN and QinQ frames none', async () => {
+    const span = await flowsReport(join(CORPUS_DIR, 'cip-span-duplicates.pcap'));
+    expect(span.warnings.find((w) => /link-layer/.test(w.message))?.message).toMatch(/^1 TCP 4-tuple\(s\) .* the first 00:0c:29:5a:cf:2e then 00:1c:7f:39:de:5f at frame 2:/);
+    for (const f of ['mix-126-streams-keepalive.pcap', 'qinq-pppoe-retrans.pcap', 'vlan-mpls-http.pcap']) {
+      expect((await flowsReport(join(CORPUS_DIR, f))).warnings.filter((w) => /VLAN|link-layer/.test(w.message)), f).toEqual([]);
+    }
+  });
+});

@@ -129,6 +129,7 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     : await captureStats(path, opts, tracker);
   if (tracker.nowSec !== -Infinity) tracker.finish(tracker.nowSec, tracker.nowNsec);
   collectAfterTracking();
+  stats.warnings.push(...tracker.links.warnings(stats.file));
   if (tracker.implausibleTimestamps > 0) {
     stats.warnings.push({
       file: stats.file, offset: null, frame: null,

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CaptureError } from '../capture/frame.js';
 import type { Segment } from '../decode/segment.js';
 import { StreamAssigner, type StreamAssignment } from '../tcp/stream-assigner.js';
+import { LinkCheck } from '../tcp/link-check.js';
 import { TupleIndex } from '../tcp/tuple-table.js';
 import { FlagComputer, FlagRecord, attachFlags } from './anomalies.js';
 import { SLOTS, SlotWriter, slotViews } from './pipe.js';
@@ -25,6 +26,8 @@ const out = new SlotWriter(slots[0]);
 let bytesRead = 0;
 let packets = 0;
 const tuples = new TupleIndex();
+/** The VLAN and link-layer checks, done here for the tracker: the fields they read stay in this thread. */
+const links = new LinkCheck();
 
 const post = (m: PipeMessage): void => port.postMessage(m);
 
@@ -76,6 +79,7 @@ const consumer = {
     // the tracker's tuple numbering (and for analyze its stream numbering), done here: the same segments in the same order
     if (seg.hasStreamFields) {
       seg.tuple = tuples.of(seg);
+      links.check(seg, seg.tuple);
       if (flags !== null) {
         // the flags need the streams: the tracker then takes them from here
         streams.assign(seg, seg.tuple);
@@ -95,6 +99,7 @@ try {
     onProgress: (p) => { bytesRead = p.bytesRead; packets = p.packets; },
   }, consumer);
   flush();
+  stats.warnings.push(...links.warnings(stats.file));
   post({ t: 'done', stats });
 } catch (e) {
   flush();

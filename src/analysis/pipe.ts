@@ -6,7 +6,8 @@
  * and decoded by a worker thread, which writes each frame's clock and each decoded Segment into
  * slots of shared memory; the main thread reads them back into one reused Segment and hands it
  * to the tracker, in file order, exactly as the in-thread reader would. The worker also numbers
- * each segment's 4-tuple (Segment.tuple, see TupleIndex), which saves the tracker a hash lookup.
+ * each segment's 4-tuple (Segment.tuple, see TupleIndex), which saves the tracker a hash lookup,
+ * and checks its VLAN and link-layer source (see LinkCheck), which the records do not carry.
  *
  * A slot is an Int32Array of SLOT_WORDS words holding whole records. The worker fills a slot,
  * marks it full in the control array and posts its number and length; the main thread replays
@@ -181,7 +182,8 @@ export interface PipeConsumer {
 
 /**
  * Replay one slot's records into `seg` and `consumer`, in order (main side). Every field the
- * decoder sets is restored, so the consumer cannot tell the pipe from the in-thread reader.
+ * decoder sets is restored but the link-layer ones the worker checked, so the consumer cannot tell
+ * the pipe from the in-thread reader.
  */
 export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: PipeConsumer): void {
   let p = 0;

@@ -134,7 +134,10 @@ export class Decoder {
 
   private ethernet(off: number): number {
     if (this.avail(off) < 14) return this.trunc('Ethernet');
-    return this.ethertype(this.dv.getUint16(off + 12), off + 14);
+    const dv = this.dv;
+    // (the outermost link's source: an Ethernet tunnelled inside keeps it)
+    if (this.seg.linkSrc < 0) this.seg.linkSrc = dv.getUint16(off + 6) * 4294967296 + dv.getUint32(off + 8);
+    return this.ethertype(dv.getUint16(off + 12), off + 14);
   }
 
   /** Dispatch on an EtherType, walking VLAN tags, LLC/SNAP, MPLS and PPPoE. */
@@ -145,6 +148,8 @@ export class Decoder {
       if (type === ETH_IPV6) return this.ipv6(off);
       if (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD1 || type === ETH_QINQ_OLD2) {
         if (this.avail(off) < 4) return this.trunc('802.1Q');
+        const seg = this.seg, id = dv.getUint16(off) & 0xfff;
+        if (seg.vlan < 0) seg.vlan = id; else if (seg.vlan < 4096) seg.vlan = seg.vlan * 4096 + id; // (two tags at most)
         type = dv.getUint16(off + 2);
         off += 4;
         continue;
@@ -219,6 +224,7 @@ export class Decoder {
     if (hatype === 824) return this.no(R_NON_IP); // netlink
     const proto = this.dv.getUint16(off + 14);
     if (proto === 0x0004 || proto === 0x0001) return this.no(R_NON_IP); // 802.2 LLC / Novell 802.3
+    if (this.dv.getUint16(off + 4) >= 6) this.seg.linkSrc = this.dv.getUint16(off + 6) * 4294967296 + this.dv.getUint32(off + 8);
     return this.ethertype(proto, off + 16);
   }
 
@@ -228,6 +234,7 @@ export class Decoder {
     if (hatype === 824) return this.no(R_NON_IP);
     const proto = this.dv.getUint16(off);
     if (proto === 0x0004 || proto === 0x0001) return this.no(R_NON_IP);
+    if (this.dv.getUint8(off + 11) >= 6) this.seg.linkSrc = this.dv.getUint16(off + 12) * 4294967296 + this.dv.getUint32(off + 14);
     return this.ethertype(proto, off + 20);
   }
 

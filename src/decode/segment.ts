@@ -116,6 +116,11 @@ export class Segment {
   /** The header's stream, when the reading thread of the segment pipe assigned it (see StreamAssigner); null otherwise. */
   assignment: StreamAssignment | null = null;
 
+  /** The frame's 802.1Q VLAN id (with QinQ, outer × 4096 + inner), −1 when untagged. */
+  vlan = -1;
+  /** The frame's link-layer source address (Ethernet, or the first 6 bytes of a Linux cooked one) as a 48-bit number, −1 when none. */
+  linkSrc = -1;
+
   reset(): void {
     this.tuple = -1;
     this.wsFlags = -1;
@@ -126,6 +131,8 @@ export class Segment {
     this.quoted = false;
     this.icmpType = -1;
     this.icmpCode = -1;
+    this.vlan = -1;
+    this.linkSrc = -1;
     // src/dst need no clearing: every IP decode writes all four words of both
     this.resetTcp();
   }

@@ -11,6 +11,7 @@ import { ABORT, EVENTS, STATES, TIMEOUT_TW, TIME_WAIT, nextState, type State } f
 const NS_PER_S = 1e9;
 import { TupleIndex } from './tuple-table.js';
 import { REUSE_NEW_STREAM, StreamAssigner, type StreamAssignment } from './stream-assigner.js';
+import { LinkCheck } from './link-check.js';
 import { RecordStore } from './record-store.js';
 import { ZEEK_F64_SLOTS, ZEEK_I32_SLOTS, ZeekSummary } from './zeek.js';
 
@@ -420,6 +421,8 @@ export class Tracker {
   /** The replay state of this tracker's connections' endpoints (connection objects are reused, and their records with them). */
   private readonly endpoints = endpointStore();
   private readonly tuples = new TupleIndex();
+  /** VLAN and link-layer consistency per 4-tuple, when this tracker numbers the tuples (else the reading thread checks). */
+  readonly links = new LinkCheck();
   /** Which stream each header joins (§2.1–2.2). */
   private readonly assigner = new StreamAssigner();
   /**
@@ -463,7 +466,11 @@ export class Tracker {
   onSegment(seg: Segment): void {
     if (!seg.hasStreamFields) return; // fewer than 16 TCP bytes: no stream, as in Wireshark (§2.1)
     // the reading thread may have numbered the tuple already (see pipe.ts)
-    const tuple = seg.tuple >= 0 ? seg.tuple : this.tuples.of(seg);
+    let tuple = seg.tuple;
+    if (tuple < 0) {
+      tuple = this.tuples.of(seg);
+      this.links.check(seg, tuple);
+    }
     // the reading thread may have assigned the stream too, with the same StreamAssigner
     let A = seg.assignment;
     if (A === null) {
