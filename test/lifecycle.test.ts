@@ -51,6 +51,8 @@ const EXPECTED: Record<string, Record<string, number>> = {
   // an idle keep-alive connection closed while a request is on its way: the server resets it, its first RST crossing the FIN
   'keepalive-race': { 'invalid-rst:crossed-fin': 1, 'reset:after-fin': 1 },
   'rst-abort': { 'reset:abort': 1 },
+  // 20 client aborts with SO_LINGER 0: each a reset, and the habit one finding about the client host
+  'abort-storm': { 'reset:abort': 20, 'reset:abortive-close': 1 },
   'server-abort': { 'reset:abort': 1 },
   'server-time-wait': { 'time-wait-server-side': 1 },
   'syn-unanswered': { 'syn-unanswered': 1 },
@@ -105,6 +107,20 @@ describe('lifecycle anomalies on the recorded scenarios', () => {
     expect(a.hosts[0].portPressure[0]).toMatchObject({ client: '10.77.0.1', server: '10.77.0.2:8080', inUse: 200 });
     const pressure = await analyzeCapture(fx('time-wait-storm'), { thresholds: { ephemeralRange: 300 } });
     expect(pressure.anomalies.find((y) => y.variant === 'port-pressure')?.severity).toBe('error');
+  });
+
+  it('abort-storm: the host that aborts its connections is named once, as an abortive close and not a network fault (§9.25)', async () => {
+    const a = await analyzeCapture(fx('abort-storm'));
+    const habit = a.anomalies.filter((x) => x.variant === 'abortive-close');
+    expect(habit).toEqual([{
+      kind: 'reset', variant: 'abortive-close', severity: 'info', frame: null, flow: null, direction: null, states: null,
+      message: 'Host 10.77.0.1 ended 20 of its 20 connections with a RST instead of a FIN (reset:abort): an abortive close, typically SO_LINGER 0 ' +
+        'to avoid TIME_WAIT; not a network fault, but its peers see "connection reset", and data still in flight is lost.',
+      data: { aborts: 20, connections: 20 },
+    }]);
+    expect(a.hosts).toEqual([]); // no TIME_WAIT anywhere, as ss shows
+    // one abort is no habit
+    expect((await analyzeCapture(fx('rst-abort'))).anomalies.filter((x) => x.variant === 'abortive-close')).toEqual([]);
   });
 
   it('server-closes-first: the server holds TIME_WAIT (server side)', async () => {

@@ -418,8 +418,47 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
       }
     }
   }
+  aggregate.push(...abortiveClosers(streams, analyzer));
   sortLeaks(endpoints, hosts);
   return { endpoints, hosts, aggregate, detail };
+}
+
+/** A host aborts this many connections or more, and at least half of those it took part in, as a habit (reference §9.25). */
+const ABORT_HABIT_MIN = 10;
+
+/**
+ * Hosts that end most of their connections with an abortive RST (`reset:abort`) instead of a FIN,
+ * typically SO_LINGER 0 to avoid TIME_WAIT (reference §9.25): one `reset:abortive-close` finding
+ * per host, so the pattern reads as one finding rather than as one reset per connection.
+ */
+function abortiveClosers(streams: readonly Stream[], analyzer: Analyzer): Anomaly[] {
+  const hosts = new Map<number | string, { ip: string; aborts: number; connections: number }>();
+  for (const r of analyzer.life) {
+    if (r.kind !== 'reset' || r.variant !== 'abort' || r.from < 0) continue;
+    const st = streams[r.stream];
+    const k = hostKey(st, r.from);
+    const h = hosts.get(k);
+    if (h !== undefined) h.aborts++;
+    else hosts.set(k, { ip: ipOf(st, r.from), aborts: 1, connections: 0 });
+  }
+  for (const [k, h] of hosts) if (h.aborts < ABORT_HABIT_MIN) hosts.delete(k);
+  if (hosts.size === 0) return [];
+  for (const st of streams) {
+    const a = hosts.get(hostKey(st, 0)), b = hosts.get(hostKey(st, 1));
+    if (a !== undefined) a.connections += st.connections;
+    if (b !== undefined && b !== a) b.connections += st.connections;
+  }
+  const out: Anomaly[] = [];
+  for (const h of hosts.values()) {
+    if (h.aborts * 2 < h.connections) continue;
+    out.push({
+      kind: 'reset', variant: 'abortive-close', severity: 'info', frame: null, flow: null, direction: null, states: null,
+      message: `Host ${h.ip} ended ${h.aborts} of its ${h.connections} connections with a RST instead of a FIN (reset:abort): an abortive close, ` +
+        'typically SO_LINGER 0 to avoid TIME_WAIT; not a network fault, but its peers see "connection reset", and data still in flight is lost.',
+      data: { aborts: h.aborts, connections: h.connections },
+    });
+  }
+  return out;
 }
 
 /** capture-loss (§7.15) as the capture itself recorded it: pcapng interface statistics with drops. */
