@@ -304,7 +304,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
 
   private firstRoundTrip(st: Stream, d: 0 | 1, seg: Segment): void {
     const f = seg.flags, id = st.id;
-    if ((f & SYN) !== 0) { this.captureStartEnd.set(id, 0); this.firstData.delete(id); return; } // not mid-stream: nothing to mark
+    // (a stream that opens with a SYN or SYN+ACK is not partial once it is replayed, and is not looked at again)
+    if ((f & SYN) !== 0) { this.firstData.delete(id); return; }
     let x = this.firstData.get(id);
     if (x === undefined) { x = [0, 0, 0, 0]; this.firstData.set(id, x); }
     const r = 1 - d;
@@ -440,7 +441,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       }
       return;
     }
-    if (st.partial && !this.captureStartEnd.has(st.id)) this.firstRoundTrip(st, d, seg);
+    if (st.partial && !this.captureStartEnd.has(st.id) && st.connections <= 1) this.firstRoundTrip(st, d, seg);
     const A = this.current(st)[d];
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const f = seg.flags;
