@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeCapture } from '../src/analysis/analyze.js';
+import { analyzeCapture, mergeLeaks } from '../src/analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, icmpName } from '../src/analysis/lifecycle.js';
 import { renderLeakTables } from '../src/report/analyze.js';
 import { formatDuration, parseDuration } from '../src/report/duration.js';
@@ -126,6 +126,20 @@ describe('lifecycle anomalies on the recorded scenarios', () => {
   it('server-closes-first: the server holds TIME_WAIT (server side)', async () => {
     const a = await analyzeCapture(fx('server-closes-first'));
     expect(a.hosts[0]).toMatchObject({ ip: '10.77.0.2', timeWait: { atEnd: 1, serverSide: 1, clientSide: 0 } });
+  });
+
+  it('server-time-wait: the service holding server-side TIME_WAIT is named, in JSON and in the host table', async () => {
+    const a = await analyzeCapture(fx('server-time-wait'));
+    expect(a.hosts).toEqual([{ ip: '10.77.0.2', timeWait: { atEnd: 12, peak: 12, clientSide: 0, serverSide: 12 }, portPressure: [],
+      services: [{ server: '10.77.0.2:8080', inUse: 12 }] }]);
+    expect(renderLeakTables(a)).toMatch(/^10\.77\.0\.2 +12 +12 +0 +12 +10\.77\.0\.2:8080 \(12 held as server\)$/m);
+    // client-side TIME_WAIT: the remote service the client's ports pile up towards
+    const storm = await analyzeCapture(fx('time-wait-storm'));
+    expect(storm.hosts[0].services).toEqual([]);
+    expect(renderLeakTables(storm)).toMatch(/^10\.77\.0\.1 +200 +200 +200 +0 +10\.77\.0\.2:8080 \(200 of 28,232 ports\)$/m);
+    // two captures of the same service, merged: the counts add up
+    const m = mergeLeaks([a, await analyzeCapture(fx('server-time-wait'))], new Set());
+    expect(m.hosts[0].services).toEqual([{ server: '10.77.0.2:8080', inUse: 24 }]);
   });
 
   it('a RST names its sender and the state each side was in: client abort, server abort, handshake rejected', async () => {

@@ -45,6 +45,8 @@ export interface HostLeaks {
   ip: string;
   timeWait: { atEnd: number; peak: number; clientSide: number; serverSide: number };
   portPressure: Array<{ client: string; server: string; inUse: number; range: number }>;
+  /** Per service of this host (its ip:port), the connections it holds in TIME_WAIT as their server at the end, most first. */
+  services: Array<{ server: string; inUse: number }>;
 }
 
 export interface AnalyzeReport extends StatsReport {
@@ -367,14 +369,15 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   }
   // TIME_WAIT per host: at the end of the capture and at peak, by holder side
   const tw = analyzer.timeWait;
-  const hostMap = new Map<number | string, { ip: string; atEnd: number; clientSide: number; serverSide: number; enter: number[]; exit: number[]; pairs: Map<number | string, { pair: string; n: number }> }>();
+  const hostMap = new Map<number | string, { ip: string; atEnd: number; clientSide: number; serverSide: number; enter: number[]; exit: number[];
+    pairs: Map<number | string, { pair: string; n: number }>; services: Map<number | string, { server: string; inUse: number }> }>();
   for (let k = 0; k < tw.length; k += 4) {
     const st = streams[tw[k]];
     const holder = tw[k + 1] as 0 | 1;
     const enter = tw[k + 2], exit = tw[k + 3];
     const hk = hostKey(st, holder);
     let h = hostMap.get(hk);
-    if (h === undefined) { h = { ip: ipOf(st, holder), atEnd: 0, clientSide: 0, serverSide: 0, enter: [], exit: [], pairs: new Map() }; hostMap.set(hk, h); }
+    if (h === undefined) { h = { ip: ipOf(st, holder), atEnd: 0, clientSide: 0, serverSide: 0, enter: [], exit: [], pairs: new Map(), services: new Map() }; hostMap.set(hk, h); }
     h.enter.push(enter);
     h.exit.push(exit);
     if (enter <= end && end < exit) {
@@ -389,6 +392,10 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
         else h.pairs.set(pk, { pair: `${h.ip} → ${formatEndpoint(ipOf(st, srv), st.portOf(srv))}`, n: 1 });
       } else {
         h.serverSide++;
+        const sk = endpointKey(st, holder);
+        const v = h.services.get(sk);
+        if (v !== undefined) v.inUse++;
+        else h.services.set(sk, { server: formatEndpoint(h.ip, st.portOf(holder)), inUse: 1 });
       }
     }
   }
@@ -400,7 +407,8 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
       const [client, server] = pair.split(' → ');
       return { client, server, inUse: n, range: t.ephemeralRange };
     });
-    hosts.push({ ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure });
+    const services = [...h.services.values()].sort((a, b) => b.inUse - a.inUse);
+    hosts.push({ ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure, services });
     if (h.atEnd >= t.timeWaitThreshold || peak >= t.timeWaitThreshold) {
       aggregate.push({
         kind: 'time-wait-excess', variant: null, severity: 'warn', frame: null, flow: null, direction: null, states: null,
@@ -536,12 +544,19 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
     }
     for (const h of a.hosts) {
       const m = hosts.get(h.ip);
-      if (m === undefined) { hosts.set(h.ip, { ip: h.ip, timeWait: { ...h.timeWait }, portPressure: h.portPressure.map((p) => ({ ...p })) }); continue; }
+      if (m === undefined) {
+        hosts.set(h.ip, { ip: h.ip, timeWait: { ...h.timeWait }, portPressure: h.portPressure.map((p) => ({ ...p })), services: h.services.map((v) => ({ ...v })) });
+        continue;
+      }
       m.timeWait.atEnd += h.timeWait.atEnd; m.timeWait.clientSide += h.timeWait.clientSide; m.timeWait.serverSide += h.timeWait.serverSide;
       m.timeWait.peak = Math.max(m.timeWait.peak, h.timeWait.peak);
       for (const p of h.portPressure) {
         const q = m.portPressure.find((x) => x.client === p.client && x.server === p.server);
         if (q) q.inUse += p.inUse; else m.portPressure.push({ ...p });
+      }
+      for (const v of h.services) {
+        const q = m.services.find((x) => x.server === v.server);
+        if (q) q.inUse += v.inUse; else m.services.push({ ...v });
       }
     }
     for (const x of a.eachAnomaly()) if (kinds.has(x.kind)) anomalies.push({ ...x, file: a.set.stats.file });
@@ -551,7 +566,7 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
     return e;
   });
   const hostList = [...hosts.values()];
-  for (const h of hostList) h.portPressure.sort((x, y) => y.inUse - x.inUse);
+  for (const h of hostList) { h.portPressure.sort((x, y) => y.inUse - x.inUse); h.services.sort((x, y) => y.inUse - x.inUse); }
   sortLeaks(endpoints, hostList);
   return { files: list.map((a) => a.set.stats.file), endpoints, hosts: hostList, anomalies };
 }

@@ -76,10 +76,21 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
       rows: a.hosts.slice(0, maxHosts).map((h) => ({
         item: h,
         cells: [h.ip, thousands(h.timeWait.atEnd), thousands(h.timeWait.peak), thousands(h.timeWait.clientSide), thousands(h.timeWait.serverSide),
-          h.portPressure[0] ? `${h.portPressure[0].server} (${thousands(h.portPressure[0].inUse)} of ${thousands(h.portPressure[0].range)} ports)` : '-'],
+          busiestService(h)],
       })),
     };
   return { closeWait, stragglers, timeWait };
+}
+
+/**
+ * The service behind most of a host's TIME_WAIT: the one its clients' ports pile up towards (with the
+ * share of their ephemeral range), or its own service holding them as the server, whichever holds more.
+ */
+function busiestService(h: HostLeaks): string {
+  const p = h.portPressure[0], v = h.services[0];
+  if (p !== undefined && (v === undefined || p.inUse >= v.inUse)) return `${p.server} (${thousands(p.inUse)} of ${thousands(p.range)} ports)`;
+  if (v !== undefined) return `${v.server} (${thousands(v.inUse)} held as server)`;
+  return '-';
 }
 
 /** The leak tables as text (see leakSections; at most 20 hosts). */
