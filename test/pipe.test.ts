@@ -247,16 +247,20 @@ describe('the young generation while tracking', () => {
     const script = join(dir, `young-${hold}.mjs`);
     writeFileSync(script, `import { getHeapSpaceStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-const { holdYoungGeneration } = await import(${JSON.stringify(pathToFileURL(distHeap).href)});
+const { holdYoungGeneration, youngGenerationFlagsReset } = await import(${JSON.stringify(pathToFileURL(distHeap).href)});
 const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-const w = new Worker('setTimeout(() => {}, 50)', { eval: true });
-await new Promise((r) => w.once('online', r));
 let peak = 0;
 const live = [];
-for (let i = 0; i < 2e7; i++) {
-  live.push({ i });
-  if (live.length > 1e5) live.length = 0;
-  if ((i & 0x3fff) === 0) { ${hold ? 'holdYoungGeneration(); ' : ''}peak = Math.max(peak, young()); }
+// two captures in a row, each with its own worker (which sets the engine's flags back to their defaults)
+for (let capture = 0; capture < 2; capture++) {
+  const w = new Worker('setTimeout(() => {}, 50)', { eval: true });
+  await new Promise((r) => w.once('online', r));
+  ${hold ? 'youngGenerationFlagsReset();' : ''}
+  for (let i = 0; i < 1e7; i++) {
+    live.push({ i });
+    if (live.length > 1e5) live.length = 0;
+    if ((i & 0x3fff) === 0) { ${hold ? 'holdYoungGeneration(); ' : ''}peak = Math.max(peak, young()); }
+  }
 }
 console.log(peak >> 20);
 `);

@@ -48,7 +48,8 @@ let youngHeld = false;
 /**
  * Stop the young generation growing once it has reached YOUNG_GENERATION_HOLD_BYTES. Call it often
  * while tracking (it only reads the heap's statistics until then), and only after the pipe's worker
- * has started: starting a worker sets the engine's flags back to their defaults.
+ * has started: starting a worker sets the engine's flags back to their defaults, so each new worker
+ * calls for youngGenerationFlagsReset() first (the next capture of a command given several).
  */
 export function holdYoungGeneration(): void {
   if (youngHeld) return;
@@ -63,4 +64,9 @@ export function holdYoungGeneration(): void {
     youngHeld = true;
     return;
   }
+}
+
+/** A worker was started, which set the engine's flags back to their defaults: hold the young generation again. */
+export function youngGenerationFlagsReset(): void {
+  youngHeld = false;
 }

@@ -9,7 +9,7 @@ import { CaptureError } from '../capture/frame.js';
 import type { ReadOptions } from '../capture/reader.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { Segment } from '../decode/segment.js';
-import { holdYoungGeneration } from './heap.js';
+import { holdYoungGeneration, youngGenerationFlagsReset } from './heap.js';
 import { SLOTS, SLOT_WORDS, readSlot, slotViews } from './pipe.js';
 import { WORKER, takeWarmWorker, worthPiping } from './prewarm.js';
 import type { SegmentConsumer, StatsReport } from './stats.js';
@@ -67,6 +67,7 @@ export function captureStatsPiped(
     const warm = takeWarmWorker();
     if (warm !== null) warm.postMessage(data);
     const worker = warm ?? new Worker(WORKER, { workerData: data, stdout: false, stderr: false });
+    youngGenerationFlagsReset();
     let settled = false;
     let lastBytes = -1;
     const fail = (e: unknown): void => {
