@@ -251,8 +251,10 @@ const { holdYoungGeneration, youngGenerationFlagsReset } = await import(${JSON.s
 const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
 let peak = 0;
 const live = [];
-// two captures in a row, each with its own worker (which sets the engine's flags back to their defaults)
+// two captures in a row, each with its own worker (which sets the engine's flags back to their defaults);
+// between them, as between two captures, the young objects of the first are gone
 for (let capture = 0; capture < 2; capture++) {
+  live.length = 0;
   const w = new Worker('setTimeout(() => {}, 50)', { eval: true });
   await new Promise((r) => w.once('online', r));
   ${hold ? 'youngGenerationFlagsReset();' : ''}
