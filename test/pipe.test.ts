@@ -5,11 +5,10 @@
  * transitions, findings and aggregates, on every fixture and corpus file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type * as AnalyzeModule from '../src/analysis/analyze.js';
 import type * as FlowsModule from '../src/analysis/flows.js';
 import type * as PrewarmModule from '../src/analysis/prewarm.js';
@@ -21,6 +20,7 @@ import { Segment } from '../src/decode/segment.js';
 import { StreamAssignment } from '../src/tcp/stream-assigner.js';
 import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { FIXTURES, recordedFixtures } from './helpers/fixtures.js';
+import { testDir } from './helpers/tmp.js';
 
 const files = [
   ...recordedFixtures().map((f) => f.capture),
@@ -189,11 +189,11 @@ describe('analysis through the reading thread', () => {
 
 describe('the reading worker started ahead of need (prewarm.ts)', () => {
   // a sparse file: large by its size, which is all the guess looks at, and no disk space
-  const dir = mkdtempSync(join(tmpdir(), 'synfin-prewarm-'));
+  // (under the run's directory, removed when the run ends even if a filter skips these tests)
+  const dir = testDir('synfin-prewarm-');
   const large = join(dir, 'large.pcap');
   writeFileSync(large, '');
   truncateSync(large, 40 << 20);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const distPrewarm = join(ROOT, 'dist', 'analysis', 'prewarm.js');
 
   it('starts for the tracking commands on a large file, and not for other commands or small files', async () => {
@@ -239,8 +239,7 @@ setTimeout(() => {
 
 describe('the young generation while tracking', () => {
   const distHeap = join(ROOT, 'dist', 'analysis', 'heap.js');
-  const dir = mkdtempSync(join(tmpdir(), 'synfin-young-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = testDir('synfin-young-');
 
   /** Largest young generation (MiB) of a child that starts a worker, then allocates with `hold` called as the pipe calls it. */
   function youngPeak(hold: boolean): number {
