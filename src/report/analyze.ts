@@ -137,6 +137,8 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   }
   out.push('');
   const kinds = a.kindCounts().sort((x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.count - x.count);
+  // (one pass over the flag records, which may be read back from their spool file)
+  const summarized = a.summarizedCount();
   if (kinds.length === 0) {
     out.push('Findings: none.');
   } else {
@@ -155,7 +157,6 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
         'connections the capture joined mid-stream, before either side acknowledged data the capture showed: with no history, such flags often ' +
         'concern data sent before the capture began ("captureStart" in JSON).');
     }
-    const summarized = a.summarizedCount();
     if (summarized > 0) {
       const n = [...a.filtered].filter((id) => a.set.keep === null || a.set.keep.has(id)).length;
       out.push(`Note: ${thousands(n)} connection(s) look filtered or lossy in the capture (capture-loss:filtered): their ${thousands(summarized)} ` +
@@ -176,7 +177,7 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   }
   out.push('');
   out.push(renderLeakTables(a).trimEnd());
-  const total = a.anomalyCount - a.summarizedCount();
+  const total = a.anomalyCount - summarized;
   if (total > 0) {
     out.push('');
     if (total <= o.limit) {
