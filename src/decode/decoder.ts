@@ -134,10 +134,14 @@ export class Decoder {
 
   private ethernet(off: number): number {
     if (this.avail(off) < 14) return this.trunc('Ethernet');
-    const dv = this.dv;
     // (the outermost link's source: an Ethernet tunnelled inside keeps it)
-    if (this.seg.linkSrc < 0) this.seg.linkSrc = dv.getUint16(off + 6) * 4294967296 + dv.getUint32(off + 8);
-    return this.ethertype(dv.getUint16(off + 12), off + 14);
+    if (this.seg.linkSrc < 0) this.seg.linkSrc = this.address48(off + 6);
+    return this.ethertype(this.dv.getUint16(off + 12), off + 14);
+  }
+
+  /** The 6-byte link-layer address at `off` as a 48-bit number (Segment.linkSrc). */
+  private address48(off: number): number {
+    return this.dv.getUint16(off) * 4294967296 + this.dv.getUint32(off + 2);
   }
 
   /** Dispatch on an EtherType, walking VLAN tags, LLC/SNAP, MPLS and PPPoE. */
@@ -224,7 +228,7 @@ export class Decoder {
     if (hatype === 824) return this.no(R_NON_IP); // netlink
     const proto = this.dv.getUint16(off + 14);
     if (proto === 0x0004 || proto === 0x0001) return this.no(R_NON_IP); // 802.2 LLC / Novell 802.3
-    if (this.dv.getUint16(off + 4) >= 6) this.seg.linkSrc = this.dv.getUint16(off + 6) * 4294967296 + this.dv.getUint32(off + 8);
+    if (this.dv.getUint16(off + 4) >= 6) this.seg.linkSrc = this.address48(off + 6);
     return this.ethertype(proto, off + 16);
   }
 
@@ -234,7 +238,7 @@ export class Decoder {
     if (hatype === 824) return this.no(R_NON_IP);
     const proto = this.dv.getUint16(off);
     if (proto === 0x0004 || proto === 0x0001) return this.no(R_NON_IP);
-    if (this.dv.getUint8(off + 11) >= 6) this.seg.linkSrc = this.dv.getUint16(off + 12) * 4294967296 + this.dv.getUint32(off + 14);
+    if (this.dv.getUint8(off + 11) >= 6) this.seg.linkSrc = this.address48(off + 12);
     return this.ethertype(proto, off + 20);
   }
 
