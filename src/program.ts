@@ -59,7 +59,7 @@ function durationOption(value: string): number {
   return s;
 }
 
-const FILTER_HELP = 'only connections matching EXPR: terms that must all hold, e.g. "state:CLOSE_WAIT port:8080", "kind:retransmission", "!partial", "zeek:SF|S1", "closed-by:server"';
+const FILTER_HELP = 'only connections matching EXPR: terms that must all hold, e.g. "state:CLOSE_WAIT port:8080", "kind:retransmission", "class:in-progress", "!partial", "zeek:SF|S1", "closed-by:server"';
 
 function filterOption(value: string): string {
   try {
@@ -365,12 +365,12 @@ export function buildProgram(): Command {
     .option('--json', 'print the JSON report (flows sorted by id)')
     .option('--csv', 'print one CSV row per connection')
     .option('--transitions', 'include every state transition in the JSON report')
-    .option('--filter <expr>', FILTER_HELP + ' (kind: and anomalies need synfin analyze)', filterOption)
+    .option('--filter <expr>', FILTER_HELP + ' (kind:, class: and anomalies need synfin analyze)', filterOption)
     .option('--time-wait-len <duration>', 'TIME_WAIT length before an endpoint counts as CLOSED', durationOption, DEFAULT_TIME_WAIT_SECONDS)
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (files: string[], opts: CommonOptions & { transitions?: boolean; timeWaitLen: number; filter?: string }) => {
       if (opts.json && opts.csv) fail('choose one of --json and --csv');
-      if (opts.filter && filterNeedsFindings(opts.filter)) fail('kind: and anomalies need the findings: use synfin analyze --filter');
+      if (opts.filter && filterNeedsFindings(opts.filter)) fail('kind:, class: and anomalies need the findings: use synfin analyze --filter');
       process.exitCode = await perFile<FlowSet>(
         files,
         opts,

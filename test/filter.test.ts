@@ -14,7 +14,7 @@ const flow = (o: Partial<FlowReport> = {}): FlowReport => ({
   finalState: { client: 'FIN_WAIT_2', server: 'CLOSE_WAIT' }, assumed: false, closedBy: 'client', connState: 'S2', history: 'ShADadF',
   partial: false, roleInferred: false, oneSided: false, connections: 1, inferredSegments: 0, oversizedSegments: 0, ...o,
 });
-const test = (expr: string, f = flow(), kinds: string[] = []) => compileFilter(expr)({ flow: f, kinds: new Set(kinds) });
+const test = (expr: string, f = flow(), kinds: string[] = [], classes: string[] = []) => compileFilter(expr)({ flow: f, kinds: new Set(kinds), classes });
 
 describe('the filter language', () => {
   it('fields, alternatives, negation, flags; all terms must hold', () => {
@@ -29,6 +29,9 @@ describe('the filter language', () => {
     expect(test('kind:retransmission', flow(), ['retransmission'])).toBe(true);
     expect(test('anomalies')).toBe(false);
     expect(test('port:80')).toBe(false);
+    expect(test('class:in-progress', flow(), [], ['in-progress'])).toBe(true);
+    expect(test('class:closed-graceful|closed-reset', flow(), [], ['in-progress'])).toBe(false);
+    expect(test('!class:midstream', flow(), [], [])).toBe(true);
   });
 
   it('bad expressions name the bad term', () => {
@@ -37,6 +40,7 @@ describe('the filter language', () => {
     expect(err('colour:red')).toMatch(/^colour:red: unknown field colour/);
     expect(err('port:http')).toMatch(/expected a port number/);
     expect(err('lossy')).toMatch(/^lossy: unknown flag/);
+    expect(err('class:open')).toMatch(/^class:open: unknown class open \(known: attempt-pending, midstream, in-progress, /);
     expect(err('state:')).toMatch(/missing value/);
     expect(err('   ')).toBe('empty filter');
   });
@@ -44,6 +48,7 @@ describe('the filter language', () => {
   it('knows which terms need the findings', () => {
     expect(filterNeedsFindings('state:CLOSED kind:reset')).toBe(true);
     expect(filterNeedsFindings('!anomalies')).toBe(true);
+    expect(filterNeedsFindings('class:in-progress')).toBe(true);
     expect(filterNeedsFindings('port:80')).toBe(false);
   });
 });
@@ -63,6 +68,17 @@ describe('--filter on flows and analyze', () => {
     expect(all.anomalies.length).toBeGreaterThan(0);
     expect(some.flows.map((f: { id: number }) => f.id)).toEqual([0]);
     expect(some.anomalies.filter((x: { flow: number | null }) => x.flow !== null && x.flow !== 0)).toEqual([]);
+  });
+
+  it('analyze keeps the connections of a class (reference §7.12); flows, which has no classes, refuses the term', () => {
+    const live = JSON.parse(run(['analyze', '--json', '--filter', 'class:in-progress', fx('close-wait-leak')]).stdout);
+    expect(live.flows).toHaveLength(20);
+    expect(live.flows.every((f: { classes: string[] }) => f.classes.includes('in-progress'))).toBe(true);
+    // stuck by a threshold of 0 s: close-wait-stuck explains them, so they are no longer merely in progress
+    expect(JSON.parse(run(['analyze', '--json', '--close-wait-threshold', '0s', '--filter', 'class:in-progress', fx('close-wait-leak')]).stdout).flows).toEqual([]);
+    const r = run(['flows', '--filter', 'class:in-progress', fx('close-wait-leak')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^synfin: error: kind:, class: and anomalies need the findings: use synfin analyze --filter/);
   });
 
   it('bad filters are a one-line error, exit 1', () => {

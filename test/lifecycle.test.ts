@@ -9,7 +9,8 @@ import { formatDuration, parseDuration } from '../src/report/duration.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CLI, ROOT } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
-import { threeFlowsCapture } from './helpers/synthetic.js';
+import { closingAtEndCapture, finalAckAgainCapture, threeFlowsCapture } from './helpers/synthetic.js';
+import { tmpFile } from './helpers/pcap-writer.js';
 import { testDir } from './helpers/tmp.js';
 
 const WIRESHARK = new Set(WIRESHARK_KINDS.map((k) => k.id));
@@ -61,6 +62,105 @@ const EXPECTED: Record<string, Record<string, number>> = {
   'synack-rejected': { 'handshake-aborted:initiator-rst': 1 },
   'synack-unanswered': { 'synack-unanswered': 1 },
 };
+
+/** The flow classes (reference §7.12) of each recorded scenario, counted over its flows. */
+const EXPECTED_CLASSES: Record<string, Record<string, number>> = {
+  'abort-storm': { 'closed-reset': 20 },
+  'bridge-any-duplicates': { 'closed-graceful': 1 },
+  // the threshold (10 s) has not passed: no close-wait-stuck says why the servers have not closed, so they are in progress
+  'close-wait-leak': { 'in-progress': 20 },
+  'connection-refused': { 'closed-reset': 1 },
+  // (missing-final-ack explains the server left in LAST_ACK: neither in progress nor graceful)
+  'final-ack-lost': {},
+  'half-close': { 'closed-graceful': 1 },
+  'half-open': { 'closed-reset': 1 },
+  'http-close-client-first-ns': { 'closed-graceful': 1 },
+  'http-close-client-first': { 'closed-graceful': 1 },
+  'keepalive-idle': { 'closed-graceful': 1 },
+  'keepalive-race': { 'closed-reset': 1 },
+  'late-fin-reset': { 'closed-reset': 1 },
+  'lossy-many': { 'closed-graceful': 40 },
+  'lossy-server-side': { 'closed-graceful': 30 },
+  'lossy-transfer': { 'closed-graceful': 1 },
+  'midstream': { midstream: 1, 'closed-graceful': 1 },
+  'missing-final-ack': {},
+  'no-tcp': {},
+  'offloads-on': { 'closed-graceful': 1 },
+  // the silent side's segments are inferred (§6.3 rule 9), its close with them
+  'one-sided': { 'closed-graceful': 1 },
+  'port-reuse': { 'closed-graceful': 3 },
+  'reorder': { 'closed-graceful': 1 },
+  // RSTs that cut TIME_WAIT short (reset:time-wait) end no connection: the closes were graceful
+  'rough-path': { 'closed-graceful': 30 },
+  'rough-transfer': { 'closed-graceful': 1 },
+  'rst-abort': { 'closed-reset': 1 },
+  'server-abort': { 'closed-reset': 1 },
+  'server-closes-first': { 'closed-graceful': 1 },
+  'server-time-wait': { 'closed-graceful': 12 },
+  'simultaneous-close': { 'closed-graceful': 1, 'simultaneous-close': 1 },
+  'simultaneous-open': { 'closed-graceful': 1, 'simultaneous-open': 1 },
+  // the forgotten connection is superseded by the new SYN: neither closed nor reset, half-open:stale-syn says what happened
+  'stale-syn': { 'closed-graceful': 1 },
+  'syn-icmp-prohibited': {},
+  'syn-unanswered': {},
+  'synack-lost': { 'closed-graceful': 1 },
+  'synack-rejected': { 'closed-reset': 1 },
+  'synack-unanswered': {},
+  'time-wait-storm': { 'closed-graceful': 200 },
+  'zero-window': { 'closed-graceful': 1 },
+  'dumpcap-two-interfaces': { 'closed-graceful': 6 },
+  'ipv6-close-server-first': { 'closed-graceful': 1 },
+};
+
+describe('flow classes (reference §7.12)', () => {
+  for (const { truth, capture } of recordedFixtures()) {
+    it(`${truth.scenario}: ${Object.entries(EXPECTED_CLASSES[truth.scenario] ?? {}).map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}`, async () => {
+      const a = await analyzeCapture(capture);
+      const counts: Record<string, number> = {};
+      for (const f of a.set.flows()) {
+        for (const c of f.classes!) counts[c] = (counts[c] ?? 0) + 1;
+        // the classes agree with the replay's final states
+        const over = (s: string) => s === 'CLOSED' || s === 'TIME_WAIT';
+        if (f.classes!.includes('closed-graceful') || f.classes!.includes('closed-reset')) {
+          expect(over(f.finalState.client) && over(f.finalState.server), `flow ${f.id}`).toBe(true);
+        }
+        if (f.classes!.includes('in-progress')) expect(over(f.finalState.client) && over(f.finalState.server), `flow ${f.id}`).toBe(false);
+      }
+      expect(counts).toEqual(EXPECTED_CLASSES[truth.scenario]);
+    });
+  }
+
+  it('a lone SYN at the end of the capture is attempt-pending, until the SYN timeout makes it syn-unanswered', async () => {
+    const file = tmpFile('attempt-pending.pcap', finalAckAgainCapture(2000));
+    const young = await analyzeCapture(file);
+    expect(young.set.flow(1).classes).toEqual(['attempt-pending']);
+    expect(young.anomalies.filter((x) => x.flow === 1 && x.kind === 'syn-unanswered')).toEqual([]);
+    const old = await analyzeCapture(file, { thresholds: { synTimeout: 0 } });
+    expect(old.set.flow(1).classes).toEqual([]);
+    expect(old.anomalies.filter((x) => x.flow === 1 && x.kind === 'syn-unanswered')).toHaveLength(1);
+  });
+
+  it('a FIN just sent at the end is closing-in-progress; past the final-ACK grace, in-progress or missing-final-ack', async () => {
+    const active = tmpFile('closing-active.pcap', closingAtEndCapture(false));
+    expect((await analyzeCapture(active)).set.flow(0).classes).toEqual(['closing-in-progress']);
+    // the client waits in FIN_WAIT_1, and no finding says why: in progress
+    const late = await analyzeCapture(active, { thresholds: { finalAckGrace: 0 } });
+    expect(late.set.flow(0)).toMatchObject({ finalState: { client: 'FIN_WAIT_1', server: 'CLOSE_WAIT' }, classes: ['in-progress'] });
+    const passive = tmpFile('closing-passive.pcap', closingAtEndCapture(true));
+    expect((await analyzeCapture(passive)).set.flow(0)).toMatchObject({ finalState: { client: 'TIME_WAIT', server: 'LAST_ACK' }, classes: ['closing-in-progress'] });
+    // the server's FIN unacknowledged past the grace: missing-final-ack explains the LAST_ACK
+    const lost = await analyzeCapture(passive, { thresholds: { finalAckGrace: 0 } });
+    expect(lost.set.flow(0).classes).toEqual([]);
+    expect(lost.anomalies.map((x) => `${x.kind}:${x.variant}`)).toContain('missing-final-ack:not-seen');
+  });
+
+  it('the text report counts the classes; the JSON written straight from the streams equals the flow reports', async () => {
+    const a = await analyzeCapture(fx('midstream'));
+    expect([...a.set.flowJsons()]).toEqual([...a.set.flows()].map((f) => JSON.stringify(f)));
+    const r = spawnSync(process.execPath, [CLI, 'analyze', fx('simultaneous-close')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.stdout).toMatch(/^Classes: closed-graceful 1 · simultaneous-close 1$/m);
+  });
+});
 
 describe('lifecycle anomalies on the recorded scenarios', () => {
   for (const { truth } of recordedFixtures()) {

@@ -81,6 +81,17 @@ describe('FlowDetail', () => {
     expect(f).toMatch(/│ closer   client/);
     expect(f).not.toMatch(/^RTT .* · MSS/m); // not above the ladder
   });
+
+  it('names the connection\'s classes, one a line in the side panel', async () => {
+    const d = await fixtureData('simultaneous-close.pcap');
+    const flow = await d.openFlow(0);
+    const wide = render(h(FlowDetail, { s: initialDetail(flow, 140 - 35 - 2, 30), width: 140, colour: false })).lastFrame()!;
+    // (the test terminal is 100 columns: the panel's lines are cut)
+    expect(wide).toMatch(/│ class    closed-grace/);
+    expect(wide).toMatch(/│ {10}simultaneous-/);
+    const narrow = render(h(FlowDetail, { s: initialDetail(flow, 98, 30), width: 100, colour: false })).lastFrame()!;
+    expect(narrow).toMatch(/^final: client TIME_WAIT server TIME_WAIT \(closed-graceful, simultaneous-close\) · 0 findings/m);
+  });
 });
 
 describe('Help', () => {

@@ -92,6 +92,7 @@ export class Analysis {
     this.clients = streams.map((st) => set.clientIndex(st.id));
     const end = set.tracker.nowSec === -Infinity ? 0 : set.tracker.nowSec + set.tracker.nowNsec / 1e9;
     analyzer.finish(streams, end, (st) => (1 - this.clients[st.id]) as 0 | 1);
+    set.classesOf = (id) => analyzer.classesOf(id);
     this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));
     this.filtered = new Set(this.life.filter((r) => r.kind === 'capture-loss' && r.variant === 'filtered').map((r) => r.stream));
     const { endpoints, hosts, aggregate, detail } = leaks(streams, this.clients, analyzer, end, thresholds);

@@ -6,10 +6,12 @@
  *   client-state:TIME_WAIT     the client's (server-state: the server's)
  *   port:443  host:10.0.0.2    either endpoint
  *   kind:retransmission        the connection has a finding of this kind
+ *   class:in-progress          the connection has this class (reference §7.12)
  *   zeek:SF  closed-by:server  Zeek conn_state; who closed first (client, server, simultaneous, none)
  *   partial  one-sided  anomalies   flags: mid-stream, one direction only, any finding
  */
 import { STATES } from '../tcp/state-table.js';
+import { FLOW_CLASSES } from './lifecycle.js';
 import type { FlowReport } from './flows.js';
 
 export class FilterError extends Error {}
@@ -21,6 +23,8 @@ export type FilterableFlow = Pick<FlowReport, 'client' | 'server' | 'finalState'
 export interface FlowFacts {
   flow: FilterableFlow;
   kinds: ReadonlySet<string>;
+  /** Its classes (reference §7.12), which only `analyze` computes; none otherwise. */
+  classes: readonly string[];
 }
 
 type Test = (f: FlowFacts) => boolean;
@@ -49,19 +53,23 @@ function valueTest(key: string, value: string, term: string): Test {
     }
     case 'host': return (f) => f.flow.client.ip === value || f.flow.server.ip === value;
     case 'kind': return (f) => f.kinds.has(value);
+    case 'class': {
+      if (!(FLOW_CLASSES as readonly string[]).includes(value)) throw new FilterError(`${term}: unknown class ${value} (known: ${FLOW_CLASSES.join(', ')})`);
+      return (f) => f.classes.includes(value);
+    }
     case 'zeek': { const z = value.toUpperCase(); return (f) => f.flow.connState === z; }
     case 'closed-by': {
       if (!['client', 'server', 'simultaneous', 'none'].includes(value)) throw new FilterError(`${term}: expected client, server, simultaneous or none`);
       return (f) => (f.flow.closedBy ?? 'none') === value;
     }
     default:
-      throw new FilterError(`${term}: unknown field ${key} (known: state, client-state, server-state, port, host, kind, zeek, closed-by; flags: ${Object.keys(FLAGS).join(', ')})`);
+      throw new FilterError(`${term}: unknown field ${key} (known: state, client-state, server-state, port, host, kind, class, zeek, closed-by; flags: ${Object.keys(FLAGS).join(', ')})`);
   }
 }
 
-/** Whether the expression asks about findings (kind:, anomalies), which only `analyze` computes. */
+/** Whether the expression asks about findings or classes (kind:, class:, anomalies), which only `analyze` computes. */
 export function filterNeedsFindings(expr: string): boolean {
-  return expr.split(' ').some((t) => { const b = t.startsWith('!') ? t.slice(1) : t; return b === 'anomalies' || b.startsWith('kind:'); });
+  return expr.split(' ').some((t) => { const b = t.startsWith('!') ? t.slice(1) : t; return b === 'anomalies' || b.startsWith('kind:') || b.startsWith('class:'); });
 }
 
 /** Compile a filter expression into a test; throws FilterError naming the bad term. */

@@ -7,6 +7,7 @@ import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
 import { STATES, type State } from '../tcp/state-table.js';
 import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment, type WindowScaling } from '../tcp/tracker.js';
 import type { FilterableFlow, FlowFacts } from './filter.js';
+import type { FlowClass } from './lifecycle.js';
 import { collectAfterTracking } from './heap.js';
 import { captureStatsPiped, usePipe } from './piped.js';
 import { captureStats, type StatsReport } from './stats.js';
@@ -89,6 +90,11 @@ export interface FlowReport {
    * capturing host's TSO/GSO (sending) or GRO/LRO (receiving) handed the capture (reference §9.4–9.5).
    */
   oversizedSegments: number;
+  /**
+   * `synfin analyze` only: what became of the connection (reference §7.12), in the reference's order;
+   * a stream holding several connections has the classes of each.
+   */
+  classes?: FlowClass[];
   transitions?: TransitionOut[];
 }
 
@@ -196,7 +202,7 @@ function handshakeOf(st: Stream): FlowReport['handshake'] {
 
 const durationOf = (st: Stream): number => round6(st.lastSec - st.firstSec + (st.lastNsec - st.firstNsec) / 1e9);
 
-export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransitions: boolean): FlowReport {
+export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransitions: boolean, classes: FlowClass[] | null = null): FlowReport {
   const client = clientIndexOf(st, peerPorts);
   const roleInferred = st.client < 0;
   const server = (1 - client) as 0 | 1;
@@ -237,6 +243,7 @@ export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransiti
     inferredSegments: st.inferredSegments,
     oversizedSegments: st.oversized,
   };
+  if (classes !== null) r.classes = classes;
   if (withTransitions && st.transitions !== null) {
     r.transitions = st.transitions.map((t: TransitionRecord) => {
       const o: TransitionOut = {
@@ -307,7 +314,7 @@ const num = (v: number | null): string => (v === null ? 'null' : String(v));
  * without transitions (a test checks it on every corpus flow), without building the report object,
  * because a report can hold hundreds of thousands of flows. The strings need no escaping.
  */
-export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
+export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null, classes: FlowClass[] | null = null): string {
   const client = clientIndexOf(st, peerPorts);
   const server = (1 - client) as 0 | 1;
   const pk0 = st.pk0, pk1 = st.pk1;
@@ -325,8 +332,11 @@ export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null): string {
     `"sackPermitted":${st.sackPermitted(0) && st.sackPermitted(1)},"timestamps":${st.timestamps(0) && st.timestamps(1)}},` +
     `"finalState":{"client":"${STATES[st.finalOf(client)]}","server":"${STATES[st.finalOf(server)]}"},"assumed":${st.assumed(0) || st.assumed(1)},"closedBy":${q(closedByOf(st, client))},` +
     `"connState":"${st.connState(client)}","history":"${st.history(client)}","partial":${st.partial},"roleInferred":${st.client < 0},` +
-    `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments},"oversizedSegments":${st.oversized}}`;
+    `"oneSided":${pk0 === 0 || pk1 === 0},"connections":${st.connections},"inferredSegments":${st.inferredSegments},"oversizedSegments":${st.oversized}` +
+    (classes === null ? '}' : `,"classes":[${classes.map((c) => `"${c}"`).join(',')}]}`);
 }
+
+const NO_CLASSES: readonly FlowClass[] = [];
 
 /**
  * A tracked capture whose flow reports are built one at a time on demand, so a report with
@@ -337,6 +347,8 @@ export class FlowSet {
   readonly endTs: string | null;
   /** When set, only these flows (by id) are reported. */
   keep: ReadonlySet<number> | null = null;
+  /** When set (by `analyze`), each flow's classes (reference §7.12), reported with it and read by filters. */
+  classesOf: ((id: number) => FlowClass[]) | null = null;
 
   constructor(
     readonly stats: StatsReport,
@@ -362,13 +374,15 @@ export class FlowSet {
 
   /** One flow by id. */
   flow(id: number): FlowReport {
-    return flowReport(this.tracker.streams[id], this.peers, this.withTransitions);
+    return flowReport(this.tracker.streams[id], this.peers, this.withTransitions, this.classesOf?.(id) ?? null);
   }
 
   /** Flows in id order (only the kept ones, when a filter is set). */
   *flows(): Generator<FlowReport> {
     const keep = this.keep;
-    for (const st of this.tracker.streams) if (keep === null || keep.has(st.id)) yield flowReport(st, this.peers, this.withTransitions);
+    for (const st of this.tracker.streams) {
+      if (keep === null || keep.has(st.id)) yield flowReport(st, this.peers, this.withTransitions, this.classesOf?.(st.id) ?? null);
+    }
   }
 
   /** Flows in id order as compact JSON, one string each (only the kept ones, when a filter is set). */
@@ -376,7 +390,8 @@ export class FlowSet {
     const keep = this.keep;
     for (const st of this.tracker.streams) {
       if (keep !== null && !keep.has(st.id)) continue;
-      yield this.withTransitions ? JSON.stringify(flowReport(st, this.peers, true)) : flowJsonOf(st, this.peers);
+      const classes = this.classesOf?.(st.id) ?? null;
+      yield this.withTransitions ? JSON.stringify(flowReport(st, this.peers, true, classes)) : flowJsonOf(st, this.peers, classes);
     }
   }
 
@@ -385,12 +400,17 @@ export class FlowSet {
     return new FlowView(this.tracker.streams[id], this.clientIndex(id));
   }
 
+  /** What a filter reads of flow `id`, given the kinds of its findings. */
+  facts(id: number, kinds: ReadonlySet<string>): FlowFacts {
+    return { flow: this.view(id), kinds, classes: this.classesOf?.(id) ?? NO_CLASSES };
+  }
+
   /** Keep only the flows that pass `test` (given each flow and the kinds of its findings). */
   filter(test: (f: FlowFacts) => boolean, kinds: ReadonlyMap<number, ReadonlySet<string>> = new Map()): void {
     const none = new Set<string>();
     const keep = new Set<number>();
     this.keep = null;
-    for (let id = 0; id < this.count; id++) if (test({ flow: this.view(id), kinds: kinds.get(id) ?? none })) keep.add(id);
+    for (let id = 0; id < this.count; id++) if (test(this.facts(id, kinds.get(id) ?? none))) keep.add(id);
     this.keep = keep;
   }
 

@@ -8,7 +8,7 @@
 import { ACK, FIN, RST, SYN, type Segment } from '../decode/segment.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from '../tcp/seq.js';
 import {
-  CLOSED, CLOSE_WAIT, CLOSING, FIN_WAIT_2, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, STATES,
+  CLOSED, CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, RCV_ACK_FIN, RCV_FIN, RCV_RST_OK, STATES,
   SYN_RCVD, SYN_SENT, TIME_WAIT, TIMEOUT_TW,
 } from '../tcp/state-table.js';
 import type { TransitionListener } from '../tcp/replay.js';
@@ -183,6 +183,9 @@ class Side extends RecordView {
   /** Its last non-SYN, non-RST segment carried a FIN. */
   get lastFin(): boolean { return (this.i[this.io + SIDE_FLAGS] & 128) !== 0; }
   set lastFin(v: boolean) { this.setBits(SIDE_FLAGS, 128, v); }
+  /** The replay closed it the graceful way: into TIME_WAIT, or from LAST_ACK on the ACK of its FIN (captured or inferred). */
+  get closedByFin(): boolean { return (this.i[this.io + SIDE_FLAGS] & 4096) !== 0; }
+  set closedByFin(v: boolean) { this.setBits(SIDE_FLAGS, 4096, v); }
   /** Gaps in `gaps` not yet filled by a retransmission (no need to test each data segment against the list otherwise). */
   get openGaps(): number { return this.i[this.io + 14]; }
   set openGaps(v: number) { this.i[this.io + 14] = v; }
@@ -241,11 +244,31 @@ const NAME = ['{0}', '{1}'] as const;
 /*
  * What every stream keeps, by stream id, in a RecordStore of Int32 slots (a capture can hold hundreds
  * of thousands of streams): the connection its sides belong to, whether an accepted RST was already
- * explained as half-open or reset, and per endpoint the index + 1 in Analyzer.timeWait of its
- * interval still open when its connection was released (0: none).
+ * explained as half-open or reset, per endpoint the index + 1 in Analyzer.timeWait of its interval
+ * still open when its connection was released (0: none), and its classes (C_* bits).
  */
-const K_CONNECTIONS = 0, K_RESET_REPORTED = 1, K_TW_OPEN0 = 2;
-const K_SLOTS = 4;
+const K_CONNECTIONS = 0, K_RESET_REPORTED = 1, K_TW_OPEN0 = 2, K_CLASSES = 4;
+const K_SLOTS = 5;
+
+/**
+ * The flow classifications of reference §7.12, in its order: what became of each connection of a
+ * stream, one word or a few (a stream holding several connections has the classes of each). They are
+ * not findings: every flow has some, and a capture can hold hundreds of thousands of flows.
+ */
+export const FLOW_CLASSES = [
+  'attempt-pending', 'midstream', 'in-progress', 'closing-in-progress', 'closed-graceful', 'closed-reset',
+  'simultaneous-open', 'simultaneous-close',
+] as const;
+export type FlowClass = (typeof FLOW_CLASSES)[number];
+/** FLOW_CLASSES[n] is bit 1 << n of K_CLASSES. */
+const C_ATTEMPT_PENDING = 1, C_MIDSTREAM = 2, C_IN_PROGRESS = 4, C_CLOSING = 8, C_GRACEFUL = 16, C_RESET = 32,
+  C_SIMULTANEOUS_OPEN = 64, C_SIMULTANEOUS_CLOSE = 128;
+/** Not a class: a finding explains why the current connection is not over at the end of the capture. */
+const C_EXPLAINED = 1 << 16;
+/** The findings that explain an endpoint left in a live state at the end (so the flow is not `in-progress`). */
+const EXPLAINS_END = new Set(['syn-unanswered', 'synack-unanswered', 'missing-final-ack', 'close-wait-stuck', 'half-open']);
+/** The states of an endpoint whose connection is not over (§7.12 `in-progress`). */
+const LIVE_STATES = new Set([SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK]);
 
 /**
  * Per stream with data the capture never showed, over all its connections (reference §9.23): frames
@@ -360,6 +383,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       if (side === null) side = this.freshSides();
       else if (known > 0) { side[0].reset(); side[1].reset(); }
       this.sides[id] = side;
+      // (the replay decided whether the stream's first connection began with a SYN or a SYN+ACK: partial is that answer)
+      if (known === 0 && st.partial) K[k + K_CLASSES] |= C_MIDSTREAM;
+      K[k + K_CLASSES] &= ~C_EXPLAINED;
       K[k + K_CONNECTIONS] = st.connections;
       K[k + K_RESET_REPORTED] = 0;
       if (this.synIcmp.size > 0) this.synIcmp.delete(id);
@@ -395,8 +421,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     K[k] = 0;
   }
 
-  /** TIME_WAIT intervals and capture loss of one connection (the parts that need no T_end). */
+  /** TIME_WAIT intervals, capture loss and classes of one connection (the parts that need no T_end). */
   private settle(st: Stream, side: [Side, Side]): void {
+    this.classify(st, side);
     const K = this.keptOf(st.id), k = this.keptAt(st.id) + K_TW_OPEN0;
     for (const i of [0, 1] as const) {
       const P = side[i], A = side[1 - i];
@@ -427,6 +454,34 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   private add(st: Stream, kind: string, variant: string | null, severity: Severity, frame: number | null, from: -1 | 0 | 1,
     states: [number, number] | null, template: string, data: LifeRecord['data'] = {}): void {
     this.life.push({ kind, variant, severity, frame, stream: st.id, from, s0: states ? states[0] : -1, s1: states ? states[1] : -1, template, data });
+    if (EXPLAINS_END.has(kind)) this.keptOf(st.id)[this.keptAt(st.id) + K_CLASSES] |= C_EXPLAINED;
+  }
+
+  /** The classes (reference §7.12) of stream `id`, in FLOW_CLASSES order. */
+  classesOf(id: number): FlowClass[] {
+    const c = this.keptOf(id)[this.keptAt(id) + K_CLASSES];
+    const out: FlowClass[] = [];
+    for (let n = 0; n < FLOW_CLASSES.length; n++) if ((c & (1 << n)) !== 0) out.push(FLOW_CLASSES[n]);
+    return out;
+  }
+
+  /**
+   * The classes of a connection that is over or superseded (reference §7.12), kept with its stream's:
+   * closed-graceful when the replay closed both endpoints the graceful way (each FIN sent and
+   * acknowledged, seen or inferred, as in a one-sided capture) and both ended CLOSED or in TIME_WAIT
+   * (so a final ACK lost after the capture point is not graceful; a RST that cut TIME_WAIT short ends
+   * no connection); simultaneous-open when both sent a pure SYN; simultaneous-close when the FINs
+   * crossed (§6.4). closed-reset is marked when the replay accepts a RST (see onTransition).
+   */
+  private classify(st: Stream, side: [Side, Side]): void {
+    const K = this.keptOf(st.id), k = this.keptAt(st.id) + K_CLASSES;
+    let c = 0;
+    const a = side[0], b = side[1];
+    const over = (i: 0 | 1): boolean => st.finalOf(i) === CLOSED || st.finalOf(i) === TIME_WAIT;
+    if (a.closedByFin && b.closedByFin && over(0) && over(1)) c |= C_GRACEFUL;
+    if (a.synCount > 0 && b.synCount > 0) c |= C_SIMULTANEOUS_OPEN;
+    if (st.closer() === 2) c |= C_SIMULTANEOUS_CLOSE;
+    K[k] |= c;
   }
 
   // ------------------------------------------------------------------ per segment
@@ -657,12 +712,15 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       return;
     }
     if (to === CLOSE_WAIT && event === RCV_FIN) { S.cwAckSec = atSec; S.cwFinSec = sides[other].finSec; S.cwFinFrame = sides[other].finFrame; }
-    if (to === TIME_WAIT && from !== TIME_WAIT) S.twEnter = atSec;
+    if (to === TIME_WAIT && from !== TIME_WAIT) { S.twEnter = atSec; S.closedByFin = true; }
+    if (from === LAST_ACK && to === CLOSED && event === RCV_ACK_FIN) S.closedByFin = true;
     if (from === TIME_WAIT && to !== TIME_WAIT) {
       S.twExit = event === TIMEOUT_TW ? S.twEnter + this.t.timeWaitLen : atSec;
     }
     if (event !== RCV_RST_OK) return;
     sides[other].rstAcceptedFrame = atFrame;
+    // (a RST that cuts TIME_WAIT short ends no connection: it had closed)
+    if (from !== TIME_WAIT) this.keptOf(st.id)[this.keptAt(st.id) + K_CLASSES] |= C_RESET;
     // an accepted RST: who reset, in which state (reference §7.2, §7.3, §7.6)
     const states = this.states(st);
     states[i] = to;
@@ -722,8 +780,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       // (an ICMP error about the SYN is an answer too: it is flagged at once, and explained)
       const ic = this.synIcmp.get(st.id);
       const icmpFrame = ic !== undefined && ic[0] === cli ? ic[1] : 0, icmpTypeCode = ic !== undefined ? ic[2] : 0;
-      if (C.synCount > 0 && S.synAckCount === 0 && S.rstCount === 0 && st.packetsOf(srv) === 0 &&
-          (C.synCount > 1 || endSec - C.synSec >= t.synTimeout || icmpFrame > 0)) {
+      let classes = 0;
+      const unanswered = C.synCount > 0 && S.synAckCount === 0 && S.rstCount === 0 && st.packetsOf(srv) === 0;
+      if (unanswered && C.synCount === 1 && endSec - C.synSec < t.synTimeout && icmpFrame === 0 && st.packetsOf(cli) === 1) {
+        // one SYN, too young to call unanswered (reference §7.1, §7.12)
+        classes |= C_ATTEMPT_PENDING;
+      }
+      if (unanswered && (C.synCount > 1 || endSec - C.synSec >= t.synTimeout || icmpFrame > 0)) {
         const states: [number, number] = cli === 0 ? [SYN_SENT, LISTEN] : [LISTEN, SYN_SENT];
         const icmp = icmpFrame > 0 ? icmpName(st.ipVersion, icmpTypeCode >>> 8, icmpTypeCode & 255) : null;
         this.add(st, 'syn-unanswered', null, 'warn', C.synFrame, cli, states,
@@ -774,6 +837,17 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           }
         }
       }
+      // a FIN sent once, not yet acknowledged, younger than the grace for its ACK (§7.9 does not flag it)
+      for (const i of [0, 1] as const) {
+        const P = sides[i];
+        if (P.finCount === 1 && !P.finAcked && endSec - P.finSec < t.finalAckGrace && P.rstCount === 0 && sides[1 - i].rstCount === 0 &&
+            LIVE_STATES.has(st.finalOf(i))) classes |= C_CLOSING;
+      }
+      const K = this.keptOf(st.id), k = this.keptAt(st.id) + K_CLASSES;
+      // a connection not over at the end, and no finding nor class above says why
+      if ((LIVE_STATES.has(st.finalOf(0)) || LIVE_STATES.has(st.finalOf(1))) && (K[k] & C_EXPLAINED) === 0 &&
+          (classes & (C_ATTEMPT_PENDING | C_CLOSING)) === 0) classes |= C_IN_PROGRESS;
+      K[k] |= classes;
       this.settle(st, sides);
     }
     this.filteredFlows(streams);

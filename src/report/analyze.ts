@@ -118,18 +118,20 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   const out: string[] = [];
   out.push(captureHeadline(a));
   out.push('');
-  const states = new Map<string, number>(), zeek = new Map<string, number>();
+  const states = new Map<string, number>(), zeek = new Map<string, number>(), classes = new Map<string, number>();
   let oversized = 0, oversizedFlows = 0;
   for (const f of a.set.flows()) {
     const k = `${f.finalState.client}\t${f.finalState.server}`;
     states.set(k, (states.get(k) ?? 0) + 1);
     zeek.set(f.connState, (zeek.get(f.connState) ?? 0) + 1);
+    for (const c of f.classes ?? []) classes.set(c, (classes.get(c) ?? 0) + 1);
     if (f.oversizedSegments > 0) { oversized += f.oversizedSegments; oversizedFlows++; }
   }
   const byCount = (m: Map<string, number>) => [...m].sort((x, y) => y[1] - x[1]);
   out.push('Connections by final state (client / server):');
   out.push(table(['COUNT', 'CLIENT', 'SERVER'], byCount(states).slice(0, 12).map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
   out.push(`Zeek conn_state: ${byCount(zeek).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
+  out.push(`Classes: ${byCount(classes).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
   if (oversized > 0) {
     out.push(`Note: ${thousands(oversized)} segment(s) in ${thousands(oversizedFlows)} connection(s) carry more data than the MSS their receiver announced: ` +
       `${OVERSIZED_CAUSE}, and retransmission, duplicate-ACK and window figures are distorted; ` +

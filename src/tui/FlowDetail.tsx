@@ -24,6 +24,8 @@ export function figures(f: FlowReport): string[] {
     `closer   ${f.closedBy ?? 'nobody (no FIN)'}`,
     `zeek     ${f.connState} ${f.history}`,
     `duration ${ms(f.duration)}`,
+    // (analyze's classes, one a line: the panel is narrow)
+    ...(f.classes ?? []).map((c, i) => `${i === 0 ? 'class   ' : '        '} ${c}`),
   ];
 }
 
@@ -57,6 +59,7 @@ export function FlowDetail({ s, width, colour }: { s: DetailState; width: number
     <Text wrap="truncate">
       final: client <Text color={stateColour(colour, f.finalState.client, f.connState)}>{f.finalState.client}</Text>
       {' '}server <Text color={stateColour(colour, f.finalState.server, f.connState)}>{f.finalState.server}</Text>
+      {side || f.classes === undefined || f.classes.length === 0 ? '' : ` (${f.classes.join(', ')})`}
       {` · ${s.opened.findings.length} finding${s.opened.findings.length === 1 ? '' : 's'} · read ${s.opened.via === 'offsets' ? 'by offsets' : 'in a full pass'} in ${s.opened.ms.toFixed(0)} ms`}
     </Text>
   );

@@ -44,13 +44,17 @@ const RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
 
 export const badgeName = (kind: string): string => BADGE[kind] ?? kind;
 
+const NO_CLASSES: readonly string[] = [];
+
 /** Build the table from the flows (in id order, ids 0…n−1) and every finding. */
 export function buildFlowTable(count: number, flows: Iterable<FlowReport>, anomalies: Iterable<Anomaly>, view: (id: number) => FilterableFlow): FlowTable {
   const client: string[] = new Array(count), server: string[] = new Array(count), zeek: string[] = new Array(count);
   const packets = new Float64Array(count), bytes = new Float64Array(count), duration = new Float64Array(count);
   const clientState = new Uint8Array(count), serverState = new Uint8Array(count);
+  const classes: Array<readonly string[]> = new Array(count).fill(NO_CLASSES);
   for (const f of flows) {
     const i = f.id;
+    if (f.classes !== undefined) classes[i] = f.classes;
     client[i] = formatEndpoint(f.client.ip, f.client.port);
     server[i] = formatEndpoint(f.server.ip, f.server.port);
     zeek[i] = f.connState;
@@ -79,7 +83,7 @@ export function buildFlowTable(count: number, flows: Iterable<FlowReport>, anoma
   return {
     count, client, server, zeek, badges, packets, bytes, duration, findings, clientState, serverState,
     kinds: (id) => kinds.get(id) ?? none,
-    facts: (id) => ({ flow: view(id), kinds: kinds.get(id) ?? none }),
+    facts: (id) => ({ flow: view(id), kinds: kinds.get(id) ?? none, classes: classes[id] }),
   };
 }
 

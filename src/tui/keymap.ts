@@ -45,7 +45,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['left', 'h'], action: 'scroll.left', help: 'scroll the ladder left', views: ['detail'], group: 'Flow ladder' },
   { keys: ['right', 'l'], action: 'scroll.right', help: 'scroll the ladder right', views: ['detail'], group: 'Flow ladder' },
   { keys: ['enter'], action: 'open', help: 'open: a flow\'s ladder, a group\'s findings, a finding\'s frame, a leak\'s connections', views: ['list', 'findings', 'finding-list', 'leaks'], group: 'Flow list' },
-  { keys: ['/'], action: 'filter.start', help: 'filter flows: state:CLOSE_WAIT port:443 host:10.0.0.2 kind:retransmission partial !x a|b', views: ['list'], group: 'Flow list' },
+  { keys: ['/'], action: 'filter.start', help: 'filter flows: state:CLOSE_WAIT port:443 host:10.0.0.2 kind:retransmission class:in-progress partial !x a|b', views: ['list'], group: 'Flow list' },
   { keys: ['s'], action: 'sort.next', help: 'sort by the next column', views: ['list'], group: 'Flow list' },
   { keys: ['S'], action: 'sort.prev', help: 'sort by the previous column', views: ['list'], group: 'Flow list' },
   { keys: ['r'], action: 'sort.reverse', help: 'reverse the sort order', views: ['list'], group: 'Flow list' },

@@ -161,6 +161,21 @@ export function midstreamRetransmissionsCapture(): Uint8Array {
   ]));
 }
 
+/**
+ * The capture ends while a connection closes: the client's FIN is its last frame (`passive` false), or
+ * the server has acknowledged it and sent its own FIN as the last frame (`passive` true).
+ */
+export function closingAtEndCapture(passive: boolean): Uint8Array {
+  const list: Array<[number, Uint8Array]> = [
+    ...handshake(),
+    [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
+    [40, pkt(false, PSH | ACK, SI + 1, CI + 101, 65535, 200)],
+    [50, pkt(true, FIN | ACK, CI + 101, SI + 201, 64240)],
+  ];
+  if (passive) list.push([60, pkt(false, ACK, SI + 201, CI + 102, 65535)], [70, pkt(false, FIN | ACK, SI + 201, CI + 102, 65535)]);
+  return pcapFile({}, records(list));
+}
+
 export const SYNTHETIC: Record<string, () => Uint8Array> = {
   'zero-window-probe': zeroWindowProbeCapture,
   'half-open': halfOpenCapture,
