@@ -159,6 +159,10 @@ describe('flow classes (reference §7.12)', () => {
     expect([...a.set.flowJsons()]).toEqual([...a.set.flows()].map((f) => JSON.stringify(f)));
     const r = spawnSync(process.execPath, [CLI, 'analyze', fx('simultaneous-close')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     expect(r.stdout).toMatch(/^Classes: closed-graceful 1 · simultaneous-close 1$/m);
+    // a flow a finding explains has no class, and no line says so
+    const explained = spawnSync(process.execPath, [CLI, 'analyze', fx('missing-final-ack')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(explained.stdout).toMatch(/^Zeek conn_state: SF 1$/m);
+    expect(explained.stdout).not.toMatch(/^Classes/m);
   });
 });
 

@@ -131,7 +131,7 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   out.push('Connections by final state (client / server):');
   out.push(table(['COUNT', 'CLIENT', 'SERVER'], byCount(states).slice(0, 12).map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
   out.push(`Zeek conn_state: ${byCount(zeek).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
-  out.push(`Classes: ${byCount(classes).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
+  if (classes.size > 0) out.push(`Classes: ${byCount(classes).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ')}`);
   if (oversized > 0) {
     out.push(`Note: ${thousands(oversized)} segment(s) in ${thousands(oversizedFlows)} connection(s) carry more data than the MSS their receiver announced: ` +
       `${OVERSIZED_CAUSE}, and retransmission, duplicate-ACK and window figures are distorted; ` +
