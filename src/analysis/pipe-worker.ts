@@ -33,7 +33,8 @@ const post = (m: PipeMessage): void => port.postMessage(m);
 
 /**
  * For `analyze`, the tracker's stream numbering, done here too (see StreamAssigner): the same headers in
- * the same order. (For `flows` this thread has no time to spare: the tracker numbers them.)
+ * the same order. (For `flows` the tracker numbers them: done here, with the assignment in every record, `flows`
+ * measured no faster on a 5-million-packet capture, although this thread then waits for the tracker a second in all.)
  */
 const streams = new StreamAssigner();
 
