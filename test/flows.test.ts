@@ -7,6 +7,7 @@ import { analyzeCapture } from '../src/analysis/analyze.js';
 import { flowSegments } from '../src/analysis/flow-segments.js';
 import { ladderLines } from '../src/report/ladder.js';
 import { RecordStore } from '../src/tcp/record-store.js';
+import { TupleIndex } from '../src/tcp/tuple-table.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
 import { concat, ether, hex, ipv4, pcapFile, tcp, tmpFile, type PcapRecord } from './helpers/pcap-writer.js';
@@ -283,6 +284,26 @@ describe('window scaling: negotiated, not negotiated, or unknown (reference §9.
     expect(line(0)).toBe('window scale: unknown, handshake not captured in full (win= shows the window field as sent, unscaled)');
     expect(line(1)).toBe('window scale: client 7, server 7 (win= shows the scaled window)');
     expect(line(2)).toBe('window scale: not negotiated (win= shows the window as sent)');
+  });
+});
+
+describe('TupleIndex', () => {
+  it('numbers 4-tuples in order of first appearance and says which endpoint sent each segment, through its shortcut for the last tuple too', () => {
+    const t = new TupleIndex();
+    const s = (v: 4 | 6, src: number, sport: number, dst: number, dport: number) =>
+      ({ ipVersion: v, src: Uint32Array.of(src, 0, 0, v === 6 ? 7 : 0), dst: Uint32Array.of(dst, 0, 0, v === 6 ? 7 : 0), srcPort: sport, dstPort: dport });
+    const seen: Array<[number, boolean]> = [];
+    const look = (x: ReturnType<typeof s>) => { seen.push([t.of(x), t.srcIsFirst]); };
+    look(s(4, 2, 80, 1, 5000)); // the higher address sends first
+    look(s(4, 1, 5000, 2, 80)); // the answer: the shortcut, reversed
+    look(s(4, 2, 80, 1, 5000)); // the shortcut, as looked up
+    look(s(4, 1, 5000, 2, 80));
+    look(s(4, 3, 1, 3, 2)); // equal addresses: the lower port is first
+    look(s(4, 3, 2, 3, 1));
+    look(s(4, 2, 80, 1, 5000)); // back to the first tuple, through the table
+    look(s(6, 9, 443, 8, 6000));
+    look(s(6, 8, 6000, 9, 443));
+    expect(seen).toEqual([[0, false], [0, true], [0, false], [0, true], [1, true], [1, false], [0, false], [2, false], [2, true]]);
   });
 });
 

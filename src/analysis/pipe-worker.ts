@@ -80,7 +80,7 @@ const consumer = {
     // the tracker's tuple numbering (and for analyze its stream numbering), done here: the same segments in the same order
     if (seg.hasStreamFields) {
       seg.tuple = tuples.of(seg);
-      links.check(seg, seg.tuple);
+      links.check(seg, seg.tuple, tuples.srcIsFirst);
       if (flags !== null) {
         // the flags need the streams: the tracker then takes them from here
         streams.assign(seg, seg.tuple);

@@ -37,19 +37,18 @@ export class LinkCheck {
   private readonly vlanMix: Mix = { count: 0, frame: 0, first: 0, then: 0 };
   private readonly linkMix: Mix = { count: 0, frame: 0, first: 0, then: 0 };
 
-  /** Check one segment of tuple `tuple` (ICMP-quoted headers are not checked: their frame comes from whoever sent the error). */
-  check(seg: Segment, tuple: number): void {
+  /**
+   * Check one segment of tuple `tuple`, sent from its lower endpoint when `srcIsFirst` (TupleIndex says which).
+   * ICMP-quoted headers are not checked: their frame comes from whoever sent the error.
+   */
+  check(seg: Segment, tuple: number, srcIsFirst: boolean): void {
     if (seg.quoted) return;
     if (tuple >= this.noted.length) this.grow(tuple);
     const v = seg.vlan + 2;
     const known = this.vlan[tuple];
     if (known === 0) this.vlan[tuple] = v;
     else if (known !== v && (this.noted[tuple] & 1) === 0) { this.noted[tuple] |= 1; this.note(this.vlanMix, seg.frame, known - 2, v - 2); }
-    // the direction: whether the source is the lower endpoint (address words, then port), as TupleTable orders them
-    const n = seg.ipVersion === 4 ? 1 : 4;
-    let cmp = 0;
-    for (let i = 0; i < n && cmp === 0; i++) cmp = seg.src[i] === seg.dst[i] ? 0 : seg.src[i] < seg.dst[i] ? -1 : 1;
-    const k = 2 * tuple + (cmp < 0 || (cmp === 0 && seg.srcPort <= seg.dstPort) ? 0 : 1);
+    const k = 2 * tuple + (srcIsFirst ? 0 : 1);
     const l = seg.linkSrc + 2;
     const knownLink = this.link[k];
     if (knownLink === 0) this.link[k] = l;

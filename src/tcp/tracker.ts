@@ -469,7 +469,7 @@ export class Tracker {
     let tuple = seg.tuple;
     if (tuple < 0) {
       tuple = this.tuples.of(seg);
-      this.links.check(seg, tuple);
+      this.links.check(seg, tuple, this.tuples.srcIsFirst);
     }
     // the reading thread may have assigned the stream too, with the same StreamAssigner
     let A = seg.assignment;

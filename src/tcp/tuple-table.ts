@@ -126,25 +126,31 @@ interface TupleFields {
 export class TupleIndex {
   private readonly table = new TupleTable();
   private n = 0;
-  /** The IPv4 4-tuple of the previous lookup and its number (most segments follow one of the same tuple). */
-  private lastA = 0; private lastB = 0; private lastPa = 0; private lastPb = 0; private lastIdx = -1;
+  /** The IPv4 4-tuple of the previous lookup, its number, and whether its source was the key's first endpoint (most segments follow one of the same tuple). */
+  private lastA = 0; private lastB = 0; private lastPa = 0; private lastPb = 0; private lastIdx = -1; private lastFirst = true;
+  /**
+   * After of(): the segment's source is the lower (address, port) endpoint of its 4-tuple, the first of
+   * the tuple's canonical key. The direction of the segment within its tuple, the same for every frame.
+   */
+  srcIsFirst = true;
 
   /** The number of the segment's 4-tuple; a tuple not seen before gets the next one. */
   of(seg: TupleFields): number {
     const a = seg.src[0], b = seg.dst[0], pa = seg.srcPort, pb = seg.dstPort;
     const v4 = seg.ipVersion === 4;
-    if (v4 && this.lastIdx >= 0 && ((a === this.lastA && b === this.lastB && pa === this.lastPa && pb === this.lastPb) ||
-        (a === this.lastB && b === this.lastA && pa === this.lastPb && pb === this.lastPa))) {
-      return this.lastIdx;
+    if (v4 && this.lastIdx >= 0) {
+      if (a === this.lastA && b === this.lastB && pa === this.lastPa && pb === this.lastPb) { this.srcIsFirst = this.lastFirst; return this.lastIdx; }
+      if (a === this.lastB && b === this.lastA && pa === this.lastPb && pb === this.lastPa) { this.srcIsFirst = !this.lastFirst; return this.lastIdx; }
     }
     const t = this.table;
     t.setKey(seg.ipVersion, seg.src, pa, seg.dst, pb);
+    this.srcIsFirst = t.srcIsFirst;
     let idx = t.get();
     if (idx < 0) {
       idx = this.n++;
       t.set(idx);
     }
-    if (v4) { this.lastA = a; this.lastB = b; this.lastPa = pa; this.lastPb = pb; this.lastIdx = idx; }
+    if (v4) { this.lastA = a; this.lastB = b; this.lastPa = pa; this.lastPb = pb; this.lastIdx = idx; this.lastFirst = t.srcIsFirst; }
     return idx;
   }
 }
