@@ -374,14 +374,14 @@ export class FlowSet {
 
   /** One flow by id. */
   flow(id: number): FlowReport {
-    return flowReport(this.tracker.streams[id], this.peers, this.withTransitions, this.classesOf?.(id) ?? null);
+    return flowReport(this.tracker.streams[id], this.peers, this.withTransitions, this.classesFor(id));
   }
 
   /** Flows in id order (only the kept ones, when a filter is set). */
   *flows(): Generator<FlowReport> {
     const keep = this.keep;
     for (const st of this.tracker.streams) {
-      if (keep === null || keep.has(st.id)) yield flowReport(st, this.peers, this.withTransitions, this.classesOf?.(st.id) ?? null);
+      if (keep === null || keep.has(st.id)) yield flowReport(st, this.peers, this.withTransitions, this.classesFor(st.id));
     }
   }
 
@@ -390,7 +390,7 @@ export class FlowSet {
     const keep = this.keep;
     for (const st of this.tracker.streams) {
       if (keep !== null && !keep.has(st.id)) continue;
-      const classes = this.classesOf?.(st.id) ?? null;
+      const classes = this.classesFor(st.id);
       yield this.withTransitions ? JSON.stringify(flowReport(st, this.peers, true, classes)) : flowJsonOf(st, this.peers, classes);
     }
   }
@@ -402,7 +402,12 @@ export class FlowSet {
 
   /** What a filter reads of flow `id`, given the kinds of its findings. */
   facts(id: number, kinds: ReadonlySet<string>): FlowFacts {
-    return { flow: this.view(id), kinds, classes: this.classesOf?.(id) ?? NO_CLASSES };
+    return { flow: this.view(id), kinds, classes: this.classesFor(id) ?? NO_CLASSES };
+  }
+
+  /** Flow `id`'s classes, or null when this set has none (it was not analyzed). */
+  private classesFor(id: number): FlowClass[] | null {
+    return this.classesOf === null ? null : this.classesOf(id);
   }
 
   /** Keep only the flows that pass `test` (given each flow and the kinds of its findings). */

@@ -454,12 +454,21 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   private add(st: Stream, kind: string, variant: string | null, severity: Severity, frame: number | null, from: -1 | 0 | 1,
     states: [number, number] | null, template: string, data: LifeRecord['data'] = {}): void {
     this.life.push({ kind, variant, severity, frame, stream: st.id, from, s0: states ? states[0] : -1, s1: states ? states[1] : -1, template, data });
-    if (EXPLAINS_END.has(kind)) this.keptOf(st.id)[this.keptAt(st.id) + K_CLASSES] |= C_EXPLAINED;
+    if (EXPLAINS_END.has(kind)) this.markClasses(st.id, C_EXPLAINED);
+  }
+
+  /** Stream `id`'s K_CLASSES word: its classes (C_* bits) and C_EXPLAINED. */
+  private classBits(id: number): number {
+    return this.keptOf(id)[this.keptAt(id) + K_CLASSES];
+  }
+
+  private markClasses(id: number, bits: number): void {
+    this.keptOf(id)[this.keptAt(id) + K_CLASSES] |= bits;
   }
 
   /** The classes (reference §7.12) of stream `id`, in FLOW_CLASSES order. */
   classesOf(id: number): FlowClass[] {
-    const c = this.keptOf(id)[this.keptAt(id) + K_CLASSES];
+    const c = this.classBits(id);
     const out: FlowClass[] = [];
     for (let n = 0; n < FLOW_CLASSES.length; n++) if ((c & (1 << n)) !== 0) out.push(FLOW_CLASSES[n]);
     return out;
@@ -474,14 +483,13 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
    * crossed (§6.4). closed-reset is marked when the replay accepts a RST (see onTransition).
    */
   private classify(st: Stream, side: [Side, Side]): void {
-    const K = this.keptOf(st.id), k = this.keptAt(st.id) + K_CLASSES;
     let c = 0;
     const a = side[0], b = side[1];
     const over = (i: 0 | 1): boolean => st.finalOf(i) === CLOSED || st.finalOf(i) === TIME_WAIT;
     if (a.closedByFin && b.closedByFin && over(0) && over(1)) c |= C_GRACEFUL;
     if (a.synCount > 0 && b.synCount > 0) c |= C_SIMULTANEOUS_OPEN;
     if (st.closer() === 2) c |= C_SIMULTANEOUS_CLOSE;
-    K[k] |= c;
+    this.markClasses(st.id, c);
   }
 
   // ------------------------------------------------------------------ per segment
@@ -720,7 +728,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (event !== RCV_RST_OK) return;
     sides[other].rstAcceptedFrame = atFrame;
     // (a RST that cuts TIME_WAIT short ends no connection: it had closed)
-    if (from !== TIME_WAIT) this.keptOf(st.id)[this.keptAt(st.id) + K_CLASSES] |= C_RESET;
+    if (from !== TIME_WAIT) this.markClasses(st.id, C_RESET);
     // an accepted RST: who reset, in which state (reference §7.2, §7.3, §7.6)
     const states = this.states(st);
     states[i] = to;
@@ -836,18 +844,14 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
                 peerState: peerMayHaveExpired ? 'FIN_WAIT_2 or expired' : 'FIN_WAIT_2' });
           }
         }
-      }
-      // a FIN sent once, not yet acknowledged, younger than the grace for its ACK (§7.9 does not flag it)
-      for (const i of [0, 1] as const) {
-        const P = sides[i];
+        // closing-in-progress: a FIN sent once, not yet acknowledged, younger than the grace for its ACK (§7.9 does not flag it)
         if (P.finCount === 1 && !P.finAcked && endSec - P.finSec < t.finalAckGrace && P.rstCount === 0 && sides[1 - i].rstCount === 0 &&
             LIVE_STATES.has(st.finalOf(i))) classes |= C_CLOSING;
       }
-      const K = this.keptOf(st.id), k = this.keptAt(st.id) + K_CLASSES;
       // a connection not over at the end, and no finding nor class above says why
-      if ((LIVE_STATES.has(st.finalOf(0)) || LIVE_STATES.has(st.finalOf(1))) && (K[k] & C_EXPLAINED) === 0 &&
+      if ((LIVE_STATES.has(st.finalOf(0)) || LIVE_STATES.has(st.finalOf(1))) && (this.classBits(st.id) & C_EXPLAINED) === 0 &&
           (classes & (C_ATTEMPT_PENDING | C_CLOSING)) === 0) classes |= C_IN_PROGRESS;
-      K[k] |= classes;
+      this.markClasses(st.id, classes);
       this.settle(st, sides);
     }
     this.filteredFlows(streams);
