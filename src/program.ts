@@ -59,6 +59,12 @@ function durationOption(value: string): number {
   return s;
 }
 
+/** A duration option whose help shows its default the way it is typed (`3s`, `500ms`), not as a bare number. */
+function durationOpt(flags: string, description: string, seconds: number): Option {
+  const shown = seconds < 1 ? `${+(seconds * 1000).toFixed(3)}ms` : `${seconds}s`;
+  return new Option(flags, description).argParser(durationOption).default(seconds, shown);
+}
+
 const FILTER_HELP = 'only connections matching EXPR: terms that must all hold, e.g. "state:CLOSE_WAIT port:8080", "kind:retransmission", "class:in-progress", "!partial", "zeek:SF|S1", "closed-by:server"';
 
 function filterOption(value: string): string {
@@ -94,14 +100,14 @@ interface ThresholdOptions {
 function thresholdOptions(cmd: Command): Command {
   const d = DEFAULT_THRESHOLDS;
   return cmd
-    .option('--syn-timeout <duration>', 'an unanswered SYN (or SYN+ACK) older than this is reported', durationOption, d.synTimeout)
-    .option('--final-ack-grace <duration>', 'a FIN unacknowledged for this long is a missing final ACK', durationOption, d.finalAckGrace)
-    .option('--close-wait-threshold <duration>', 'CLOSE_WAIT idle for this long (since the endpoint\'s last activity) is stuck', durationOption, d.closeWaitThreshold)
-    .option('--time-wait-len <duration>', 'TIME_WAIT length (Linux: 60 s)', durationOption, d.timeWaitLen)
-    .option('--fin-wait2-timeout <duration>', 'orphaned FIN_WAIT_2 timeout (Linux tcp_fin_timeout)', durationOption, d.finWait2Timeout)
+    .addOption(durationOpt('--syn-timeout <duration>', 'an unanswered SYN (or SYN+ACK) older than this is reported', d.synTimeout))
+    .addOption(durationOpt('--final-ack-grace <duration>', 'a FIN unacknowledged for this long is a missing final ACK', d.finalAckGrace))
+    .addOption(durationOpt('--close-wait-threshold <duration>', 'CLOSE_WAIT idle for this long (since the endpoint\'s last activity) is stuck', d.closeWaitThreshold))
+    .addOption(durationOpt('--time-wait-len <duration>', 'TIME_WAIT length (Linux: 60 s)', d.timeWaitLen))
+    .addOption(durationOpt('--fin-wait2-timeout <duration>', 'orphaned FIN_WAIT_2 timeout (Linux tcp_fin_timeout)', d.finWait2Timeout))
     .option('--time-wait-threshold <count>', 'TIME_WAIT connections per host that count as excess', countOption, d.timeWaitThreshold)
     .option('--ephemeral-range <count>', 'ephemeral ports per client IP (Linux: 28232)', countOption, d.ephemeralRange)
-    .option('--half-open-window <duration>', 'a bare RST this soon after a segment answers it', durationOption, d.halfOpenWindow);
+    .addOption(durationOpt('--half-open-window <duration>', 'a bare RST this soon after a segment answers it', d.halfOpenWindow));
 }
 
 function thresholdsOf(o: ThresholdOptions): Thresholds {
@@ -366,7 +372,7 @@ export function buildProgram(): Command {
     .option('--csv', 'print one CSV row per connection')
     .option('--transitions', 'include every state transition in the JSON report')
     .option('--filter <expr>', FILTER_HELP + ' (kind:, class: and anomalies need synfin analyze)', filterOption)
-    .option('--time-wait-len <duration>', 'TIME_WAIT length before an endpoint counts as CLOSED', durationOption, DEFAULT_TIME_WAIT_SECONDS)
+    .addOption(durationOpt('--time-wait-len <duration>', 'TIME_WAIT length before an endpoint counts as CLOSED', DEFAULT_TIME_WAIT_SECONDS))
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (files: string[], opts: CommonOptions & { transitions?: boolean; timeWaitLen: number; filter?: string }) => {
       if (opts.json && opts.csv) fail('choose one of --json and --csv');

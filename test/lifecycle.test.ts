@@ -357,6 +357,11 @@ describe('synfin analyze / leaks', () => {
     expect(formatDuration(null)).toBe('-');
     // what --close-wait-threshold and the other thresholds read
     expect(['500ms', '10s', '2m', '1h', '7'].map(parseDuration)).toEqual([0.5, 10, 120, 3600, 7]);
+    // and the help shows their defaults the way they are typed
+    const help = run(['leaks', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--close-wait-threshold <duration> .*? \(default: 10s\)/);
+    expect(help).toMatch(/--syn-timeout <duration> .*? \(default: 3s\)/);
+    expect(help).toMatch(/--time-wait-threshold <count> .*? \(default: 1000\)/);
   });
 
   it('leak tables: ages of hours and days read as such', () => {
