@@ -416,7 +416,7 @@ export function buildProgram(): Command {
         return;
       }
       const client = set.clientIndex(id);
-      const report = set.flow(id);
+      const report = set.flow(id, true);
       const findings = a.findingsOf(id);
       if (opts.json) {
         const side = (i: 0 | 1) => (i === client ? 'client' : 'server');

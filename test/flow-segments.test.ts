@@ -4,22 +4,28 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../src/analysis/analyze.js';
 import { FrameIndex } from '../src/analysis/frame-index.js';
 import { flowSegments } from '../src/analysis/flow-segments.js';
+import { transitionsOut } from '../src/analysis/flows.js';
 import { CORPUS_DIR, CORPUS_PRESENT } from './helpers/corpus.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 const captures = (dir: string) => readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort().map((f) => join(dir, f));
 
-/** Every flow read back by its offsets gives the rows of a full pass over the file. */
+/**
+ * Every flow read back by its offsets gives the rows of a full pass over the file, and every
+ * transition the analysis of the whole file records for it, those no segment of its own carries too.
+ */
 async function sameRows(file: string, maxFlows = Infinity): Promise<{ offsets: number; fullPass: number }> {
   const index = new FrameIndex();
-  const a = await analyzeCapture(file, { frames: index, onHeaderBlock: index.headerBlock });
+  const a = await analyzeCapture(file, { frames: index, onHeaderBlock: index.headerBlock, transitions: true });
   const tw = a.thresholds.timeWaitLen;
   let offsets = 0, fullPass = 0;
   for (let id = 0; id < Math.min(a.set.count, maxFlows); id++) {
-    const fast = await flowSegments(file, id, tw, index);
-    const slow = await flowSegments(file, id, tw, null);
+    const fast = await flowSegments(file, id, tw, index, a.set);
+    const slow = await flowSegments(file, id, tw, null, a.set);
     expect(slow.via).toBe('full-pass');
     expect(fast.rows, `${file} flow ${id}`).toEqual(slow.rows);
+    expect(fast.transitions, `${file} flow ${id}`).toEqual(slow.transitions);
+    expect(transitionsOut(fast.transitions, a.set.clientIndex(id)), `${file} flow ${id}`).toEqual(a.set.flow(id).transitions);
     if (fast.via === 'offsets') offsets++; else fullPass++;
   }
   return { offsets, fullPass };

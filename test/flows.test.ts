@@ -169,9 +169,30 @@ describe('synfin flows / flow / states', () => {
     expect(run(['flow', fx('close-wait-leak'), '0', '--close-wait-threshold', '10ms']).stdout).toMatch(/^\s+▲ warn close-wait-stuck: Server 10\.77\.0\.2:8080 received/m);
   });
 
+  it('flow: the ladder says what ended a state off the flow\'s own segments, so its last line is never unexplained', () => {
+    // superseded by the next connection on the 4-tuple, whose SYN (frame 13) is another stream's
+    const reused = run(['flow', fx('port-reuse'), '0', '--width', '120']).stdout.split('\n');
+    const end = reused.findIndex((l) => l.includes('(at the end of the capture)'));
+    expect(reused[end - 1]).toMatch(/^\s+· client TIME_WAIT → CLOSED on ABORT at frame 13: the connection is superseded \(a new connection on the same 4-tuple\)$/);
+    expect(reused[end]).toMatch(/^\s+CLOSED\s+\(at the end of the capture\)\s+CLOSED$/);
+    // an established connection superseded (the client lost it; the server still had it)
+    const stale = run(['flow', fx('stale-syn'), '0', '--width', '120']).stdout;
+    expect(stale).toMatch(/· client ESTABLISHED → CLOSED on ABORT at frame 12: .*\n\s+· server ESTABLISHED → CLOSED on ABORT at frame 12: /);
+    // TIME_WAIT running out before the end of the capture (a 500 ms TIME_WAIT; the capture goes on for 5 s)
+    const expired = run(['flow', fx('missing-final-ack'), '0', '--width', '120', '--time-wait-len', '500ms']).stdout.split('\n');
+    const last = expired.findIndex((l) => l.includes('(at the end of the capture)'));
+    expect(expired[last - 1]).toMatch(/^\s+· client TIME_WAIT → CLOSED on TIMEOUT_TW at the end of the capture: the TIME_WAIT timer expires/);
+    expect(expired[last]).toMatch(/^\s+CLOSED\s+\(at the end of the capture\)\s+LAST_ACK$/);
+    // with the default 60 s it is still TIME_WAIT, and nothing is added
+    expect(run(['flow', fx('missing-final-ack'), '0', '--width', '120']).stdout).not.toMatch(/TIMEOUT_TW/);
+    // and flow --json lists them with the flow's transitions
+    const j = JSON.parse(run(['flow', '--json', fx('port-reuse'), '0']).stdout);
+    expect(j.flow.transitions.at(-1)).toEqual({ frame: 13, endpoint: 'client', from: 'TIME_WAIT', to: 'CLOSED', event: 'ABORT', inferred: false });
+  });
+
   it('ladder: a finding without a frame goes under "at the end of the capture"', async () => {
     const a = await analyzeCapture(fx('missing-final-ack'));
-    const { rows } = await flowSegments(fx('missing-final-ack'), 0, 60, null);
+    const { rows } = await flowSegments(fx('missing-final-ack'), 0, 60, null, a.set);
     const x = { ...a.findingsOf(0).find((f) => f.kind === 'missing-final-ack')!, frame: null };
     const lines = ladderLines(a.set.flow(0), rows, a.set.clientIndex(0), { width: 120, findings: [x] });
     const i = lines.findIndex((l) => l.text.trim() === 'at the end of the capture:');

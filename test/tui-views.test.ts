@@ -82,6 +82,18 @@ describe('FlowDetail', () => {
     expect(f).not.toMatch(/^RTT .* · MSS/m); // not above the ladder
   });
 
+  it('writes, marked as a state change, what ended a state off the flow\'s own segments', async () => {
+    const d = await fixtureData('port-reuse.pcap');
+    const s = initialDetail(await d.openFlow(0), 98, 30);
+    const f = render(h(FlowDetail, { s, width: 100, colour: false })).lastFrame()!;
+    expect(f).toMatch(/◆\s+· client TIME_WAIT → CLOSED on ABORT at frame 13: the connection is superseded/);
+    expect(f).toMatch(/read by offsets/);
+    // and the TIME_WAIT timer, from the end of the capture the analysis used
+    const short = await fixtureData('missing-final-ack.pcap', { timeWaitLen: 0.5 });
+    const g = render(h(FlowDetail, { s: initialDetail(await short.openFlow(0), 98, 40), width: 100, colour: false })).lastFrame()!;
+    expect(g).toMatch(/· client TIME_WAIT → CLOSED on TIMEOUT_TW at the end of the capture/);
+  });
+
   it('names the connection\'s classes, one a line in the side panel', async () => {
     const d = await fixtureData('simultaneous-close.pcap');
     const flow = await d.openFlow(0);

@@ -4,7 +4,7 @@ import { formatTs } from '../capture/time.js';
 import type { DecoderOptions } from '../decode/decoder.js';
 import { formatIp } from '../report/addr.js';
 import type { TransitionListener, TransitionRecord } from '../tcp/replay.js';
-import { STATES, type State } from '../tcp/state-table.js';
+import { STATES, type EventName, type State } from '../tcp/state-table.js';
 import { Stream, Tracker, type FrameRecorder, type StreamHook, type TrackerOptions, type WatchedSegment, type WindowScaling } from '../tcp/tracker.js';
 import type { FilterableFlow, FlowFacts } from './filter.js';
 import type { FlowClass } from './lifecycle.js';
@@ -33,7 +33,7 @@ export interface TransitionOut {
   endpoint: 'client' | 'server';
   from: State;
   to: State;
-  event: string;
+  event: EventName;
   inferred: boolean;
   revert?: boolean;
 }
@@ -244,17 +244,20 @@ export function flowReport(st: Stream, peerPorts: PeerPorts | null, withTransiti
     oversizedSegments: st.oversized,
   };
   if (classes !== null) r.classes = classes;
-  if (withTransitions && st.transitions !== null) {
-    r.transitions = st.transitions.map((t: TransitionRecord) => {
-      const o: TransitionOut = {
-        frame: t.frame < 0 ? null : t.frame, endpoint: t.endpoint === client ? 'client' : 'server',
-        from: t.from, to: t.to, event: t.event, inferred: t.inferred,
-      };
-      if (t.revert) o.revert = true;
-      return o;
-    });
-  }
+  if (withTransitions && st.transitions !== null) r.transitions = transitionsOut(st.transitions, client);
   return r;
+}
+
+/** Transitions as the reports give them: endpoints named from the client's index, no frame for a timer. */
+export function transitionsOut(records: readonly TransitionRecord[], client: 0 | 1): TransitionOut[] {
+  return records.map((t) => {
+    const o: TransitionOut = {
+      frame: t.frame < 0 ? null : t.frame, endpoint: t.endpoint === client ? 'client' : 'server',
+      from: t.from, to: t.to, event: t.event, inferred: t.inferred,
+    };
+    if (t.revert) o.revert = true;
+    return o;
+  });
 }
 
 /** An endpoint whose address is formatted only if it is read (a port filter never needs it). */
@@ -372,9 +375,12 @@ export class FlowSet {
     return clientIndexOf(this.tracker.streams[id], this.peers);
   }
 
-  /** One flow by id. */
-  flow(id: number): FlowReport {
-    return flowReport(this.tracker.streams[id], this.peers, this.withTransitions, this.classesFor(id));
+  /**
+   * One flow by id; `withTransitions` asks for its transitions even when the set was not built to keep
+   * them all (they are there for a watched stream).
+   */
+  flow(id: number, withTransitions = this.withTransitions): FlowReport {
+    return flowReport(this.tracker.streams[id], this.peers, withTransitions, this.classesFor(id));
   }
 
   /** Flows in id order (only the kept ones, when a filter is set). */

@@ -5,8 +5,9 @@
  * with each finding written under the segment it concerns.
  */
 import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
-import type { FlowReport } from '../analysis/flows.js';
+import type { FlowReport, TransitionOut } from '../analysis/flows.js';
 import { flagLetters } from '../decode/segment.js';
+import { EVENT_MEANING } from '../tcp/state-table.js';
 import type { TransitionRecord } from '../tcp/replay.js';
 import type { WatchedSegment } from '../tcp/tracker.js';
 import { formatEndpoint } from './addr.js';
@@ -49,7 +50,7 @@ export interface LadderLine {
   text: string;
   /** The frame of the segment drawn on this line or of the finding, or null (headings, notes, elisions, legend). */
   frame: number | null;
-  /** Either endpoint's shown state differs from the line before (segment lines only). */
+  /** Either endpoint's shown state differs from the line before (segment lines), or the note of a transition no segment of the flow carries. */
   change: boolean;
   /** Set on the lines of a finding: its severity; `first` on its first line. */
   severity: Anomaly['severity'] | null;
@@ -80,6 +81,31 @@ function elidedFindings(elided: readonly WatchedSegment[], byFrame: Map<number, 
   if (n === 0) return '';
   const list = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${c} ${k}`).join(', ');
   return `▲ ${n} finding${n === 1 ? '' : 's'} in them: ${list} (--all shows them)`;
+}
+
+/**
+ * The flow's transitions that no segment of it carries, in order: a newer connection on the 4-tuple
+ * superseding it (ABORT, at that connection's frame), TIME_WAIT expiring and pending events settled
+ * at the end of the capture. The ladder writes them too, so its last line never changes a state
+ * unexplained.
+ */
+function offSegmentTransitions(flow: FlowReport, rows: readonly WatchedSegment[], clientIndex: 0 | 1): TransitionOut[] {
+  const keyOf = (frame: number | null, endpoint: string, from: string, to: string, event: string) => `${frame}|${endpoint}|${from}|${to}|${event}`;
+  const onRows = new Map<string, number>();
+  for (const r of rows) {
+    for (const t of r.transitions) {
+      const k = keyOf(t.frame < 0 ? null : t.frame, t.endpoint === clientIndex ? 'client' : 'server', t.from, t.to, t.event);
+      onRows.set(k, (onRows.get(k) ?? 0) + 1);
+    }
+  }
+  const out: TransitionOut[] = [];
+  for (const t of flow.transitions ?? []) {
+    const k = keyOf(t.frame, t.endpoint, t.from, t.to, t.event);
+    const n = onRows.get(k) ?? 0;
+    if (n > 0) onRows.set(k, n - 1);
+    else out.push(t);
+  }
+  return out;
 }
 
 /** How the ladder's `win=` figures are scaled, from the flow's handshake (reference §9.20: a scale is never guessed). */
@@ -152,6 +178,19 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     const who = t.endpoint === clientIndex ? 'client' : 'server';
     return `${''.padStart(7)}  · ${who} ${t.from} → ${t.to} on ${t.event}${t.inferred ? ' (inferred: segment not captured or unconfirmed)' : ''}${t.revert ? ' (taken back by later evidence)' : ''}`;
   };
+  const offSegment = offSegmentTransitions(flow, rows, clientIndex);
+  let nextOff = 0;
+  /** The off-segment transitions before frame `frame` (all that are left, for Infinity). */
+  const offSegmentNotes = (frame: number): void => {
+    while (nextOff < offSegment.length) {
+      const t = offSegment[nextOff];
+      const at = t.frame ?? Infinity;
+      if (at >= frame && frame !== Infinity) return;
+      nextOff++;
+      const when = t.frame === null ? 'at the end of the capture' : `at frame ${t.frame}`;
+      out.push(`${''.padStart(7)}  · ${t.endpoint} ${t.from} → ${t.to} on ${t.event} ${when}: ${EVENT_MEANING[t.event]}`, null, true);
+    }
+  };
   let quiet: WatchedSegment[] = [];
   const flushQuiet = () => {
     if (elideAfter > 0 && quiet.length > elideAfter) {
@@ -171,8 +210,10 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     const key = `${r.states[0].state}${r.states[0].pending}${r.states[1].state}${r.states[1].pending}`;
     const eventful = r.transitions.length > 0 || key !== prev || (r.flags & 0x07) !== 0 || r.newConnection;
     prev = key;
-    if (!eventful) { quiet.push(r); continue; }
+    const offBefore = nextOff < offSegment.length && (offSegment[nextOff].frame ?? Infinity) < r.frame;
+    if (!eventful && !offBefore) { quiet.push(r); continue; }
     flushQuiet();
+    offSegmentNotes(r.frame);
     if (r.newConnection) {
       out.push(`${''.padStart(7)}  ── a new connection on the same 4-tuple starts here ──`);
       out.push(initialLine(r));
@@ -181,6 +222,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     line(r);
   }
   flushQuiet();
+  offSegmentNotes(Infinity);
   out.push(`${''.padStart(7)}  ${flow.finalState.client.padEnd(STATE_W)} ${'(at the end of the capture)'.padStart(Math.floor(arrowW / 2) + 14).padEnd(arrowW)} ${flow.finalState.server}`);
   // findings at frames the ladder does not draw (none expected), then those decided at the end
   for (const xs of byFrame.values()) frameless.push(...xs);

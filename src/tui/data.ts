@@ -7,6 +7,7 @@ import type { Analysis } from '../analysis/analyze.js';
 import type { Anomaly } from '../analysis/anomalies.js';
 import type { FrameIndex } from '../analysis/frame-index.js';
 import { flowSegments } from '../analysis/flow-segments.js';
+import { transitionsOut } from '../analysis/flows.js';
 import { formatEndpoint } from '../report/addr.js';
 import { SEVERITY_RANK, leakSections, thousands, type LeakSection } from '../report/analyze.js';
 import { table } from '../report/flows.js';
@@ -109,9 +110,11 @@ export function tuiData(file: string, path: string, a: Analysis, index: FrameInd
     leaks: leakRows(a, t),
     async openFlow(id) {
       const start = performance.now();
-      const { rows, via } = await flowSegments(path, id, a.thresholds.timeWaitLen, index);
+      const { rows, transitions, via } = await flowSegments(path, id, a.thresholds.timeWaitLen, index, set);
       const findings = a.findingsOf(id);
-      return { flow: set.flow(id), rows, clientIndex: set.clientIndex(id), findings, via, ms: performance.now() - start };
+      const clientIndex = set.clientIndex(id);
+      const flow = { ...set.flow(id), transitions: transitionsOut(transitions, clientIndex) };
+      return { flow, rows, clientIndex, findings, via, ms: performance.now() - start };
     },
   };
 }
