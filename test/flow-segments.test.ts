@@ -6,19 +6,20 @@ import { FrameIndex } from '../src/analysis/frame-index.js';
 import { flowSegments } from '../src/analysis/flow-segments.js';
 import { transitionsOut } from '../src/analysis/flows.js';
 import { CORPUS_DIR, CORPUS_PRESENT } from './helpers/corpus.js';
+import { concat, ether, ipv4, ng, tcp, tmpFile } from './helpers/pcap-writer.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 const captures = (dir: string) => readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort().map((f) => join(dir, f));
 
 /**
- * Every flow read back by its offsets gives the rows of a full pass over the file, and every
+ * Every flow read back from its stretch of the file gives the rows of a full pass over the file, and every
  * transition the analysis of the whole file records for it, those no segment of its own carries too.
  */
-async function sameRows(file: string, maxFlows = Infinity): Promise<{ offsets: number; fullPass: number }> {
+async function sameRows(file: string, maxFlows = Infinity): Promise<{ readBack: number; fullPass: number }> {
   const index = new FrameIndex();
   const a = await analyzeCapture(file, { frames: index, onHeaderBlock: index.headerBlock, transitions: true });
   const tw = a.thresholds.timeWaitLen;
-  let offsets = 0, fullPass = 0;
+  let readBack = 0, fullPass = 0;
   for (let id = 0; id < Math.min(a.set.count, maxFlows); id++) {
     const fast = await flowSegments(file, id, tw, index, a.set);
     const slow = await flowSegments(file, id, tw, null, a.set);
@@ -26,16 +27,16 @@ async function sameRows(file: string, maxFlows = Infinity): Promise<{ offsets: n
     expect(fast.rows, `${file} flow ${id}`).toEqual(slow.rows);
     expect(fast.transitions, `${file} flow ${id}`).toEqual(slow.transitions);
     expect(transitionsOut(fast.transitions, a.set.clientIndex(id)), `${file} flow ${id}`).toEqual(a.set.flow(id).transitions);
-    if (fast.via === 'offsets') offsets++; else fullPass++;
+    if (fast.via === 'span') readBack++; else fullPass++;
   }
-  return { offsets, fullPass };
+  return { readBack, fullPass };
 }
 
-describe('reading one flow again by its record offsets', () => {
+describe('reading one flow again from its stretch of the file', () => {
   it('gives the same ladder rows as a full pass, for every flow of every fixture', async () => {
     let fullPass = 0;
     for (const file of [...captures(FIXTURES), ...captures(join(FIXTURES, 'synthetic'))]) fullPass += (await sameRows(file)).fullPass;
-    expect(fullPass).toBe(0); // no fixture has IP fragments: every flow is read by its offsets
+    expect(fullPass).toBe(0); // no fixture has IP fragments: every flow is read back
   });
 
   it.skipIf(!CORPUS_PRESENT)('gives the same rows on the shared corpus (IP fragments fall back to a full pass)', async () => {
@@ -45,6 +46,55 @@ describe('reading one flow again by its record offsets', () => {
     }
     expect(fullPass).toBeGreaterThan(0);
   }, 300_000);
+
+  it('reads back a flow whose records span pcapng sections of either byte order, numbered as in a full read', async () => {
+    const seg = (c2s: boolean, sport: number, flags: number, seq: number, ack: number) => ether(0x0800, ipv4({
+      src: c2s ? '10.0.0.1' : '10.0.0.2', dst: c2s ? '10.0.0.2' : '10.0.0.1',
+      payload: tcp(c2s ? { sport, dport: 80, flags, seq, ack } : { sport: 80, dport: sport, flags, seq, ack }),
+    }));
+    const SYN = 0x02, ACK = 0x10;
+    const file = tmpFile('sections.pcapng', concat(
+      ng.shb(true), ng.idb(true, 1),
+      ng.epb(true, 0, 0, 1_000_000, seg(true, 40000, SYN, 100, 0)), // frame 1: flow 0
+      ng.epb(true, 0, 0, 1_000_100, seg(true, 40001, SYN, 500, 0)), // frame 2: flow 1
+      ng.custom(true), // frame 3: a record without a packet still takes a frame number
+      ng.shb(false), ng.idb(false, 101), ng.idb(false, 1), // a big-endian section; Ethernet is interface 1
+      ng.epb(false, 1, 0, 1_000_200, seg(false, 40000, SYN | ACK, 900, 101)), // frame 4
+      ng.epb(false, 1, 0, 1_000_300, seg(false, 40001, SYN | ACK, 700, 501)), // frame 5
+      ng.isb(false, 1),
+      ng.epb(false, 1, 0, 1_000_400, seg(true, 40000, ACK, 101, 901)), // frame 6
+      ng.shb(true), ng.idb(true, 1),
+      ng.epb(true, 0, 0, 1_000_500, seg(true, 40001, ACK, 501, 701)), // frame 7
+      ng.epb(true, 0, 0, 1_000_600, seg(true, 40000, SYN, 5000, 0)), // frame 8: a new connection on flow 0's ports
+    ));
+    const index = new FrameIndex();
+    const a = await analyzeCapture(file, { frames: index, onHeaderBlock: index.headerBlock, transitions: true });
+    expect(a.set.count).toBe(3);
+    for (const [id, frames] of [[0, [1, 4, 6]], [1, [2, 5, 7]]] as const) {
+      const back = await flowSegments(file, id, 60, index, a.set);
+      expect(back.via).toBe('span');
+      expect(back.rows.map((r) => r.frame)).toEqual(frames);
+      expect(back.rows.at(-1)!.states.map((x) => x.state)).toEqual(['ESTABLISHED', 'ESTABLISHED']);
+      expect(back.rows).toEqual((await flowSegments(file, id, 60, null, a.set)).rows);
+      expect(transitionsOut(back.transitions, a.set.clientIndex(id))).toEqual(a.set.flow(id).transitions);
+    }
+    // flow 0 ends at frame 8, a record of flow 2 read after its stretch
+    expect(a.set.flow(0).transitions!.slice(-2).map((t) => `${t.frame} ${t.endpoint} ${t.event}`)).toEqual(['8 client ABORT', '8 server ABORT']);
+  });
+
+  it('keeps a few numbers per flow, nothing per packet', async () => {
+    const sizeFor = async (name: string) => {
+      const index = new FrameIndex();
+      await analyzeCapture(join(FIXTURES, name), { frames: index, onHeaderBlock: index.headerBlock });
+      return index;
+    };
+    const small = await sizeFor('http-close-client-first.pcap'); // 1 flow, 14 segments
+    const long = await sizeFor('lossy-transfer.pcap'); // 1 flow, over 2,000 segments
+    expect(long.size).toBeGreaterThan(100 * small.size);
+    expect(long.bytes).toBe(small.bytes);
+    expect(long.records(0)).toMatchObject({ firstFrame: 3, count: long.size, reassembled: false });
+    expect(long.records(1)).toBeNull();
+  });
 
   it('records the pcapng section and interface blocks', async () => {
     const index = new FrameIndex();

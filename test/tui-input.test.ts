@@ -26,7 +26,7 @@ describe('spooling', () => {
     expect(written).toBe(original.length);
     const d = await fixtureData(s.path);
     const o = await d.openFlow(5);
-    expect([o.via, o.rows.length, o.rows[0].frame]).toEqual(['offsets', 9, 48]);
+    expect([o.via, o.rows.length, o.rows[0].frame]).toEqual(['span', 9, 48]);
     s.remove();
     expect(existsSync(s.path)).toBe(false);
   });

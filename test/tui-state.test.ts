@@ -133,7 +133,7 @@ describe('flow detail reducer', () => {
   it('opens on the finding, jumps between findings and state changes, and redraws for a new width', async () => {
     const d = await closeWaitLeak();
     const o = await d.openFlow(3);
-    expect(o.via).toBe('offsets');
+    expect(o.via).toBe('span');
     let s = initialDetail(o, 100, 15);
     const line = () => s.lines[s.win.cursor];
     expect(line().first).toBe(true);

@@ -68,7 +68,7 @@ describe('FlowDetail', () => {
     expect(f).toMatch(/RTT 0\.025 ms · MSS 1460\/1460 · wscale 10\/10 · SACK yes · closed first by client/);
     expect(f).toMatch(/◆\s+10  FIN_WAIT_1\s+─+ FA seq=301 ack=1068 len=0 win=67584 ─+▶ CLOSE_WAIT\*/);
     expect(f).toMatch(/\n\s+▲ warn close-wait-stuck: Server 10\.77\.0\.2:8080 received client 10\.77\.0\.1:42122's FIN in/);
-    expect(f).toMatch(/final: client FIN_WAIT_2 server CLOSE_WAIT · 1 finding · read by offsets/);
+    expect(f).toMatch(/final: client FIN_WAIT_2 server CLOSE_WAIT · 1 finding · read back/);
   });
 
   it('puts the figures in a side panel on a wide terminal', async () => {
@@ -87,7 +87,7 @@ describe('FlowDetail', () => {
     const s = initialDetail(await d.openFlow(0), 98, 30);
     const f = render(h(FlowDetail, { s, width: 100, colour: false })).lastFrame()!;
     expect(f).toMatch(/◆\s+· client TIME_WAIT → CLOSED on ABORT at frame 13: the connection is superseded/);
-    expect(f).toMatch(/read by offsets/);
+    expect(f).toMatch(/read back in/);
     // and the TIME_WAIT timer, from the end of the capture the analysis used
     const short = await fixtureData('missing-final-ack.pcap', { timeWaitLen: 0.5 });
     const g = render(h(FlowDetail, { s: initialDetail(await short.openFlow(0), 98, 40), width: 100, colour: false })).lastFrame()!;

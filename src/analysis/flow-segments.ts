@@ -1,13 +1,14 @@
 /**
  * The segments of one flow with both endpoints' states after each (the ladder's rows), read again
- * from the capture: by the offsets a FrameIndex kept when there is one, else by a full pass.
+ * from the capture: from the span of the file a FrameIndex kept when there is one, else by a full pass.
  */
-import { readRecordsAt } from '../capture/record-reader.js';
+import { readRecordSpan } from '../capture/record-reader.js';
+import type { Segment } from '../decode/segment.js';
 import type { TransitionRecord } from '../tcp/replay.js';
 import { Tracker, type WatchedSegment } from '../tcp/tracker.js';
 import type { FrameIndex } from './frame-index.js';
 import { trackCapture, type FlowSet } from './flows.js';
-import { StatsCollector } from './stats.js';
+import { StatsCollector, type SegmentConsumer } from './stats.js';
 
 export interface FlowSegments {
   rows: WatchedSegment[];
@@ -18,7 +19,7 @@ export interface FlowSegments {
    */
   transitions: TransitionRecord[];
   /** How the rows were read: the flow's records by offset, or the whole file. */
-  via: 'offsets' | 'full-pass';
+  via: 'span' | 'full-pass';
 }
 
 /** The first stream after `id` on its 4-tuple (the one that superseded it), or −1. */
@@ -30,29 +31,75 @@ function successorOf(set: FlowSet, id: number): number {
 }
 
 /**
- * Replay stream `id` alone. Its records, fed to a fresh tracker in file order, form stream 0 there
- * with the same bases, states and transitions: the stream rules never look at other streams'
- * segments. What ends it from outside comes along: the first record of the stream that superseded
- * it on the 4-tuple, then the end of the capture `set` was tracked to.
+ * Hands the tracker the segments of one 4-tuple (the first one it is given) and every frame's
+ * time: a span of the file holds other connections' segments too.
+ */
+class OneTuple implements SegmentConsumer {
+  private version = 0;
+  private readonly a = new Uint32Array(4);
+  private readonly b = new Uint32Array(4);
+  private pa = 0;
+  private pb = 0;
+  /** Segments handed on, and the frame of the last. */
+  given = 0;
+  lastFrame = -1;
+
+  constructor(private readonly tracker: Tracker) {}
+
+  clock(sec: number, nsec: number): void {
+    this.tracker.clock(sec, nsec);
+  }
+
+  onSegment(seg: Segment): void {
+    if (this.version === 0) {
+      this.version = seg.ipVersion;
+      this.a.set(seg.src); this.b.set(seg.dst); this.pa = seg.srcPort; this.pb = seg.dstPort;
+    } else if (!this.same(seg)) {
+      return;
+    }
+    this.given++;
+    this.lastFrame = seg.frame;
+    this.tracker.onSegment(seg);
+  }
+
+  private same(seg: Segment): boolean {
+    if (seg.ipVersion !== this.version) return false;
+    const n = seg.ipVersion === 4 ? 1 : 4;
+    if (seg.srcPort === this.pa && seg.dstPort === this.pb && equalWords(seg.src, this.a, n) && equalWords(seg.dst, this.b, n)) return true;
+    return seg.srcPort === this.pb && seg.dstPort === this.pa && equalWords(seg.src, this.b, n) && equalWords(seg.dst, this.a, n);
+  }
+}
+
+function equalWords(x: Uint32Array, y: Uint32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/**
+ * Replay stream `id` alone. Its segments are those of its 4-tuple from its first record to its
+ * last (until a newer stream takes the 4-tuple over, every segment on it goes to this one); fed
+ * to a fresh tracker in file order, they form stream 0 there with the same bases, states and
+ * transitions: the stream rules never look at other streams' segments. What ends it from outside
+ * comes along: the first record of the stream that superseded it on the 4-tuple, then the end of
+ * the capture `set` was tracked to.
  */
 export async function flowSegments(path: string, id: number, timeWaitSeconds: number, index: FrameIndex | null, set: FlowSet): Promise<FlowSegments> {
-  if (index !== null) {
-    const rec = index.records(id);
-    const next = successorOf(set, id);
-    const after = next >= 0 ? index.records(next) : null;
-    if (!rec.reassembled && rec.frames.length > 0 && (after === null || !after.reassembled)) {
-      const n = rec.frames.length + (after !== null ? 1 : 0);
-      const frames = new Int32Array(n), offsets = new Float64Array(n);
-      frames.set(rec.frames); offsets.set(rec.offsets);
-      if (after !== null) { frames[n - 1] = after.frames[0]; offsets[n - 1] = after.offsets[0]; }
-      const rows: WatchedSegment[] = [];
-      const tracker = new Tracker({ timeWaitSeconds, recordTransitions: false, watch: { stream: 0, onSegment: (r) => rows.push(r) } });
-      const collector = new StatsCollector(path, {}, tracker);
-      if (readRecordsAt(path, offsets, frames, index.headerBlocks, collector)) {
-        const end = set.tracker;
-        if (end.nowSec !== -Infinity) tracker.finish(end.nowSec, end.nowNsec);
-        return { rows, transitions: tracker.streams[0]?.transitions ?? [], via: 'offsets' };
-      }
+  const rec = index?.records(id) ?? null;
+  const next = successorOf(set, id);
+  const after = next >= 0 ? index?.records(next) ?? null : null;
+  if (index !== null && rec !== null && !rec.reassembled && (next < 0 || (after !== null && !after.reassembled))) {
+    const rows: WatchedSegment[] = [];
+    const tracker = new Tracker({ timeWaitSeconds, recordTransitions: false, watch: { stream: 0, onSegment: (r) => rows.push(r) } });
+    const one = new OneTuple(tracker);
+    const collector = new StatsCollector(path, {}, one);
+    const span = { from: rec.firstOffset, to: rec.lastOffset, firstFrame: rec.firstFrame };
+    const then = after !== null ? { offset: after.firstOffset, frame: after.firstFrame } : null;
+    // (read back, the span must give the stream exactly its own segments, else the whole file is read)
+    if (readRecordSpan(path, span, then, index.headerBlocks, collector) &&
+        one.given === rec.count + (then !== null ? 1 : 0) && one.lastFrame === (then?.frame ?? rec.lastFrame)) {
+      const end = set.tracker;
+      if (end.nowSec !== -Infinity) tracker.finish(end.nowSec, end.nowNsec);
+      return { rows, transitions: tracker.streams[0]?.transitions ?? [], via: 'span' };
     }
   }
   const rows: WatchedSegment[] = [];

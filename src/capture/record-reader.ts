@@ -9,25 +9,41 @@ import { PcapParser, isPcapMagic, PCAP_MAGIC } from './pcap.js';
 import { BLOCK, PcapngParser } from './pcapng.js';
 
 const PCAP_FILE_HEADER = 24;
-const WINDOW = 4096;
+const CHUNK = 1024 * 1024;
 
-/** Passes frames on with the frame numbers of the full read (a partial read numbers them 1, 2, …). */
+/**
+ * Passes frames on with the frame numbers of the full read: a read that starts at the record of
+ * frame `first` numbers the records from there 1, 2, … (non-packet records included, as in the
+ * full read), and a lone record read afterwards has its number given.
+ */
 class Renumber implements FrameSink {
-  i = 0;
-  constructor(private readonly frames: Int32Array, private readonly sink: FrameSink) {}
+  /** Added to the parser's number; set to −1 with `fixed` for a lone record. */
+  shift = 0;
+  fixed = -1;
+  constructor(private readonly sink: FrameSink) {}
   onFrame(f: Frame): void {
-    f.number = this.frames[this.i++];
+    f.number = this.fixed >= 0 ? this.fixed : f.number + this.shift;
     this.sink.onFrame(f);
   }
   onWarning(): void {}
 }
 
+/** A run of consecutive records: from the one at `from` (frame `firstFrame`) through the one at `to`. */
+export interface RecordSpan {
+  from: number;
+  to: number;
+  firstFrame: number;
+}
+
 /**
- * Feed `sink` the records at `offsets` (ascending), numbered `frames`. `headerBlocks` are the pcapng
- * section and interface blocks as (offset, length) pairs (ignored for pcap). Returns false when a
- * record could not be read back as one frame (the caller then reads the whole file).
+ * Feed `sink` every record of `span` in file order, then the record at `then.offset` as frame
+ * `then.frame` when given, through the same format parsers as a full read, so the frames handed
+ * on are exactly those of a full read. `headerBlocks` are the pcapng section and interface blocks
+ * as (offset, length) pairs (ignored for pcap). Returns false when the records could not be read
+ * back (the caller then reads the whole file).
  */
-export function readRecordsAt(path: string, offsets: Float64Array, frames: Int32Array, headerBlocks: readonly number[], sink: FrameSink): boolean {
+export function readRecordSpan(path: string, span: RecordSpan, then: { offset: number; frame: number } | null,
+  headerBlocks: readonly number[], sink: FrameSink): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -35,20 +51,27 @@ export function readRecordsAt(path: string, offsets: Float64Array, frames: Int32
     throw new CaptureError(path, (e as Error).message);
   }
   try {
-    let buf = new Uint8Array(WINDOW);
+    let buf = new Uint8Array(CHUNK);
     let dv = new DataView(buf.buffer);
-    const read = (offset: number, len: number): number => {
-      if (len > buf.length) { buf = new Uint8Array(len); dv = new DataView(buf.buffer); }
-      return readSync(fd, buf, 0, len, offset);
+    /** Read `len` bytes at file offset `at` into buf[keep…], keeping buf[0, keep). */
+    const read = (at: number, len: number, keep = 0): number => {
+      if (keep + len > buf.length) {
+        const b = new Uint8Array(keep + len);
+        b.set(buf.subarray(0, keep));
+        buf = b; dv = new DataView(buf.buffer);
+      }
+      return readSync(fd, buf, keep, len, at);
     };
     if (read(0, 4) < 4) return false;
     const magic = dv.getUint32(0, true);
-    const renumber = new Renumber(frames, sink);
+    const renumber = new Renumber(sink);
     let parser: FormatParser;
-    /** Length of the record whose first bytes are in buf. */
-    let recordLength: () => number;
-    /** Called before reading the record at `at` (pcapng: feed the header blocks before it). */
+    /** Length of the record whose first bytes are at buf[0], which is at file offset `at`. */
+    let recordLength: (at: number) => number;
+    /** Feed the parser the header blocks before `at` not fed yet (pcapng). */
     let before: (at: number) => boolean = () => true;
+    /** Pass over the header blocks before `at`: the parser met them in the span. */
+    let skip: (at: number) => void = () => {};
     if (isPcapMagic(magic)) {
       parser = new PcapParser(path, renumber);
       const le = magic === PCAP_MAGIC.usecLE || magic === PCAP_MAGIC.nsecLE || magic === PCAP_MAGIC.modLE;
@@ -58,28 +81,51 @@ export function readRecordsAt(path: string, offsets: Float64Array, frames: Int32
     } else if (magic === BLOCK.SHB) {
       const p = new PcapngParser(path, renumber);
       parser = p;
+      // each section's byte order, from its header block: (offset, little-endian) pairs
+      const sections: Array<[number, boolean]> = [];
+      for (let h = 0; h < headerBlocks.length; h += 2) {
+        if (read(headerBlocks[h], 12) < 12) return false;
+        if (dv.getUint32(0, true) === BLOCK.SHB) sections.push([headerBlocks[h], dv.getUint32(8, true) === 0x1a2b3c4d]);
+      }
       let h = 0;
-      let le = true;
-      // the section and interface blocks before `at`, fed in file order
       before = (at: number): boolean => {
         for (; h < headerBlocks.length && headerBlocks[h] < at; h += 2) {
           const off = headerBlocks[h], len = headerBlocks[h + 1];
-          if (read(off, len) < len) return false;
-          if (dv.getUint32(0, true) === BLOCK.SHB) le = dv.getUint32(8, true) === 0x1a2b3c4d;
-          if (p.parse(buf, dv, 0, len, off) !== len) return false;
+          if (read(off, len) < len || p.parse(buf, dv, 0, len, off) !== len) return false;
         }
         return true;
       };
-      recordLength = () => dv.getUint32(4, le);
+      skip = (at: number): void => { while (h < headerBlocks.length && headerBlocks[h] < at) h += 2; };
+      recordLength = (at: number): number => {
+        let le = true;
+        for (const [off, l] of sections) if (off < at) le = l;
+        return dv.getUint32(4, le);
+      };
     } else {
       return false;
     }
-    for (let j = 0; j < offsets.length; j++) {
-      const at = offsets[j];
-      if (!before(at) || read(at, WINDOW) < 8) return false;
-      const len = recordLength();
-      if (len > WINDOW && read(at, len) < len) return false;
-      if (parser.parse(buf, dv, 0, len, at) !== len || parser.stopped || renumber.i !== j + 1) return false;
+    // the span: from its first record to the end of its last, parsed in chunks as a full read parses them
+    if (!before(span.from) || read(span.to, 16) < 12) return false;
+    const end = span.to + recordLength(span.to);
+    renumber.shift = span.firstFrame - 1 - parser.records;
+    let at = span.from, left = 0;
+    while (at < end) {
+      const n = read(at, Math.min(CHUNK, end - at), left);
+      if (n <= 0) return false;
+      at += n;
+      const used = parser.parse(buf, dv, 0, left + n, at - left - n);
+      if (parser.stopped) return false;
+      left = left + n - used;
+      if (left > 0) buf.copyWithin(0, used, used + left);
+    }
+    if (left !== 0) return false;
+    skip(end);
+    if (then !== null) {
+      if (!before(then.offset) || read(then.offset, 16) < 12) return false;
+      const len = recordLength(then.offset);
+      if (read(then.offset, len) < len) return false;
+      renumber.fixed = then.frame;
+      if (parser.parse(buf, dv, 0, len, then.offset) !== len || parser.stopped) return false;
     }
     return true;
   } finally {

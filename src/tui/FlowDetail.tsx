@@ -60,7 +60,7 @@ export function FlowDetail({ s, width, colour }: { s: DetailState; width: number
       final: client <Text color={stateColour(colour, f.finalState.client, f.connState)}>{f.finalState.client}</Text>
       {' '}server <Text color={stateColour(colour, f.finalState.server, f.connState)}>{f.finalState.server}</Text>
       {side || f.classes === undefined || f.classes.length === 0 ? '' : ` (${f.classes.join(', ')})`}
-      {` · ${s.opened.findings.length} finding${s.opened.findings.length === 1 ? '' : 's'} · read ${s.opened.via === 'offsets' ? 'by offsets' : 'in a full pass'} in ${s.opened.ms.toFixed(0)} ms`}
+      {` · ${s.opened.findings.length} finding${s.opened.findings.length === 1 ? '' : 's'} · read ${s.opened.via === 'span' ? 'back' : 'in a full pass'} in ${s.opened.ms.toFixed(0)} ms`}
     </Text>
   );
   const ladder = <Box flexDirection="column" width={ladderBoxWidth(width)}>{body}</Box>;

@@ -17,7 +17,7 @@ export interface OpenedFlow {
   clientIndex: 0 | 1;
   findings: Anomaly[];
   /** How the segments were read and how long it took. */
-  via: 'offsets' | 'full-pass';
+  via: 'span' | 'full-pass';
   ms: number;
 }
 
