@@ -1,6 +1,7 @@
 /**
  * The segments of one flow with both endpoints' states after each (the ladder's rows), read again
- * from the capture: from the span of the file a FrameIndex kept when there is one, else by a full pass.
+ * from the capture: from the flow's stretch of the file (first record to last, which a FrameIndex
+ * kept) when there is one, else by a full pass.
  */
 import { readRecordSpan } from '../capture/record-reader.js';
 import type { Segment } from '../decode/segment.js';
@@ -18,7 +19,7 @@ export interface FlowSegments {
    * endpoints numbered as in `rows`.
    */
   transitions: TransitionRecord[];
-  /** How the rows were read: the flow's records by offset, or the whole file. */
+  /** How the rows were read: from the flow's stretch of the file, or from the whole file. */
   via: 'span' | 'full-pass';
 }
 

@@ -10,6 +10,8 @@ import { BLOCK, PcapngParser } from './pcapng.js';
 
 const PCAP_FILE_HEADER = 24;
 const CHUNK = 1024 * 1024;
+/** A packet record and its headers, options included, is far smaller. */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 /**
  * Passes frames on with the frame numbers of the full read: a read that starts at the record of
@@ -17,8 +19,9 @@ const CHUNK = 1024 * 1024;
  * full read), and a lone record read afterwards has its number given.
  */
 class Renumber implements FrameSink {
-  /** Added to the parser's number; set to −1 with `fixed` for a lone record. */
+  /** Added to the parser's number of a record of the span. */
   shift = 0;
+  /** When 0 or more: the number of the lone record read after the span. */
   fixed = -1;
   constructor(private readonly sink: FrameSink) {}
   onFrame(f: Frame): void {
@@ -106,7 +109,10 @@ export function readRecordSpan(path: string, span: RecordSpan, then: { offset: n
     }
     // the span: from its first record to the end of its last, parsed in chunks as a full read parses them
     if (!before(span.from) || read(span.to, 16) < 12) return false;
-    const end = span.to + recordLength(span.to);
+    const last = recordLength(span.to);
+    // (the offsets come from reading this file; a length out of bounds means it has changed since)
+    if (last < 12 || last > MAX_RECORD_BYTES) return false;
+    const end = span.to + last;
     renumber.shift = span.firstFrame - 1 - parser.records;
     let at = span.from, left = 0;
     while (at < end) {
@@ -123,7 +129,7 @@ export function readRecordSpan(path: string, span: RecordSpan, then: { offset: n
     if (then !== null) {
       if (!before(then.offset) || read(then.offset, 16) < 12) return false;
       const len = recordLength(then.offset);
-      if (read(then.offset, len) < len) return false;
+      if (len < 12 || len > MAX_RECORD_BYTES || read(then.offset, len) < len) return false;
       renumber.fixed = then.frame;
       if (parser.parse(buf, dv, 0, len, then.offset) !== len || parser.stopped) return false;
     }
