@@ -6,7 +6,7 @@ import { FrameIndex } from '../src/analysis/frame-index.js';
 import { flowSegments } from '../src/analysis/flow-segments.js';
 import { transitionsOut } from '../src/analysis/flows.js';
 import { CORPUS_DIR, CORPUS_PRESENT } from './helpers/corpus.js';
-import { concat, ether, ipv4, ng, tcp, tmpFile } from './helpers/pcap-writer.js';
+import { concat, ether, ipv4, ng, pcapFile, tcp, tmpFile } from './helpers/pcap-writer.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 const captures = (dir: string) => readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort().map((f) => join(dir, f));
@@ -80,6 +80,35 @@ describe('reading one flow again from its stretch of the file', () => {
     }
     // flow 0 ends at frame 8, a record of flow 2 read after its stretch
     expect(a.set.flow(0).transitions!.slice(-2).map((t) => `${t.frame} ${t.endpoint} ${t.event}`)).toEqual(['8 client ABORT', '8 server ABORT']);
+  });
+
+  it('starts the clock where the whole file had it: a frame before the flow whose timestamp runs ahead', async () => {
+    // frame 1, of another connection, is dated 100 s later than the rest (timestamps that go backwards,
+    // as a merged or multi-interface capture has them); by its clock, flow 1 is over and released by the
+    // time its server re-sends its FIN, a late segment that changes nothing
+    const seg = (c2s: boolean, sport: number, flags: number, seq: number, ack: number) => ether(0x0800, ipv4({
+      src: c2s ? '10.0.0.1' : '10.0.0.2', dst: c2s ? '10.0.0.2' : '10.0.0.1',
+      payload: tcp(c2s ? { sport, dport: 80, flags, seq, ack } : { sport: 80, dport: sport, flags, seq, ack }),
+    }));
+    const SYN = 0x02, ACK = 0x10, FIN = 0x01;
+    const at = (ms: number, data: Uint8Array) => ({ sec: 1_700_000_000, frac: ms * 1000, data });
+    const file = tmpFile('clock-ahead.pcap', pcapFile({}, [
+      { sec: 1_700_000_100, data: seg(true, 50000, SYN, 1, 0) },
+      at(1, seg(true, 40000, SYN, 100, 0)), at(2, seg(false, 40000, SYN | ACK, 900, 101)), at(3, seg(true, 40000, ACK, 101, 901)),
+      at(4, seg(true, 40000, FIN | ACK, 101, 901)), at(5, seg(false, 40000, ACK, 901, 102)),
+      at(6, seg(false, 40000, FIN | ACK, 901, 102)), at(7, seg(true, 40000, ACK, 102, 902)),
+      at(900, seg(false, 40000, FIN | ACK, 901, 102)), // frame 9: the server's FIN again
+    ]));
+    const index = new FrameIndex();
+    const a = await analyzeCapture(file, { frames: index, onHeaderBlock: index.headerBlock, transitions: true });
+    const back = await flowSegments(file, 1, 60, index, a.set);
+    expect(back.via).toBe('span');
+    expect(back.rows).toEqual((await flowSegments(file, 1, 60, null, a.set)).rows);
+    expect(transitionsOut(back.transitions, a.set.clientIndex(1))).toEqual(a.set.flow(1).transitions);
+    const late = back.rows.at(-1)!;
+    expect([late.frame, late.transitions]).toEqual([9, []]);
+    // (and by the end of the capture, 100 s on, the client's TIME_WAIT has run out)
+    expect(a.set.flow(1).transitions!.at(-1)).toMatchObject({ frame: null, endpoint: 'client', event: 'TIMEOUT_TW' });
   });
 
   it('keeps a few numbers per flow, nothing per packet', async () => {

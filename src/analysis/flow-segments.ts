@@ -93,11 +93,17 @@ export async function flowSegments(path: string, id: number, timeWaitSeconds: nu
     const tracker = new Tracker({ timeWaitSeconds, recordTransitions: false, watch: { stream: 0, onSegment: (r) => rows.push(r) } });
     const one = new OneTuple(tracker);
     const collector = new StatsCollector(path, {}, one);
-    const span = { from: rec.firstOffset, to: rec.lastOffset, firstFrame: rec.firstFrame };
-    const then = after !== null ? { offset: after.firstOffset, frame: after.firstFrame } : null;
-    // (read back, the span must give the stream exactly its own segments, else the whole file is read)
-    if (readRecordSpan(path, span, then, index.headerBlocks, collector) &&
-        one.given === rec.count + (then !== null ? 1 : 0) && one.lastFrame === (then?.frame ?? rec.lastFrame)) {
+    // (each read starts the clock where the whole file's reading had it: what is released, and
+    // when TIME_WAIT has run out, depend on it; and it must give the stream exactly its own segments)
+    tracker.resumeClock(rec.clockSec, rec.clockNsec);
+    let ok = readRecordSpan(path, { from: rec.firstOffset, to: rec.lastOffset, firstFrame: rec.firstFrame }, index.headerBlocks, collector) &&
+      one.given === rec.count && one.lastFrame === rec.lastFrame;
+    if (ok && after !== null) {
+      tracker.resumeClock(after.clockSec, after.clockNsec);
+      ok = readRecordSpan(path, { from: after.firstOffset, to: after.firstOffset, firstFrame: after.firstFrame }, index.headerBlocks, collector) &&
+        one.given === rec.count + 1 && one.lastFrame === after.firstFrame;
+    }
+    if (ok) {
       const end = set.tracker;
       if (end.nowSec !== -Infinity) tracker.finish(end.nowSec, end.nowNsec);
       return { rows, transitions: tracker.streams[0]?.transitions ?? [], via: 'span' };

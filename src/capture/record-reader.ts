@@ -16,16 +16,14 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /**
  * Passes frames on with the frame numbers of the full read: a read that starts at the record of
  * frame `first` numbers the records from there 1, 2, … (non-packet records included, as in the
- * full read), and a lone record read afterwards has its number given.
+ * full read).
  */
 class Renumber implements FrameSink {
-  /** Added to the parser's number of a record of the span. */
+  /** Added to the parser's number. */
   shift = 0;
-  /** When 0 or more: the number of the lone record read after the span. */
-  fixed = -1;
   constructor(private readonly sink: FrameSink) {}
   onFrame(f: Frame): void {
-    f.number = this.fixed >= 0 ? this.fixed : f.number + this.shift;
+    f.number += this.shift;
     this.sink.onFrame(f);
   }
   onWarning(): void {}
@@ -39,14 +37,12 @@ export interface RecordSpan {
 }
 
 /**
- * Feed `sink` every record of `span` in file order, then the record at `then.offset` as frame
- * `then.frame` when given, through the same format parsers as a full read, so the frames handed
- * on are exactly those of a full read. `headerBlocks` are the pcapng section and interface blocks
- * as (offset, length) pairs (ignored for pcap). Returns false when the records could not be read
- * back (the caller then reads the whole file).
+ * Feed `sink` every record of `span` in file order, through the same format parsers as a full
+ * read, so the frames handed on are exactly those of a full read. `headerBlocks` are the pcapng
+ * section and interface blocks as (offset, length) pairs (ignored for pcap). Returns false when
+ * the records could not be read back (the caller then reads the whole file).
  */
-export function readRecordSpan(path: string, span: RecordSpan, then: { offset: number; frame: number } | null,
-  headerBlocks: readonly number[], sink: FrameSink): boolean {
+export function readRecordSpan(path: string, span: RecordSpan, headerBlocks: readonly number[], sink: FrameSink): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -71,10 +67,8 @@ export function readRecordSpan(path: string, span: RecordSpan, then: { offset: n
     let parser: FormatParser;
     /** Length of the record whose first bytes are at buf[0], which is at file offset `at`. */
     let recordLength: (at: number) => number;
-    /** Feed the parser the header blocks before `at` not fed yet (pcapng). */
+    /** Feed the parser the header blocks before `at` (pcapng). */
     let before: (at: number) => boolean = () => true;
-    /** Pass over the header blocks before `at`: the parser met them in the span. */
-    let skip: (at: number) => void = () => {};
     if (isPcapMagic(magic)) {
       parser = new PcapParser(path, renumber);
       const le = magic === PCAP_MAGIC.usecLE || magic === PCAP_MAGIC.nsecLE || magic === PCAP_MAGIC.modLE;
@@ -90,15 +84,13 @@ export function readRecordSpan(path: string, span: RecordSpan, then: { offset: n
         if (read(headerBlocks[h], 12) < 12) return false;
         if (dv.getUint32(0, true) === BLOCK.SHB) sections.push([headerBlocks[h], dv.getUint32(8, true) === 0x1a2b3c4d]);
       }
-      let h = 0;
       before = (at: number): boolean => {
-        for (; h < headerBlocks.length && headerBlocks[h] < at; h += 2) {
+        for (let h = 0; h < headerBlocks.length && headerBlocks[h] < at; h += 2) {
           const off = headerBlocks[h], len = headerBlocks[h + 1];
           if (read(off, len) < len || p.parse(buf, dv, 0, len, off) !== len) return false;
         }
         return true;
       };
-      skip = (at: number): void => { while (h < headerBlocks.length && headerBlocks[h] < at) h += 2; };
       recordLength = (at: number): number => {
         let le = true;
         for (const [off, l] of sections) if (off < at) le = l;
@@ -124,16 +116,7 @@ export function readRecordSpan(path: string, span: RecordSpan, then: { offset: n
       left = left + n - used;
       if (left > 0) buf.copyWithin(0, used, used + left);
     }
-    if (left !== 0) return false;
-    skip(end);
-    if (then !== null) {
-      if (!before(then.offset) || read(then.offset, 16) < 12) return false;
-      const len = recordLength(then.offset);
-      if (len < 12 || len > MAX_RECORD_BYTES || read(then.offset, len) < len) return false;
-      renumber.fixed = then.frame;
-      if (parser.parse(buf, dv, 0, len, then.offset) !== len || parser.stopped) return false;
-    }
-    return true;
+    return left === 0;
   } finally {
     closeSync(fd);
   }

@@ -58,7 +58,8 @@ export interface TrackerOptions {
 
 /** Records where each stream's frames are in the file (see src/analysis/frame-index.ts). */
 export interface FrameRecorder {
-  note(stream: number, seg: Segment): void;
+  /** A TCP header given to stream `stream`, when the capture clock (Tracker.nowSec/nowNsec) reads `nowSec`, `nowNsec`. */
+  note(stream: number, seg: Segment, nowSec: number, nowNsec: number): void;
 }
 
 /** Whether a stream's windows are scaled, see Stream.windowScaling. */
@@ -455,6 +456,15 @@ export class Tracker {
   }
 
   /** Track the capture clock; a timestamp more than a day ahead of the others is not trusted. */
+  /**
+   * Set the capture clock to where a reading of the whole file had it: reading one flow's records
+   * back, the frames before them (whose timestamps may run ahead) are not read again.
+   */
+  resumeClock(sec: number, nsec: number): void {
+    this.nowSec = sec;
+    this.nowNsec = nsec;
+  }
+
   clock(sec: number, nsec: number): void {
     if (sec > this.nowSec || (sec === this.nowSec && nsec > this.nowNsec)) {
       if (this.nowSec !== -Infinity && sec - this.nowSec >= MAX_CLOCK_JUMP_SECONDS) { this.implausibleTimestamps++; return; }
@@ -496,7 +506,7 @@ export class Tracker {
     const reuse = A.reuse, sameIsnSyn = A.sameIsnSyn;
     if (A.basesChanged) this.copyBases(st, A);
     const frames = this.opts.frames;
-    if (frames !== undefined) frames.note(st.id, seg);
+    if (frames !== undefined) frames.note(st.id, seg, this.nowSec, this.nowNsec);
     const hook = this.opts.hook;
     if (seg.quoted) {
       // ICMP-quoted headers: stream side effects only (§2.1, §9.17), and an ICMP error ends a connection attempt
