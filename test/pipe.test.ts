@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type * as AnalyzeModule from '../src/analysis/analyze.js';
 import type * as FlowsModule from '../src/analysis/flows.js';
+import type * as FlowSegmentsModule from '../src/analysis/flow-segments.js';
+import type * as FrameIndexModule from '../src/analysis/frame-index.js';
 import type * as PrewarmModule from '../src/analysis/prewarm.js';
 import { YOUNG_GENERATION_HOLD_BYTES } from '../src/analysis/heap.js';
 import { SLOT_WORDS, SlotWriter, readSlot } from '../src/analysis/pipe.js';
@@ -174,6 +176,35 @@ describe('analysis through the reading thread', () => {
     }
   });
 
+  it('serves the terminal UI: header blocks by message, the same flows read back, and a signal that stops it', async () => {
+    const mod = (await import(distAnalyze)) as typeof AnalyzeModule;
+    const { FrameIndex } = (await import(join(ROOT, 'dist', 'analysis', 'frame-index.js'))) as typeof FrameIndexModule;
+    const { flowSegments } = (await import(join(ROOT, 'dist', 'analysis', 'flow-segments.js'))) as typeof FlowSegmentsModule;
+    const file = join(FIXTURES, 'dumpcap-two-interfaces.pcapng');
+    const load = async (pipe: boolean) => {
+      const index = new FrameIndex();
+      const progress: number[] = [];
+      const a = await mod.analyzeCapture(file, {
+        pipe, frames: index, onHeaderBlock: index.headerBlock, yieldEveryChunk: true, signal: new AbortController().signal,
+        onProgress: (p) => progress.push(p.bytesRead),
+      });
+      return { a, index, progress };
+    };
+    const piped = await load(true), here = await load(false);
+    expect(piped.index.headerBlocks).toEqual(here.index.headerBlocks);
+    expect(piped.index.headerBlocks).toHaveLength(2 * 3); // one SHB, two IDBs
+    expect(piped.progress.length).toBeGreaterThan(0);
+    for (let id = 0; id < here.a.set.count; id++) {
+      const x = await flowSegments(file, id, 60, piped.index, piped.a.set);
+      expect(x.via).toBe('span');
+      expect(x).toEqual(await flowSegments(file, id, 60, here.index, here.a.set));
+    }
+    // Ctrl-C while loading: the worker stops and the load fails as the UI expects
+    const stop = new AbortController();
+    stop.abort();
+    await expect(mod.analyzeCapture(file, { pipe: true, signal: stop.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
   it('reports a file that is not a capture exactly as the calling thread does', async () => {
     const mod = (await import(distAnalyze)) as typeof AnalyzeModule;
     const bad = join(ROOT, 'dist', 'pipe-test-not-a-capture.txt');
@@ -204,9 +235,10 @@ describe('the reading worker started ahead of need (prewarm.ts)', () => {
       void w?.terminate();
       return w !== null;
     };
-    expect([['flows', large], [large], ['analyze', '--json', large], ['leaks', '-q', large], ['flow', large, '3']].map(started)).toEqual([true, true, true, true, true]);
-    expect([['stats', large], ['tui', large], ['analyze', '--tui', large], ['grade', large], ['flows', files[0]], ['flows', join(dir, 'absent.pcap')], []].map(started))
-      .toEqual([false, false, false, false, false, false, false]);
+    expect([['flows', large], [large], ['analyze', '--json', large], ['leaks', '-q', large], ['flow', large, '3'], ['tui', large], ['analyze', '--tui', large]].map(started))
+      .toEqual([true, true, true, true, true, true, true]);
+    expect([['stats', large], ['grade', large], ['flows', files[0]], ['flows', join(dir, 'absent.pcap')], []].map(started))
+      .toEqual([false, false, false, false, false]);
   });
 
   it('reads the capture it is then given exactly as the calling thread does', async () => {

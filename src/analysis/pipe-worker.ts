@@ -98,6 +98,8 @@ try {
   const stats = await captureStats(data.path, {
     ...data.options,
     onProgress: (p) => { bytesRead = p.bytesRead; packets = p.packets; },
+    // (a block's records come later in the file, so this message goes before the slot that holds them)
+    onHeaderBlock: data.options.headerBlocks === true ? (offset, length) => post({ t: 'header', offset, length }) : undefined,
   }, consumer);
   flush();
   stats.warnings.push(...links.warnings(stats.file));

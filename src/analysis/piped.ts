@@ -17,8 +17,11 @@ import type { SegmentConsumer, StatsReport } from './stats.js';
 /** What the worker is started with. */
 export interface PipeData {
   path: string;
-  /** wireshark: compute the Wireshark flags on the reading thread (see FlagComputer). */
-  options: DecoderOptions & { chunkBytes?: number; wireshark?: boolean };
+  /**
+   * wireshark: compute the Wireshark flags on the reading thread (see FlagComputer); headerBlocks:
+   * post the offset and length of every pcapng section and interface block (see ReadOptions.onHeaderBlock).
+   */
+  options: DecoderOptions & { chunkBytes?: number; wireshark?: boolean; headerBlocks?: boolean };
   /** SLOTS words: 1 while a slot is full (written by the worker, replayed by the main thread). */
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
@@ -26,6 +29,7 @@ export interface PipeData {
 
 export type PipeMessage =
   | { t: 'slot'; slot: number; words: number; bytesRead: number; packets: number }
+  | { t: 'header'; offset: number; length: number }
   | { t: 'done'; stats: StatsReport }
   | { t: 'capture-error'; file: string; message: string }
   | { t: 'error'; message: string };
@@ -33,13 +37,12 @@ export type PipeMessage =
 /**
  * Whether `path` is read through the pipe: not standard input, worth it (see worthPiping: a large
  * regular file, two CPUs; `opts.pipe` true skips that test), and the built worker script is present.
- * Never when the reader must stop on a signal, yield between chunks or report header blocks: the
- * worker does none of these.
+ * (Through the pipe, the event loop turns between slots, as `yieldEveryChunk` asks; a signal stops
+ * the worker; header blocks come back by message.)
  */
 export function usePipe(path: string, opts: ReadOptions & { pipe?: boolean }): boolean {
   const force = opts.pipe;
   if (force === false || path === '-') return false;
-  if (opts.signal !== undefined || opts.yieldEveryChunk === true || opts.onHeaderBlock !== undefined) return false;
   if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return false;
   if (force === true) return true;
   return worthPiping(path); // (false for a file that cannot be opened: the reader reports why)
@@ -57,7 +60,7 @@ export function captureStatsPiped(
   const slots = slotViews(slotsBuf);
   const data: PipeData = {
     path,
-    options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes, wireshark: opts.wireshark },
+    options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes, wireshark: opts.wireshark, headerBlocks: opts.onHeaderBlock !== undefined },
     control,
     slots: slotsBuf,
   };
@@ -70,12 +73,20 @@ export function captureStatsPiped(
     youngGenerationFlagsReset();
     let settled = false;
     let lastBytes = -1;
+    const signal = opts.signal;
+    const stop = (): void => {
+      const e = new Error('reading was stopped');
+      e.name = 'AbortError';
+      fail(e);
+    };
     const fail = (e: unknown): void => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener('abort', stop);
       void worker.terminate();
       reject(e);
     };
+    signal?.addEventListener('abort', stop);
     worker.on('message', (m: PipeMessage) => {
       if (settled) return;
       try {
@@ -88,8 +99,11 @@ export function captureStatsPiped(
             lastBytes = m.bytesRead;
             opts.onProgress({ bytesRead: m.bytesRead, totalBytes: total, packets: m.packets });
           }
+        } else if (m.t === 'header') {
+          opts.onHeaderBlock?.(m.offset, m.length);
         } else if (m.t === 'done') {
           settled = true;
+          signal?.removeEventListener('abort', stop);
           resolve(m.stats);
           void worker.terminate();
         } else if (m.t === 'capture-error') {
@@ -102,6 +116,7 @@ export function captureStatsPiped(
         fail(e);
       }
     });
+    if (signal?.aborted) stop();
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`reading thread stopped (exit code ${code})`)));
   });

@@ -17,8 +17,8 @@ export const PIPE_MIN_BYTES = 32 << 20;
 export const WORKER = new URL('./pipe-worker.js', import.meta.url);
 
 /** The commands whose files go through the pipe; `synfin FILE` is analyze. */
-const PIPED_COMMANDS = new Set(['analyze', 'flows', 'flow', 'leaks']);
-const OTHER_COMMANDS = new Set(['stats', 'tui', 'grade', 'states', 'help']);
+const PIPED_COMMANDS = new Set(['analyze', 'flows', 'flow', 'leaks', 'tui']);
+const OTHER_COMMANDS = new Set(['stats', 'grade', 'states', 'help']);
 
 let warm: Worker | null = null;
 
@@ -30,7 +30,7 @@ let warm: Worker | null = null;
  */
 export function prewarmPipe(args: readonly string[]): void {
   if (warm !== null || args.length === 0) return;
-  if (OTHER_COMMANDS.has(args[0]) || args.includes('--tui')) return;
+  if (OTHER_COMMANDS.has(args[0])) return;
   const rest = PIPED_COMMANDS.has(args[0]) ? args.slice(1) : args;
   if (!rest.some((a) => !a.startsWith('-') && worthPiping(a))) return;
   try {
