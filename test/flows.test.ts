@@ -181,7 +181,7 @@ describe('synfin flows / flow / states', () => {
     // TIME_WAIT running out before the end of the capture (a 500 ms TIME_WAIT; the capture goes on for 5 s)
     const expired = run(['flow', fx('missing-final-ack'), '0', '--width', '120', '--time-wait-len', '500ms']).stdout.split('\n');
     const last = expired.findIndex((l) => l.includes('(at the end of the capture)'));
-    expect(expired[last - 1]).toMatch(/^\s+· client TIME_WAIT → CLOSED on TIMEOUT_TW at the end of the capture: the TIME_WAIT timer expires/);
+    expect(expired[last - 1]).toMatch(/^\s+· client TIME_WAIT → CLOSED on TIMEOUT_TW: the TIME_WAIT timer expires/);
     expect(expired[last]).toMatch(/^\s+CLOSED\s+\(at the end of the capture\)\s+LAST_ACK$/);
     // with the default 60 s it is still TIME_WAIT, and nothing is added
     expect(run(['flow', fx('missing-final-ack'), '0', '--width', '120']).stdout).not.toMatch(/TIMEOUT_TW/);

@@ -91,7 +91,7 @@ describe('FlowDetail', () => {
     // and the TIME_WAIT timer, from the end of the capture the analysis used
     const short = await fixtureData('missing-final-ack.pcap', { timeWaitLen: 0.5 });
     const g = render(h(FlowDetail, { s: initialDetail(await short.openFlow(0), 98, 40), width: 100, colour: false })).lastFrame()!;
-    expect(g).toMatch(/· client TIME_WAIT → CLOSED on TIMEOUT_TW at the end of the capture/);
+    expect(g).toMatch(/· client TIME_WAIT → CLOSED on TIMEOUT_TW: the TIME_WAIT timer expires/);
   });
 
   it('names the connection\'s classes, one a line in the side panel', async () => {

@@ -85,8 +85,8 @@ function elidedFindings(elided: readonly WatchedSegment[], byFrame: Map<number, 
 
 /**
  * The flow's transitions that no segment of it carries, in order: a newer connection on the 4-tuple
- * superseding it (ABORT, at that connection's frame), TIME_WAIT expiring and pending events settled
- * at the end of the capture. The ladder writes them too, so its last line never changes a state
+ * superseding it (ABORT, at that connection's frame), TIME_WAIT running out (TIMEOUT_TW, by the
+ * capture's clock). The ladder writes them too, so its last line never changes a state
  * unexplained.
  */
 function offSegmentTransitions(flow: FlowReport, rows: readonly WatchedSegment[], clientIndex: 0 | 1): TransitionOut[] {
@@ -187,8 +187,9 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
       const at = t.frame ?? Infinity;
       if (at >= frame && frame !== Infinity) return;
       nextOff++;
-      const when = t.frame === null ? 'at the end of the capture' : `at frame ${t.frame}`;
-      out.push(`${''.padStart(7)}  · ${t.endpoint} ${t.from} → ${t.to} on ${t.event} ${when}: ${EVENT_MEANING[t.event]}`, null, true);
+      // (a timer has no frame: TIME_WAIT ran out at the end of the capture, or while the connection was idle)
+      const when = t.frame === null ? '' : ` at frame ${t.frame}`;
+      out.push(`${''.padStart(7)}  · ${t.endpoint} ${t.from} → ${t.to} on ${t.event}${when}: ${EVENT_MEANING[t.event]}`, null, true);
     }
   };
   let quiet: WatchedSegment[] = [];
