@@ -316,7 +316,7 @@ export function buildProgram(): Command {
 
   program
     .command('grade')
-    .description('grade student captures: the built-in tcp-lifecycle rubric (handshake, options, data, teardown, TIME_WAIT, no RST or retransmission; 100 points) or a custom one, with feedback citing frames and states; a directory grades every file in it')
+    .description('grade student captures: the built-in tcp-lifecycle rubric (handshake, options, data, teardown, TIME_WAIT, no RST or retransmission; 100 points) or a custom one, with feedback citing frames and states; a directory grades every capture in it')
     .argument('<path...>', 'capture files or directories of submissions')
     .option('--rubric <file>', 'a custom rubric (JSON): { "name": ..., "items": [ { "check": "handshake", "points": 30, "params": {} } ] }')
     .option('--host <ip>', 'grade the connection with this address')
@@ -339,8 +339,12 @@ export function buildProgram(): Command {
           throw e;
         }
       }
-      const files = expandInputs(paths);
-      if (files.length === 0) fail(`${paths.join(', ')}: no files to grade`);
+      const { files, skipped } = expandInputs(paths);
+      if (skipped.length > 0) {
+        const names = skipped.slice(0, 5).join(', ') + (skipped.length > 5 ? `, and ${skipped.length - 5} more` : '');
+        process.stderr.write(`synfin: grade: skipped ${skipped.length} file(s) neither named nor shaped like a capture: ${names}\n`);
+      }
+      if (files.length === 0) fail(`${paths.join(', ')}: no captures to grade`);
       const grades = await gradeAll(files, { rubric, host: opts.host, port: opts.port, lang: opts.lang });
       const checks = rubric.items.map((i) => i.check);
       if (opts.json) await write(JSON.stringify(grades.length === 1 && paths.length === 1 && files.length === 1 ? grades[0] : grades, null, 2) + '\n');

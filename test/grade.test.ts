@@ -82,10 +82,15 @@ describe('batches', () => {
     copyFileSync(fx('http-close-client-first'), join(dir, 'bob.pcap'));
     copyFileSync(fx('rst-abort'), join(dir, 'carol.pcap'));
     writeFileSync(join(dir, 'dave.pcap'), 'I forgot to attach my capture\n');
+    // no submissions: the teacher's notes, a stray README; a capture saved under another name is one
+    writeFileSync(join(dir, 'notes.txt'), 'alice: late\n');
+    writeFileSync(join(dir, 'README.md'), '# lab 3\n');
+    copyFileSync(fx('http-close-client-first'), join(dir, 'erin-capture.txt'));
     const r = spawnSync(process.execPath, [CLI, 'grade', '--json', dir], { encoding: 'utf8' });
     expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`synfin: grade: skipped 2 file(s) neither named nor shaped like a capture: ${join(dir, 'README.md')}, ${join(dir, 'notes.txt')}\n`);
     const gs = JSON.parse(r.stdout) as Grade[];
-    expect(gs.map((g) => [g.file.split('/').pop(), g.total])).toEqual([['alice.pcap', 100], ['bob.pcap', 100], ['carol.pcap', 55], ['dave.pcap', 0]]);
+    expect(gs.map((g) => [g.file.split('/').pop(), g.total])).toEqual([['alice.pcap', 100], ['bob.pcap', 100], ['carol.pcap', 55], ['dave.pcap', 0], ['erin-capture.txt', 100]]);
     expect(gs[0].duplicateOf).toMatch(/bob\.pcap$/);
     expect(gs[1].duplicateOf).toMatch(/alice\.pcap$/);
     expect(gs[2].duplicateOf).toBeNull();

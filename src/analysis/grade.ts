@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureError } from '../capture/frame.js';
+import { looksLikeCapture } from '../capture/reader.js';
 import { ACK, FIN, RST, SYN } from '../decode/segment.js';
 import { formatEndpoint } from '../report/addr.js';
 import type { WatchedSegment } from '../tcp/tracker.js';
@@ -140,22 +141,30 @@ function completeness(f: FlowReport): number {
   return s;
 }
 
-/** Files to grade: the files given, and the files inside the directories given (sorted). */
-export function expandInputs(inputs: string[]): string[] {
-  const out: string[] = [];
+/**
+ * Files to grade: the files given, and inside the directories given (sorted) those named or shaped
+ * like captures; `skipped` lists the other files of those directories.
+ */
+export function expandInputs(inputs: string[]): { files: string[]; skipped: string[] } {
+  const files: string[] = [];
+  const skipped: string[] = [];
   for (const p of inputs) {
     let st;
-    try { st = statSync(p); } catch { out.push(p); continue; }
+    try { st = statSync(p); } catch { files.push(p); continue; }
     if (st.isDirectory()) {
+      // a directory's submissions: the files named or shaped like captures (a notes file or a README is no submission;
+      // a capture misnamed .txt still is, and a file named .pcap that is not one gets 0 and the reason)
       for (const f of readdirSync(p).sort()) {
         const full = join(p, f);
-        try { if (statSync(full).isFile()) out.push(full); } catch { /* vanished */ }
+        try { if (!statSync(full).isFile()) continue; } catch { continue; /* vanished */ }
+        if (looksLikeCapture(full)) files.push(full);
+        else skipped.push(full);
       }
     } else {
-      out.push(p);
+      files.push(p);
     }
   }
-  return out;
+  return { files, skipped };
 }
 
 const zero = (file: string, rubric: Rubric, reason: string): Grade => ({

@@ -51,6 +51,32 @@ export interface ReadResult {
 const GZIP_0 = 0x1f;
 const GZIP_1 = 0x8b;
 
+/** Names capture files usually have (gzip-compressed ones too). */
+const CAPTURE_NAME = ['.pcap', '.pcapng', '.cap', '.ntar', '.dmp', '.pcap.gz', '.pcapng.gz', '.cap.gz'];
+
+/**
+ * Whether `path` is named like a capture file, or starts like one (a pcap or pcapng magic number, or
+ * gzip): what picks the submissions out of a directory. False for what cannot be read.
+ */
+export function looksLikeCapture(path: string): boolean {
+  const lower = path.toLowerCase();
+  if (CAPTURE_NAME.some((x) => lower.endsWith(x))) return true;
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return false; }
+  try {
+    const b = new Uint8Array(4);
+    const n = readSync(fd, b, 0, 4, 0);
+    if (n >= 2 && b[0] === GZIP_0 && b[1] === GZIP_1) return true;
+    if (n < 4) return false;
+    const dv = new DataView(b.buffer);
+    return isPcapMagic(dv.getUint32(0, true)) || dv.getUint32(0, true) === BLOCK.SHB;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function fsMessage(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
