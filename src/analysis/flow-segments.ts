@@ -52,6 +52,7 @@ class OneTuple implements SegmentConsumer {
   }
 
   onSegment(seg: Segment): void {
+    if (!seg.hasStreamFields) return; // (no stream's, as in Tracker.onSegment)
     if (this.version === 0) {
       this.version = seg.ipVersion;
       this.a.set(seg.src); this.b.set(seg.dst); this.pa = seg.srcPort; this.pb = seg.dstPort;
