@@ -111,6 +111,26 @@ describe('reading one flow again from its stretch of the file', () => {
     expect(a.set.flow(1).transitions!.at(-1)).toMatchObject({ frame: null, endpoint: 'client', event: 'TIMEOUT_TW' });
   });
 
+  it('passes over a header cut too short for a stream, as the analysis does', async () => {
+    const seg = (c2s: boolean, flags: number, seq: number, ack: number) => ether(0x0800, ipv4({
+      src: c2s ? '10.0.0.1' : '10.0.0.2', dst: c2s ? '10.0.0.2' : '10.0.0.1',
+      payload: tcp(c2s ? { sport: 40000, dport: 80, flags, seq, ack } : { sport: 80, dport: 40000, flags, seq, ack }),
+    }));
+    const SYN = 0x02, ACK = 0x10;
+    const cut = seg(true, ACK, 101, 901);
+    const file = tmpFile('cut-header.pcap', pcapFile({ snaplen: 46 }, [
+      { data: seg(true, SYN, 100, 0) }, { data: seg(false, SYN | ACK, 900, 101) },
+      { data: cut.subarray(0, 14 + 20 + 12), origlen: cut.length }, // 12 TCP bytes: no stream (reference §2.1)
+      { data: seg(true, ACK, 101, 901) },
+    ]));
+    const index = new FrameIndex();
+    const a = await analyzeCapture(file, { frames: index, onHeaderBlock: index.headerBlock });
+    expect(index.records(0)).toMatchObject({ firstFrame: 1, lastFrame: 4, count: 3 });
+    const back = await flowSegments(file, 0, 60, index, a.set);
+    expect(back.via).toBe('span');
+    expect(back.rows.map((r) => r.frame)).toEqual([1, 2, 4]);
+  });
+
   it('keeps a few numbers per flow, nothing per packet', async () => {
     const sizeFor = async (name: string) => {
       const index = new FrameIndex();
