@@ -436,7 +436,7 @@ export function buildProgram(): Command {
         }, null, 2) + '\n');
       } else {
         const width = opts.width ?? (process.stdout.columns || 100);
-        await write(renderLadder(report, rows, client, { width, elideAfter: opts.all ? 0 : 24, findings }));
+        await write(renderLadder(report, rows, client, { width, elideAfter: opts.all ? 0 : 24, findings, supersededBy: set.supersededBy(id) }));
       }
       process.exitCode = one.status;
     });

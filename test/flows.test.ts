@@ -173,11 +173,11 @@ describe('synfin flows / flow / states', () => {
     // superseded by the next connection on the 4-tuple, whose SYN (frame 13) is another stream's
     const reused = run(['flow', fx('port-reuse'), '0', '--width', '120']).stdout.split('\n');
     const end = reused.findIndex((l) => l.includes('(at the end of the capture)'));
-    expect(reused[end - 1]).toMatch(/^\s+· client TIME_WAIT → CLOSED on ABORT at frame 13: the connection is superseded \(a new connection on the same 4-tuple\)$/);
+    expect(reused[end - 1]).toMatch(/^\s+· client TIME_WAIT → CLOSED on ABORT at frame 13 \(flow 1 starts there\): the connection is superseded \(a new connection on the same 4-tuple\)$/);
     expect(reused[end]).toMatch(/^\s+CLOSED\s+\(at the end of the capture\)\s+CLOSED$/);
     // an established connection superseded (the client lost it; the server still had it)
     const stale = run(['flow', fx('stale-syn'), '0', '--width', '120']).stdout;
-    expect(stale).toMatch(/· client ESTABLISHED → CLOSED on ABORT at frame 12: .*\n\s+· server ESTABLISHED → CLOSED on ABORT at frame 12: /);
+    expect(stale).toMatch(/· client ESTABLISHED → CLOSED on ABORT at frame 12 \(flow 1 starts there\): .*\n\s+· server ESTABLISHED → CLOSED on ABORT at frame 12 \(flow 1 starts there\): /);
     // TIME_WAIT running out before the end of the capture (a 500 ms TIME_WAIT; the capture goes on for 5 s)
     const expired = run(['flow', fx('missing-final-ack'), '0', '--width', '120', '--time-wait-len', '500ms']).stdout.split('\n');
     const last = expired.findIndex((l) => l.includes('(at the end of the capture)'));

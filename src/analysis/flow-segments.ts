@@ -23,14 +23,6 @@ export interface FlowSegments {
   via: 'span' | 'full-pass';
 }
 
-/** The first stream after `id` on its 4-tuple (the one that superseded it), or −1. */
-function successorOf(set: FlowSet, id: number): number {
-  const streams = set.tracker.streams;
-  const tuple = streams[id].tuple;
-  for (let j = id + 1; j < streams.length; j++) if (streams[j].tuple === tuple) return j;
-  return -1;
-}
-
 /**
  * Hands the tracker the segments of one 4-tuple (the first one it is given) and every frame's
  * time: a span of the file holds other connections' segments too.
@@ -87,9 +79,9 @@ function equalWords(x: Uint32Array, y: Uint32Array, n: number): boolean {
  */
 export async function flowSegments(path: string, id: number, timeWaitSeconds: number, index: FrameIndex | null, set: FlowSet): Promise<FlowSegments> {
   const rec = index?.records(id) ?? null;
-  const next = successorOf(set, id);
-  const after = next >= 0 ? index?.records(next) ?? null : null;
-  if (index !== null && rec !== null && !rec.reassembled && (next < 0 || (after !== null && !after.reassembled))) {
+  const next = set.supersededBy(id);
+  const after = next !== null ? index?.records(next) ?? null : null;
+  if (index !== null && rec !== null && !rec.reassembled && (next === null || (after !== null && !after.reassembled))) {
     const rows: WatchedSegment[] = [];
     const tracker = new Tracker({ timeWaitSeconds, recordTransitions: false, watch: { stream: 0, onSegment: (r) => rows.push(r) } });
     const one = new OneTuple(tracker);

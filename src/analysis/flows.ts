@@ -383,6 +383,14 @@ export class FlowSet {
     return flowReport(this.tracker.streams[id], this.peers, withTransitions, this.classesFor(id));
   }
 
+  /** The flow that superseded flow `id`: the next one on its 4-tuple (reference §2.2), or null. */
+  supersededBy(id: number): number | null {
+    const streams = this.tracker.streams;
+    const tuple = streams[id].tuple;
+    for (let j = id + 1; j < streams.length; j++) if (streams[j].tuple === tuple) return j;
+    return null;
+  }
+
   /** Flows in id order (only the kept ones, when a filter is set). */
   *flows(): Generator<FlowReport> {
     const keep = this.keep;

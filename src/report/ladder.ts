@@ -19,6 +19,8 @@ export interface LadderOptions {
   elideAfter?: number;
   /** The flow's findings: each is written under its frame's line (those of elided frames are counted), frameless ones at the end. */
   findings?: readonly Anomaly[];
+  /** The flow that superseded this one on its 4-tuple (FlowSet.supersededBy), named where it ends this one. */
+  supersededBy?: number | null;
 }
 
 /** Words of `text` in lines of at most `width` columns (a word longer than that is cut). */
@@ -188,7 +190,8 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
       if (at >= frame && frame !== Infinity) return;
       nextOff++;
       // (a timer has no frame: TIME_WAIT ran out at the end of the capture, or while the connection was idle)
-      const when = t.frame === null ? '' : ` at frame ${t.frame}`;
+      const next = t.event === 'ABORT' && opts.supersededBy != null ? ` (flow ${opts.supersededBy} starts there)` : '';
+      const when = t.frame === null ? '' : ` at frame ${t.frame}${next}`;
       out.push(`${''.padStart(7)}  · ${t.endpoint} ${t.from} → ${t.to} on ${t.event}${when}: ${EVENT_MEANING[t.event]}`, null, true);
     }
   };

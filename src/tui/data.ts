@@ -114,7 +114,7 @@ export function tuiData(file: string, path: string, a: Analysis, index: FrameInd
       const findings = a.findingsOf(id);
       const clientIndex = set.clientIndex(id);
       const flow = { ...set.flow(id), transitions: transitionsOut(transitions, clientIndex) };
-      return { flow, rows, clientIndex, findings, via, ms: performance.now() - start };
+      return { flow, rows, clientIndex, findings, supersededBy: set.supersededBy(id), via, ms: performance.now() - start };
     },
   };
 }

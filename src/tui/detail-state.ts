@@ -16,6 +16,8 @@ export interface OpenedFlow {
   rows: WatchedSegment[];
   clientIndex: 0 | 1;
   findings: Anomaly[];
+  /** The flow that superseded it on its 4-tuple, or null. */
+  supersededBy: number | null;
   /** How the segments were read and how long it took. */
   via: 'span' | 'full-pass';
   ms: number;
@@ -39,7 +41,7 @@ export type DetailAction = { type: 'key'; action: KeyAction } | { type: 'resize'
 
 /** The ladder for `width` columns, each finding under the line of its frame (frameless ones at the end), nothing elided. */
 export function detailLines(o: OpenedFlow, width: number): DetailLine[] {
-  return ladderLines(o.flow, o.rows, o.clientIndex, { width, elideAfter: 0, findings: o.findings });
+  return ladderLines(o.flow, o.rows, o.clientIndex, { width, elideAfter: 0, findings: o.findings, supersededBy: o.supersededBy });
 }
 
 /** Open on the finding (or segment) of `frame`, else on the first finding, else at the top. */
