@@ -890,7 +890,6 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         'those flags describe the capture, not the network.',
         { frames: packets, flagged: u[U_FRAMES], share: Math.round(share * 1000) / 1000, previousSegmentLost: u[U_LOST], ackedUnseen: u[U_UNSEEN] });
     }
-    if (filtered.size === 0) return;
     // the summary stands for the flow's per-gap findings
     const life = this.life;
     let k = 0;

@@ -455,7 +455,6 @@ export class Tracker {
     this.sweepLiveFactor = opts.sweepEveryPackets === undefined ? 64 : 0;
   }
 
-  /** Track the capture clock; a timestamp more than a day ahead of the others is not trusted. */
   /**
    * Set the capture clock to where a reading of the whole file had it: reading one flow's records
    * back, the frames before them (whose timestamps may run ahead) are not read again.
@@ -465,6 +464,7 @@ export class Tracker {
     this.nowNsec = nsec;
   }
 
+  /** Track the capture clock; a timestamp more than a day ahead of the others is not trusted. */
   clock(sec: number, nsec: number): void {
     if (sec > this.nowSec || (sec === this.nowSec && nsec > this.nowNsec)) {
       if (this.nowSec !== -Infinity && sec - this.nowSec >= MAX_CLOCK_JUMP_SECONDS) { this.implausibleTimestamps++; return; }
