@@ -25,7 +25,9 @@ export interface FlowSegments {
 
 /**
  * Hands the tracker the segments of one 4-tuple (the first one it is given) and every frame's
- * time: a span of the file holds other connections' segments too.
+ * time: a span of the file holds other connections' segments too. (It compares the addresses
+ * itself rather than number the span's tuples with a TupleIndex, which would hash every other
+ * tuple's segments too: twice as slow on the bench capture's widest flow, 145 MB of the file.)
  */
 class OneTuple implements SegmentConsumer {
   private version = 0;
