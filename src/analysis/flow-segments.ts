@@ -19,6 +19,8 @@ export interface FlowSegments {
    * endpoints numbered as in `rows`.
    */
   transitions: TransitionRecord[];
+  /** The flow that superseded it on its 4-tuple (FlowSet.supersededBy), or null. */
+  supersededBy: number | null;
   /** How the rows were read: from the flow's stretch of the file, or from the whole file. */
   via: 'span' | 'full-pass';
 }
@@ -101,10 +103,10 @@ export async function flowSegments(path: string, id: number, timeWaitSeconds: nu
     if (ok) {
       const end = set.tracker;
       if (end.nowSec !== -Infinity) tracker.finish(end.nowSec, end.nowNsec);
-      return { rows, transitions: tracker.streams[0]?.transitions ?? [], via: 'span' };
+      return { rows, transitions: tracker.streams[0]?.transitions ?? [], supersededBy: next, via: 'span' };
     }
   }
   const rows: WatchedSegment[] = [];
   const { tracker } = await trackCapture(path, { timeWaitSeconds, transitions: false, watch: { stream: id, onSegment: (r) => rows.push(r) } });
-  return { rows, transitions: tracker.streams[id]?.transitions ?? [], via: 'full-pass' };
+  return { rows, transitions: tracker.streams[id]?.transitions ?? [], supersededBy: next, via: 'full-pass' };
 }

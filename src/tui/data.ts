@@ -110,11 +110,11 @@ export function tuiData(file: string, path: string, a: Analysis, index: FrameInd
     leaks: leakRows(a, t),
     async openFlow(id) {
       const start = performance.now();
-      const { rows, transitions, via } = await flowSegments(path, id, a.thresholds.timeWaitLen, index, set);
+      const { rows, transitions, supersededBy, via } = await flowSegments(path, id, a.thresholds.timeWaitLen, index, set);
       const findings = a.findingsOf(id);
       const clientIndex = set.clientIndex(id);
       const flow = { ...set.flow(id), transitions: transitionsOut(transitions, clientIndex) };
-      return { flow, rows, clientIndex, findings, supersededBy: set.supersededBy(id), via, ms: performance.now() - start };
+      return { flow, rows, clientIndex, findings, supersededBy, via, ms: performance.now() - start };
     },
   };
 }
