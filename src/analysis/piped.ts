@@ -79,12 +79,16 @@ export function captureStatsPiped(
       e.name = 'AbortError';
       fail(e);
     };
-    const fail = (e: unknown): void => {
-      if (settled) return;
+    /** Settle once: false if already settled. The worker is done with either way. */
+    const settle = (): boolean => {
+      if (settled) return false;
       settled = true;
       signal?.removeEventListener('abort', stop);
       void worker.terminate();
-      reject(e);
+      return true;
+    };
+    const fail = (e: unknown): void => {
+      if (settle()) reject(e);
     };
     signal?.addEventListener('abort', stop);
     worker.on('message', (m: PipeMessage) => {
@@ -102,10 +106,7 @@ export function captureStatsPiped(
         } else if (m.t === 'header') {
           opts.onHeaderBlock?.(m.offset, m.length);
         } else if (m.t === 'done') {
-          settled = true;
-          signal?.removeEventListener('abort', stop);
-          resolve(m.stats);
-          void worker.terminate();
+          if (settle()) resolve(m.stats);
         } else if (m.t === 'capture-error') {
           const prefix = `${m.file}: `;
           fail(new CaptureError(m.file, m.message.startsWith(prefix) ? m.message.slice(prefix.length) : m.message));
