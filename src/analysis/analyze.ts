@@ -551,14 +551,8 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
       }
       m.timeWait.atEnd += h.timeWait.atEnd; m.timeWait.clientSide += h.timeWait.clientSide; m.timeWait.serverSide += h.timeWait.serverSide;
       m.timeWait.peak = Math.max(m.timeWait.peak, h.timeWait.peak);
-      for (const p of h.portPressure) {
-        const q = m.portPressure.find((x) => x.client === p.client && x.server === p.server);
-        if (q) q.inUse += p.inUse; else m.portPressure.push({ ...p });
-      }
-      for (const v of h.services) {
-        const q = m.services.find((x) => x.server === v.server);
-        if (q) q.inUse += v.inUse; else m.services.push({ ...v });
-      }
+      addInUse(m.portPressure, h.portPressure, (x, p) => x.client === p.client && x.server === p.server);
+      addInUse(m.services, h.services, (x, v) => x.server === v.server);
     }
     for (const x of a.eachAnomaly()) if (kinds.has(x.kind)) anomalies.push({ ...x, file: a.set.stats.file });
   }
@@ -570,6 +564,14 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
   for (const h of hostList) { h.portPressure.sort((x, y) => y.inUse - x.inUse); h.services.sort((x, y) => y.inUse - x.inUse); }
   sortLeaks(endpoints, hostList);
   return { files: list.map((a) => a.set.stats.file), endpoints, hosts: hostList, anomalies };
+}
+
+/** Add `from`'s counts into `into`, entry by entry (`same` says which entries are one), copying the new ones. */
+function addInUse<T extends { inUse: number }>(into: T[], from: readonly T[], same: (x: T, y: T) => boolean): void {
+  for (const v of from) {
+    const q = into.find((x) => same(x, v));
+    if (q) q.inUse += v.inUse; else into.push({ ...v });
+  }
 }
 
 /** Read, track and analyze a capture. */
