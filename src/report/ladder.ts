@@ -176,10 +176,12 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     byFrame.delete(r.frame);
     for (const x of xs) lines.push(...findingLines(x, width));
   };
-  const note = (t: TransitionRecord): string => {
-    const who = t.endpoint === clientIndex ? 'client' : 'server';
-    return `${''.padStart(7)}  · ${who} ${t.from} → ${t.to} on ${t.event}${t.inferred ? ' (inferred: segment not captured or unconfirmed)' : ''}${t.revert ? ' (taken back by later evidence)' : ''}`;
-  };
+  /** A note line about one transition: who went from what to what, on which event, and `rest`. */
+  const noteLine = (who: string, t: Pick<TransitionRecord, 'from' | 'to' | 'event'>, rest: string): string =>
+    `${''.padStart(7)}  · ${who} ${t.from} → ${t.to} on ${t.event}${rest}`;
+  const note = (t: TransitionRecord): string =>
+    noteLine(t.endpoint === clientIndex ? 'client' : 'server', t,
+      `${t.inferred ? ' (inferred: segment not captured or unconfirmed)' : ''}${t.revert ? ' (taken back by later evidence)' : ''}`);
   const offSegment = offSegmentTransitions(flow, rows, clientIndex);
   let nextOff = 0;
   /** The off-segment transitions before frame `frame` (all that are left, for Infinity). */
@@ -192,7 +194,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
       // (a timer has no frame: TIME_WAIT ran out at the end of the capture, or while the connection was idle)
       const next = t.event === 'ABORT' && opts.supersededBy != null ? ` (flow ${opts.supersededBy} starts there)` : '';
       const when = t.frame === null ? '' : ` at frame ${t.frame}${next}`;
-      out.push(`${''.padStart(7)}  · ${t.endpoint} ${t.from} → ${t.to} on ${t.event}${when}: ${EVENT_MEANING[t.event]}`, null, true);
+      out.push(noteLine(t.endpoint, t, `${when}: ${EVENT_MEANING[t.event]}`), null, true);
     }
   };
   let quiet: WatchedSegment[] = [];
