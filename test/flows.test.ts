@@ -190,6 +190,13 @@ describe('synfin flows / flow / states', () => {
     expect(j.flow.transitions.at(-1)).toEqual({ frame: 13, endpoint: 'client', from: 'TIME_WAIT', to: 'CLOSED', event: 'ABORT', inferred: false });
   });
 
+  it('flow: a transition inferred from a segment the capture missed gets its own note line', () => {
+    // one-sided capture: only the client's segments; the server's SYN+ACK is known from the client's ACK of it
+    const lines = run(['flow', fx('one-sided'), '0', '--width', '120']).stdout.split('\n');
+    expect(lines).toContain('         · server LISTEN → SYN_RCVD on RCV_SYN (inferred: segment not captured or unconfirmed)');
+    expect(lines).toContain('         · client SYN_SENT → ESTABLISHED on RCV_SYNACK_OK (inferred: segment not captured or unconfirmed)');
+  });
+
   it('ladder: a finding without a frame goes under "at the end of the capture"', async () => {
     const a = await analyzeCapture(fx('missing-final-ack'));
     const { rows } = await flowSegments(fx('missing-final-ack'), 0, 60, null, a.set);
