@@ -10,6 +10,12 @@ import { KEYMAP, actionFor, charName, helpLines, type KeyAction, type ViewKind }
 import { initialList, listReducer, selectedFlow, type ListState } from '../src/tui/list-state.js';
 import { emptyWindow, moveBy, moveTo, recount, resize, visibleRange } from '../src/tui/window.js';
 import { closeWaitLeak, fixtureData } from './helpers/tui.js';
+import { join } from 'node:path';
+import { analyzeCapture } from '../src/analysis/analyze.js';
+import { formatEndpoint } from '../src/report/addr.js';
+import { tuiData } from '../src/tui/data.js';
+import { badgeName, columnOrder, orderBy } from '../src/tui/flow-table.js';
+import { FIXTURES } from './helpers/fixtures.js';
 
 const key = (action: KeyAction) => ({ type: 'key' as const, action });
 
@@ -236,4 +242,65 @@ describe('KEYMAP', () => {
   it('names the characters of a chunk of typed text', () => {
     expect(['\r', '\x7f', '\x15', '\x1b', 'a'].map(charName)).toEqual(['enter', 'backspace', 'C-u', 'esc', 'a']);
   });
+});
+
+describe('flow table', () => {
+  it('orders ids by a column stably, negative numbers and −0 included', () => {
+    const keys = [3, -1, 0, -0, 2.5, -1e300, 1e300, 3, -0.5, 0, 4294967296, 4294967295];
+    const expected = keys.map((_, i) => i).sort((x, y) => keys[x] - keys[y] || x - y);
+    expect([...orderBy(keys)]).toEqual(expected);
+    expect([...orderBy(new Uint8Array([2, 1, 2, 0, 1]))]).toEqual([3, 1, 4, 0, 2]);
+    expect([...orderBy([])]).toEqual([]);
+  });
+
+  it('orders 100,000 pseudo-random keys as a comparison sort does', () => {
+    let x = 12345;
+    const keys = Float64Array.from({ length: 100_000 }, () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x % 2000) - 1000 + (x % 7) / 8; });
+    const ids = Array.from(keys, (_, i) => i).sort((a, b) => keys[a] - keys[b] || a - b);
+    expect(orderBy(keys)).toEqual(Int32Array.from(ids));
+  });
+
+  // the table as a plain build from every flow report and every finding makes it
+  for (const name of ['lossy-many.pcap', 'close-wait-leak.pcap', 'port-reuse.pcap', 'abort-storm.pcap', 'zero-window.pcap']) {
+    it(`holds what the flow reports and findings of ${name} say, and sorts its columns as string and number comparisons do`, async () => {
+      const path = join(FIXTURES, name);
+      const a = await analyzeCapture(path, { thresholds: { closeWaitThreshold: 0.01 } });
+      const t = tuiData(name, path, a, null).table;
+      const flows = [...a.set.flows()];
+      expect(t.count).toBe(flows.length);
+      const perFlow = new Map<number, Map<string, { n: number; rank: number }>>();
+      const RANK = { error: 0, warn: 1, note: 2, info: 3 };
+      for (const x of a.eachAnomaly()) {
+        if (x.flow === null) continue;
+        const m = perFlow.get(x.flow) ?? new Map<string, { n: number; rank: number }>();
+        perFlow.set(x.flow, m);
+        const e = m.get(x.kind);
+        if (e) e.n++; else m.set(x.kind, { n: 1, rank: RANK[x.severity] });
+      }
+      for (const f of flows) {
+        const i = f.id;
+        expect(t.client[i]).toBe(formatEndpoint(f.client.ip, f.client.port));
+        expect(t.server[i]).toBe(formatEndpoint(f.server.ip, f.server.port));
+        expect([t.zeek[i], t.packets[i], t.bytes[i], t.duration[i]]).toEqual([f.connState, f.packets, f.bytes, f.duration]);
+        expect([STATES[t.clientState[i]], STATES[t.serverState[i]]]).toEqual([f.finalState.client, f.finalState.server]);
+        const m = perFlow.get(i) ?? new Map<string, { n: number; rank: number }>();
+        const badges = [...m].sort((x, y) => x[1].rank - y[1].rank || y[1].n - x[1].n)
+          .map(([k, e]) => (e.n > 1 ? `${badgeName(k)}×${e.n}` : badgeName(k))).join(' ');
+        expect(t.badges[i]).toBe(badges);
+        expect(t.findings[i]).toBe([...m.values()].reduce((n, e) => n + e.n, 0));
+        expect([...t.kinds(i)].sort()).toEqual([...m.keys()].sort());
+        expect(t.facts(i).classes).toEqual(f.classes ?? []);
+      }
+      const ids = flows.map((f) => f.id);
+      const byString = (col: readonly string[]) => [...ids].sort((x, y) => (col[x] < col[y] ? -1 : col[x] > col[y] ? 1 : 0) || x - y);
+      const byNumber = (col: ArrayLike<number>) => [...ids].sort((x, y) => col[x] - col[y] || x - y);
+      expect([...columnOrder(t, 'client')]).toEqual(byString(t.client));
+      expect([...columnOrder(t, 'server')]).toEqual(byString(t.server));
+      expect([...columnOrder(t, 'zeek')]).toEqual(byString(t.zeek));
+      expect([...columnOrder(t, 'packets')]).toEqual(byNumber(t.packets));
+      expect([...columnOrder(t, 'duration')]).toEqual(byNumber(t.duration));
+      expect([...columnOrder(t, 'findings')]).toEqual(byNumber(t.findings));
+      expect([...columnOrder(t, 'server-state')]).toEqual(byNumber(t.serverState));
+    });
+  }
 });

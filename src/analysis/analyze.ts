@@ -6,7 +6,7 @@ import { formatTs } from '../capture/time.js';
 import { formatEndpoint, formatIp } from '../report/addr.js';
 import { CLOSE_WAIT, FIN_WAIT_2, LAST_ACK, STATES, TIME_WAIT } from '../tcp/state-table.js';
 import type { Stream } from '../tcp/tracker.js';
-import { flagAnomaly, kindLabel, type Anomaly } from './anomalies.js';
+import { flagAnomaly, kindLabel, type Anomaly, type Severity } from './anomalies.js';
 import { FlowSet, endpointKey, trackCapture, type FlowReport, type FlowsOptions } from './flows.js';
 import { Analyzer, DEFAULT_THRESHOLDS, type LifeRecord, type Thresholds } from './lifecycle.js';
 import { F_ACKED_UNSEEN, F_PREVIOUS_SEGMENT_LOST, WIRESHARK_KINDS } from './seq-analysis.js';
@@ -110,11 +110,29 @@ export class Analysis {
   /** The kinds of findings of each flow. */
   kindsByFlow(): Map<number, Set<string>> {
     const m = new Map<number, Set<string>>();
-    const add = (flow: number, kind: string) => { let s = m.get(flow); if (s === undefined) { s = new Set(); m.set(flow, s); } s.add(kind); };
-    const R = this.analyzer.records;
-    for (let n = 0; n < R.length; n++) add(R.stream(n), KIND_BY_BIT.get(R.bit(n))!.id);
-    for (const r of this.life) add(r.stream, r.kind);
+    this.eachFlowFinding((flow, kind) => { let s = m.get(flow); if (s === undefined) { s = new Set(); m.set(flow, s); } s.add(kind); });
     return m;
+  }
+
+  /**
+   * Every finding about a flow (of the kept flows), in eachAnomaly()'s order, as its flow, kind and
+   * severity only: what counting them needs, without writing a million messages.
+   */
+  eachFlowFinding(visit: (flow: number, kind: string, severity: Severity) => void): void {
+    const R = this.analyzer.records;
+    const life = this.life;
+    let i = 0, j = 0;
+    while (i < R.length || j < life.length) {
+      const lf = j < life.length ? life[j].frame ?? Infinity : Infinity;
+      if (i < R.length && R.frame(i) <= lf) {
+        const stream = R.stream(i);
+        const k = KIND_BY_BIT.get(R.bit(i++))!;
+        if (this.kept(stream)) visit(stream, k.id, k.severity);
+      } else {
+        const r = life[j++];
+        if (this.kept(r.stream)) visit(r.stream, r.kind, r.severity);
+      }
+    }
   }
 
   /** Keep only the flows (and their findings) that pass the filter; per-host aggregates stay. */
@@ -241,8 +259,11 @@ export class Analysis {
       const e = m.get(k);
       if (e) e.count++; else m.set(k, { severity, kind, count: 1 });
     };
+    // (the flags counted per bit, a million of them without writing a key each, in the order each kind first occurs)
     const R = this.analyzer.records;
-    for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) { const k = KIND_BY_BIT.get(R.bit(n))!; bump(k.severity, k.id); }
+    const flags = new Map<number, number>();
+    for (let n = 0; n < R.length; n++) if (this.kept(R.stream(n))) { const bit = R.bit(n); flags.set(bit, (flags.get(bit) ?? 0) + 1); }
+    for (const [bit, count] of flags) { const k = KIND_BY_BIT.get(bit)!; m.set(`${k.severity} ${k.id}`, { severity: k.severity, kind: k.id, count }); }
     for (const r of this.life) if (this.kept(r.stream)) bump(r.severity, kindLabel(r.kind, r.variant));
     for (const x of this.aggregate) bump(x.severity, kindLabel(x.kind, x.variant));
     return [...m.values()];

@@ -341,6 +341,21 @@ export function flowJsonOf(st: Stream, peerPorts: PeerPorts | null, classes: Flo
 
 const NO_CLASSES: readonly FlowClass[] = [];
 
+/** What FlowSet.fillRow() writes: the fields of a flow a table of flows shows and sorts by. */
+export interface FlowRow {
+  clientIp: string;
+  clientPort: number;
+  serverIp: string;
+  serverPort: number;
+  connState: string;
+  packets: number;
+  bytes: number;
+  duration: number;
+  /** Final states, as indexes into STATES. */
+  clientState: number;
+  serverState: number;
+}
+
 /**
  * A tracked capture whose flow reports are built one at a time on demand, so a report with
  * hundreds of thousands of flows is written without holding them all as objects.
@@ -407,6 +422,26 @@ export class FlowSet {
       const classes = this.classesFor(st.id);
       yield this.withTransitions ? JSON.stringify(flowReport(st, this.peers, true, classes)) : flowJsonOf(st, this.peers, classes);
     }
+  }
+
+  /** The fields of flow `id` a table of flows shows and sorts by, written into `row`, without building its report. */
+  fillRow(id: number, row: FlowRow): void {
+    const st = this.tracker.streams[id];
+    const client = clientIndexOf(st, this.peers);
+    const server = (1 - client) as 0 | 1;
+    row.clientIp = ipText(st, client); row.clientPort = st.portOf(client);
+    row.serverIp = ipText(st, server); row.serverPort = st.portOf(server);
+    row.connState = st.connState(client);
+    row.packets = st.pk0 + st.pk1;
+    row.bytes = st.by0 + st.by1;
+    row.duration = durationOf(st);
+    row.clientState = st.finalOf(client);
+    row.serverState = st.finalOf(server);
+  }
+
+  /** Flow `id`'s classes (none when this set was not analyzed). */
+  classes(id: number): readonly FlowClass[] {
+    return this.classesFor(id) ?? NO_CLASSES;
   }
 
   /** The fields of flow `id` the filter language reads, computed when read. */

@@ -88,7 +88,13 @@ function leakRows(a: Analysis, t: FlowTable): LeakRow[] {
 
 export function tuiData(file: string, path: string, a: Analysis, index: FrameIndex | null): TuiData {
   const set = a.set;
-  const t = buildFlowTable(set.count, set.flows(), a.eachAnomaly(), (id) => set.view(id));
+  const t = buildFlowTable({
+    count: set.count,
+    fillRow: (id, row) => set.fillRow(id, row),
+    view: (id) => set.view(id),
+    classes: (id) => set.classes(id),
+    eachFlowFinding: (visit) => a.eachFlowFinding(visit),
+  });
   // every column's order now, while the loading screen is up, so no sort key waits for one
   for (const c of SORT_COLUMNS) columnOrder(t, c);
   const groups = a.kindCounts().sort((x, y) => SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] || y.count - x.count);
