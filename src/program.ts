@@ -154,7 +154,8 @@ async function readOne<R extends Reported>(file: string, quiet: boolean | undefi
 }
 
 interface Outputs<R> {
-  text: (r: R) => string;
+  /** The text report: one string, or chunks of it. */
+  text: (r: R) => string | Iterable<string>;
   json: (r: R) => Iterable<string>;
   csv?: { header: string; rows: (r: R) => Iterable<string> };
 }
@@ -189,7 +190,9 @@ async function perFile<R extends Reported>(
       for (const chunk of out.csv.rows(one.result)) await w.add(chunk);
     } else {
       if (textWritten) await w.add('\n'); // a blank line between the reports of several files
-      await w.add(out.text(one.result));
+      const text = out.text(one.result);
+      if (typeof text === 'string') await w.add(text);
+      else for (const chunk of text) await w.add(chunk);
       textWritten = true;
     }
     index++;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FlagList, FlagRecord, WiresharkFlags, flagAnomaly } from '../src/analysis/anomalies.js';
-import { analyzeCapture } from '../src/analysis/analyze.js';
+import { analyzeCapture, closeWaitFigures, type EndpointLeaks } from '../src/analysis/analyze.js';
 import { trackCapture } from '../src/analysis/flows.js';
 import { F_OUT_OF_ORDER, WIRESHARK_KINDS, wiresharkFilterOf } from '../src/analysis/seq-analysis.js';
 import { CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
@@ -221,5 +221,15 @@ describe('collectAfterTracking', () => {
     collectAfterTracking();
     expect(getHeapStatistics().used_heap_size).toBeLessThan(before - (32 << 20));
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+  });
+});
+
+describe('CLOSE_WAIT figures', () => {
+  it('takes the ages of 300,000 stuck connections (a real leak), not only as many as fit in a call\'s arguments', () => {
+    const ages = Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 300_000 / 10);
+    const cw: EndpointLeaks['closeWait'] = { count: 0, atEnd: 0, oldestAge: null, oldestSince: null, medianAge: null, maxAge: null, share: 0, peers: [] };
+    closeWaitFigures(cw, ages, new Map([['10.0.0.9', 200_000], ['10.0.0.8', 100_000]]), 600_000);
+    expect(cw).toMatchObject({ count: 300_000, oldestAge: 29999.9, maxAge: 29999.9, share: 0.5, peers: ['10.0.0.9', '10.0.0.8'] });
+    expect(cw.medianAge).toBeCloseTo(15000, 0);
   });
 });

@@ -11,6 +11,7 @@ import { TupleIndex } from '../src/tcp/tuple-table.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
 import { concat, ether, hex, ipv4, pcapFile, tcp, tmpFile, type PcapRecord } from './helpers/pcap-writer.js';
+import { longTransferCapture, manySynsCapture } from './helpers/synthetic.js';
 
 const ep = (e: { ip: string; port: number }) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
 
@@ -206,6 +207,31 @@ describe('synfin flows / flow / states', () => {
     expect(i).toBeGreaterThan(0);
     expect(lines[i + 1]).toMatchObject({ severity: 'warn', first: true, frame: null });
     expect(lines[i + 1].text).toMatch(/^\s+▲ warn missing-final-ack:not-seen: /);
+  });
+
+  it('flow: a connection of 200,000 segments gets its ladder (no cell widths spread into arguments)', () => {
+    const file = tmpFile('long-transfer.pcap', longTransferCapture(200_000));
+    const r = run(['flow', '-q', file, '0', '--width', '120']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/SYN_SENT\s+─+ S seq=0 len=0 win=64240 ─+▶ SYN_RCVD/);
+    expect(r.stdout).toMatch(/TIME_WAIT\s+\(at the end of the capture\)\s+CLOSED/);
+    expect(r.stdout).toMatch(/ 202006  TIME_WAIT\s+─+ A seq=20000002 ack=2 len=0/);
+  });
+
+  it('flows: a table of 200,000 connections is written in full', () => {
+    const file = tmpFile('many-syns.pcap', manySynsCapture(200_000));
+    const r = run(['flows', '-q', file]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/: 200000 connection\(s\), 200000 frames, 200000 TCP segments$/);
+    expect(lines).toHaveLength(2 + 200_000);
+    expect(lines[1]).toMatch(/^ID\s+CLIENT\s+SERVER\s+PKTS/);
+    expect(lines.at(-1)).toMatch(/^199999\s+10\.3\.13\.63:21023\s+192\.0\.2\.80:80\s+1\s+.*SYN_SENT\s+LISTEN\s+S0\s+-\s+one-sided$/);
+    // every row's columns line up with the header's
+    const at = lines[1].indexOf('SERVER');
+    expect(lines.slice(2).every((l) => l.slice(at).startsWith('192.0.2.80:80'))).toBe(true);
   });
 
   it('flow: an unknown id is a one-line error', () => {

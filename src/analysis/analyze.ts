@@ -520,10 +520,10 @@ function msTs(x: number): string {
   return formatTs(sec, ms * 1e6);
 }
 
-/** Oldest, median and maximum age, share of stuck connections, and the top peers. */
-function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[], peers: Map<string, number>, connections: number): void {
+/** Oldest, median and maximum age, share of stuck connections, and the top peers (exported for a test). */
+export function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[], peers: Map<string, number>, connections: number): void {
   cw.count = ages.length;
-  cw.oldestAge = ages.length ? r3(Math.max(...ages)) : null;
+  cw.oldestAge = ages.length ? r3(ages.reduce((m, x) => Math.max(m, x), -Infinity)) : null; // (no spread: a leak can have a million ages)
   cw.maxAge = cw.oldestAge;
   const med = median(ages);
   cw.medianAge = med === null ? null : r3(med);
@@ -560,7 +560,7 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
       m.connections += e.connections; m.closeWait.atEnd += e.closeWait.atEnd; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
       const d = a.closeWaitDetail.get(key);
       if (d !== undefined) {
-        m.ages.push(...d.ages);
+        for (const age of d.ages) m.ages.push(age);
         for (const [p, n] of d.peers) m.peers.set(p, (m.peers.get(p) ?? 0) + n);
       }
     }

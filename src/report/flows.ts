@@ -30,10 +30,24 @@ export function displayWidth(s: string): number {
 
 /** Columns: padded to the widest cell. */
 export function table(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]))));
-  const pad = (c: string, n: number) => c + ' '.repeat(Math.max(0, n - displayWidth(c)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, w[i]))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  const w = columnWidths(header, rows);
+  return [tableLine(header, w), ...rows.map((r) => tableLine(r, w))].join('\n') + '\n';
+}
+
+/** The width of each column: its widest cell (a loop, not Math.max(...cells): a column can have a million). */
+function columnWidths(header: string[], rows: Iterable<string[]>, w = header.map(displayWidth)): number[] {
+  for (const r of rows) for (let i = 0; i < w.length; i++) { const n = displayWidth(r[i]); if (n > w[i]) w[i] = n; }
+  return w;
+}
+
+/** One line of a table: each cell padded to its column's width, but the last. */
+function tableLine(r: string[], w: number[]): string {
+  let s = '';
+  for (let i = 0; i < r.length; i++) {
+    const c = r[i];
+    s += i === r.length - 1 ? c : c + ' '.repeat(Math.max(0, w[i] - displayWidth(c))) + '  ';
+  }
+  return s.trimEnd();
 }
 
 /** The NOTES cell of a flow: what to know before reading its figures. */
@@ -48,18 +62,41 @@ export const OVERSIZED_CAUSE = 'the capturing host segments or coalesces in its 
 /** What `oversized:N` means. */
 const OVERSIZED_LEGEND = `(oversized:N = N segments carry more data than the MSS their receiver announced: ${OVERSIZED_CAUSE}; capture with those offloads off to see the wire)`;
 
-/** Text form of `synfin flows`: one row per connection with both final states. */
-export function renderFlows(set: FlowSet): string {
-  const r = { ...set.head(), flows: [...set.flows()] };
-  const rows = r.flows.map((f) => [
+const FLOW_COLUMNS = ['ID', 'CLIENT', 'SERVER', 'PKTS', 'BYTES', 'DURATION', 'CLIENT STATE', 'SERVER STATE', 'ZEEK', 'CLOSED BY', 'NOTES'];
+
+function flowRow(f: FlowReport): string[] {
+  return [
     String(f.id), ep(f, 'client'), ep(f, 'server'), String(f.packets), human(f.bytes), dur(f.duration),
     f.finalState.client + (f.assumed ? '?' : ''), f.finalState.server + (f.assumed ? '?' : ''),
     f.connState, f.closedBy ?? '-', flowNotes(f),
-  ]);
-  const head = `${r.file}: ${r.flows.length} connection(s), ${r.frames} frames, ${r.tcpSegments} TCP segments\n`;
-  const legend = (r.flows.some((f) => f.assumed) ? '(? = initial state assumed: the capture starts mid-connection)\n' : '') +
-    (r.flows.some((f) => f.oversizedSegments > 0) ? OVERSIZED_LEGEND + '\n' : '');
-  return head + table(['ID', 'CLIENT', 'SERVER', 'PKTS', 'BYTES', 'DURATION', 'CLIENT STATE', 'SERVER STATE', 'ZEEK', 'CLOSED BY', 'NOTES'], rows) + legend;
+  ];
+}
+
+/**
+ * Text form of `synfin flows`: one row per connection with both final states. Written in two passes
+ * over the flows, one for the column widths and one for the rows, so half a million rows are never
+ * held at once.
+ */
+export function* renderFlows(set: FlowSet): Generator<string> {
+  const r = set.head();
+  let count = 0, assumed = false, oversized = false;
+  const rows = function* (): Generator<string[]> {
+    for (const f of set.flows()) {
+      count++;
+      if (f.assumed) assumed = true;
+      if (f.oversizedSegments > 0) oversized = true;
+      yield flowRow(f);
+    }
+  };
+  const w = columnWidths(FLOW_COLUMNS, rows());
+  yield `${r.file}: ${count} connection(s), ${r.frames} frames, ${r.tcpSegments} TCP segments\n`;
+  yield tableLine(FLOW_COLUMNS, w) + '\n';
+  let chunk = '';
+  for (const f of set.flows()) {
+    chunk += tableLine(flowRow(f), w) + '\n';
+    if (chunk.length >= 1 << 14) { yield chunk; chunk = ''; }
+  }
+  yield chunk + (assumed ? '(? = initial state assumed: the capture starts mid-connection)\n' : '') + (oversized ? OVERSIZED_LEGEND + '\n' : '');
 }
 
 export function csvCell(v: string | number | boolean | null): string {

@@ -127,7 +127,8 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
 export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientIndex: 0 | 1, opts: LadderOptions = {}): LadderLine[] {
   const width = Math.max(72, opts.width ?? 100);
   const elideAfter = opts.elideAfter ?? 24;
-  const STATE_W = Math.max(12, ...rows.map((r) => statePath(r, clientIndex).length));
+  // (the widest cells by a loop: a flow can have a million segments, too many to spread into arguments)
+  const STATE_W = rows.reduce((w, r) => Math.max(w, statePath(r, clientIndex).length), 12);
   const ws = flow.options.windowScale;
   const shift = (r: WatchedSegment) => (ws === null || (r.flags & 0x02) !== 0 ? 0 : r.from === clientIndex ? ws.client : ws.server);
   const sackOf = (r: WatchedSegment) => {
@@ -137,7 +138,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   };
   const labelOf = (r: WatchedSegment) =>
     ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} len=${r.len} win=${r.window * 2 ** shift(r)}${sackOf(r)} `;
-  const longest = Math.max(0, ...rows.map((r) => labelOf(r).length));
+  const longest = rows.reduce((w, r) => Math.max(w, labelOf(r).length), 0);
   const arrowW = Math.max(40, longest + 6, width - 2 * (STATE_W + 1) - 22);
   const lines: LadderLine[] = [];
   const byFrame = new Map<number, Anomaly[]>();

@@ -239,3 +239,28 @@ export function threeFlowsCapture(): Uint8Array {
   ]);
   return pcapFile({}, records(list));
 }
+
+/** One connection that sends `n` data segments of 100 bytes (one ACK per 100), then closes. */
+export function longTransferCapture(n: number): Uint8Array {
+  const list: Array<[number, Uint8Array]> = [...handshake()];
+  let seq = CI + 1;
+  for (let i = 0; i < n; i++) {
+    list.push([30 + i, pkt(true, PSH | ACK, seq, SI + 1, 64240, 100)]);
+    seq += 100;
+    if (i % 100 === 99) list.push([30 + i, pkt(false, ACK, SI + 1, seq, 65535)]);
+  }
+  const t = 30 + n;
+  list.push([t, pkt(true, FIN | ACK, seq, SI + 1, 64240)], [t + 1, pkt(false, FIN | ACK, SI + 1, seq + 1, 65535)], [t + 2, pkt(true, ACK, seq + 1, SI + 2, 64240)]);
+  return pcapFile({}, records(list));
+}
+
+/** `n` connection attempts, each a lone SYN from its own client port and address. */
+export function manySynsCapture(n: number): Uint8Array {
+  const recs: PcapRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const data = ether(0x0800, ipv4({ src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, dst: S.ip, id: 1 + (i & 0x7fff),
+      payload: tcp({ sport: 1024 + (i % 60000), dport: S.port, seq: CI + i, flags: SYN, win: 64240 }) }));
+    recs.push({ sec: 1_700_000_000 + Math.floor(i / 1000), frac: (i % 1000) * 1000, data });
+  }
+  return pcapFile({}, recs);
+}
