@@ -332,6 +332,16 @@ describe('synfin analyze / leaks', () => {
     expect(run(['leaks', '--close-wait-threshold', 'soon', fx('close-wait-leak')]).status).toBe(1);
   });
 
+  it('findings of some kinds (variants aside) are chosen before any message is written, as a filter of them all would', async () => {
+    for (const [name, kinds] of [['close-wait-leak', ['close-wait-stuck', 'time-wait-excess']], ['abort-storm', ['reset', 'half-open']], ['lossy-many', ['retransmission', 'reset']]] as const) {
+      const a = await analyzeCapture(fx(name), { thresholds: { closeWaitThreshold: 0.01 } });
+      const want = new Set<string>(kinds);
+      const all = [...a.eachAnomaly()].filter((x) => want.has(x.kind));
+      expect(all.length).toBeGreaterThan(0);
+      expect([...a.eachAnomaly({ kinds: want })]).toEqual(all);
+    }
+  });
+
   it('leaks: connections in CLOSE_WAIT too young to be stuck are counted and said so, not hidden', () => {
     const r = run(['leaks', '--json', fx('close-wait-leak')]);
     expect(r.status).toBe(0);

@@ -147,29 +147,30 @@ export class Analysis {
 
   /**
    * Every finding, sorted by frame (the per-frame flags and the lifecycle findings merged), aggregates
-   * last; with `only`, just the findings of that severity (and kind, `kind` or `kind:variant`, if given), chosen
-   * before any message is written.
+   * last; with `only`, just the findings of that severity (and kind, `kind` or `kind:variant`, if given; and of
+   * one of the kinds, variants aside, if given), chosen before any message is written.
    */
-  *eachAnomaly(only?: { severity?: Anomaly['severity']; kind?: string; summarized?: boolean }): Generator<Anomaly> {
+  *eachAnomaly(only?: { severity?: Anomaly['severity']; kind?: string; kinds?: ReadonlySet<string>; summarized?: boolean }): Generator<Anomaly> {
     const streams = this.set.tracker.streams;
     const keep = this.set.keep;
     const R = this.analyzer.records;
-    /** A finding of this severity and kind (`kind` or `kind:variant`) is one `only` asks for. */
-    const wanted = (severity: Anomaly['severity'], kind: string): boolean =>
-      only === undefined || ((only.severity === undefined || severity === only.severity) && (only.kind === undefined || kind === only.kind));
+    /** A finding of this severity and kind (`kind`, and `label` with its variant) is one `only` asks for. */
+    const wanted = (severity: Anomaly['severity'], kind: string, label: string): boolean =>
+      only === undefined || ((only.severity === undefined || severity === only.severity) && (only.kind === undefined || label === only.kind) &&
+        (only.kinds === undefined || only.kinds.has(kind)));
     const summarized = only?.summarized === true && this.filtered.size > 0;
     // the flags' indices in R, unless every one is reported
     let pick: number[] | null = null;
-    if (keep !== null || (only !== undefined && (only.severity !== undefined || only.kind !== undefined)) || summarized) {
+    if (keep !== null || (only !== undefined && (only.severity !== undefined || only.kind !== undefined || only.kinds !== undefined)) || summarized) {
       pick = [];
       for (let n = 0; n < R.length; n++) {
         const bit = R.bit(n);
         const k = KIND_BY_BIT.get(bit)!;
-        if ((keep === null || keep.has(R.stream(n))) && wanted(k.severity, k.id) && !(summarized && this.summarizedFlag(bit, R.stream(n)))) pick.push(n);
+        if ((keep === null || keep.has(R.stream(n))) && wanted(k.severity, k.id, k.id) && !(summarized && this.summarizedFlag(bit, R.stream(n)))) pick.push(n);
       }
     }
     const nFlags = pick === null ? R.length : pick.length;
-    const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) && wanted(r.severity, kindLabel(r.kind, r.variant)));
+    const life = this.life.filter((r) => (keep === null || keep.has(r.stream)) && wanted(r.severity, r.kind, kindLabel(r.kind, r.variant)));
     const name = (st: Stream, i: 0 | 1) => this.name(st, i);
     let i = 0, j = 0;
     while (i < nFlags || j < life.length) {
@@ -187,7 +188,7 @@ export class Analysis {
         yield lifeAnomaly(r, streams[r.stream], this.clients[r.stream], name);
       }
     }
-    for (const x of this.aggregate) if (wanted(x.severity, kindLabel(x.kind, x.variant))) yield x;
+    for (const x of this.aggregate) if (wanted(x.severity, x.kind, kindLabel(x.kind, x.variant))) yield x;
   }
 
   /** A flag at `frame` of `st` falls in the first round trip of a connection the capture joined mid-stream (reference §9.1). */
@@ -575,7 +576,7 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
       addInUse(m.portPressure, h.portPressure, (x, p) => x.client === p.client && x.server === p.server);
       addInUse(m.services, h.services, (x, v) => x.server === v.server);
     }
-    for (const x of a.eachAnomaly()) if (kinds.has(x.kind)) anomalies.push({ ...x, file: a.set.stats.file });
+    for (const x of a.eachAnomaly({ kinds })) anomalies.push({ ...x, file: a.set.stats.file });
   }
   const endpoints = [...eps.values()].map(({ ages, peers, ...e }) => {
     closeWaitFigures(e.closeWait, ages, peers, e.connections);

@@ -265,7 +265,7 @@ export function* analyzeJson(a: Analysis): Generator<string> {
 /** `synfin leaks --json`: the head fields, the aggregates and the leak findings. */
 export function* leaksJson(a: Analysis): Generator<string> {
   const head = JSON.stringify(a.set.head(), null, 2);
-  const findings = [...a.eachAnomaly()].filter((x) => LEAK_KINDS.has(x.kind));
+  const findings = [...a.eachAnomaly({ kinds: LEAK_KINDS })];
   yield head.slice(0, head.length - 2) +
     `,\n  "endpoints": ${JSON.stringify(a.endpoints, null, 2).split('\n').join('\n  ')}` +
     `,\n  "hosts": ${JSON.stringify(a.hosts, null, 2).split('\n').join('\n  ')}` +
