@@ -178,31 +178,37 @@ export async function gradeFile(file: string, o: GradeOptions): Promise<Grade & 
   const t = feedback(o.lang);
   let a;
   try {
-    a = await analyzeCapture(file, { transitions: true });
+    a = await analyzeCapture(file);
   } catch (e) {
     if (e instanceof CaptureError) return { ...zero(file, o.rubric, t.notACapture(e.message)), key: null };
     throw e;
   }
-  const flows = [...a.set.flows()];
-  if (flows.length === 0) return { ...zero(file, o.rubric, t.noTcp(a.set.stats.frames)), key: null };
+  const count = a.set.count;
+  if (count === 0) return { ...zero(file, o.rubric, t.noTcp(a.set.stats.frames)), key: null };
   const match = (f: FlowReport) =>
     (o.port === undefined || f.server.port === o.port || f.client.port === o.port) &&
     (o.host === undefined || f.server.ip === o.host || f.client.ip === o.host);
-  const candidates = flows.filter(match);
-  if (candidates.length === 0) return { ...zero(file, o.rubric, t.noMatch(o.host, o.port, flows.length)), key: null };
-  const best = candidates.reduce((b, f) => (completeness(f) > completeness(b) || (completeness(f) === completeness(b) && f.packets > b.packets) ? f : b));
+  // the most complete connection (the first of the largest among equals), one flow report at a time:
+  // a submission can be a capture of half a million connections
+  let best: FlowReport | null = null, bestScore = 0;
+  for (const f of a.set.flows()) {
+    if (!match(f)) continue;
+    const score = completeness(f);
+    if (best === null || score > bestScore || (score === bestScore && f.packets > best.packets)) { best = f; bestScore = score; }
+  }
+  if (best === null) return { ...zero(file, o.rubric, t.noMatch(o.host, o.port, count)), key: null };
   const filtered = o.host !== undefined || o.port !== undefined;
   const reason = t.picked(best.id, formatEndpoint(best.client.ip, best.client.port),
-    formatEndpoint(best.server.ip, best.server.port), filtered, flows.length);
+    formatEndpoint(best.server.ip, best.server.port), filtered, count);
 
-  // replay once more, watching the chosen connection segment by segment
+  // replay once more, watching the chosen connection segment by segment (and keeping its transitions only)
   const rows: WatchedSegment[] = [];
-  const { tracker } = await trackCapture(file, { transitions: true, watch: { stream: best.id, onSegment: (r) => rows.push(r) } });
+  const { tracker } = await trackCapture(file, { watch: { stream: best.id, onSegment: (r) => rows.push(r) } });
   const st = tracker.streams[best.id];
   const peers = st.client < 0 ? new PeerPorts(tracker.streams) : null;
   const client = clientIndexOf(st, peers);
   const flow = flowReport(st, peers, true);
-  const findings = a.anomalies.filter((x) => x.flow === best.id);
+  const findings = a.findingsOf(best.id);
   const g = gradeFlow(flow, rows, client, findings.map((x) => ({ kind: x.kind, frame: x.frame })), o);
   const total = round2(g.items.reduce((s, i) => s + i.points, 0));
   const max = round2(g.items.reduce((s, i) => s + i.max, 0));
