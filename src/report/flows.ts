@@ -35,7 +35,8 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 /** The width of each column: its widest cell (a loop, not Math.max(...cells): a column can have a million). */
-function columnWidths(header: string[], rows: Iterable<string[]>, w = header.map(displayWidth)): number[] {
+function columnWidths(header: string[], rows: Iterable<string[]>): number[] {
+  const w = header.map((h) => displayWidth(h));
   for (const r of rows) for (let i = 0; i < w.length; i++) { const n = displayWidth(r[i]); if (n > w[i]) w[i] = n; }
   return w;
 }

@@ -44,6 +44,11 @@ const RANK = { error: 0, warn: 1, note: 2, info: 3 } as const;
 
 export const badgeName = (kind: string): string => BADGE[kind] ?? kind;
 
+/** `a`'s values at the start of the larger `b`. */
+function grown<T extends Int32Array | Uint16Array | Uint8Array>(a: T, b: T): T {
+  b.set(a);
+  return b;
+}
 
 /** What the table is built from: one analysis's flows (FlowSet) and findings (Analysis). */
 export interface FlowTableSource {
@@ -97,10 +102,9 @@ export function buildFlowTable(src: FlowTableSource): FlowTable {
     let k = kindNumber.get(kind);
     if (k === undefined) { k = kindNames.length; kindNumber.set(kind, k); kindNames.push(kind); }
     if (total === flowOf.length) {
-      const grow = <T extends Int32Array | Uint16Array | Uint8Array>(a: T, b: T): T => { b.set(a); return b; };
-      flowOf = grow(flowOf, new Int32Array(2 * total));
-      kindAt = grow(kindAt, new Uint16Array(2 * total));
-      rankAt = grow(rankAt, new Uint8Array(2 * total));
+      flowOf = grown(flowOf, new Int32Array(2 * total));
+      kindAt = grown(kindAt, new Uint16Array(2 * total));
+      rankAt = grown(rankAt, new Uint8Array(2 * total));
     }
     flowOf[total] = flow; kindAt[total] = k; rankAt[total] = RANK[severity];
     total++;
