@@ -217,7 +217,7 @@ function ranksOf(column: readonly string[]): Int32Array {
 /** Ids 0…t.count−1 in ascending order of a column, ties by id. */
 function sortedBy(t: FlowTable, column: SortColumn): Int32Array {
   switch (column) {
-    case 'id': return orderBy(new Int32Array(t.count));
+    case 'id': return Int32Array.from({ length: t.count }, (_, i) => i);
     case 'client': return orderBy(ranksOf(t.client));
     case 'server': return orderBy(ranksOf(t.server));
     case 'zeek': return orderBy(ranksOf(t.zeek));
