@@ -451,7 +451,7 @@ export class FlowSet {
 
   /** What a filter reads of flow `id`, given the kinds of its findings. */
   facts(id: number, kinds: ReadonlySet<string>): FlowFacts {
-    return { flow: this.view(id), kinds, classes: this.classesFor(id) ?? NO_CLASSES };
+    return { flow: this.view(id), kinds, classes: this.classes(id) };
   }
 
   /** Flow `id`'s classes, or null when this set has none (it was not analyzed). */

@@ -51,6 +51,9 @@ export interface ReadResult {
 const GZIP_0 = 0x1f;
 const GZIP_1 = 0x8b;
 
+/** The first `n` bytes of `b` start like gzip. */
+const isGzip = (b: Uint8Array, n: number): boolean => n >= 2 && b[0] === GZIP_0 && b[1] === GZIP_1;
+
 /** Names capture files usually have (gzip-compressed ones too). */
 const CAPTURE_NAME = ['.pcap', '.pcapng', '.cap', '.ntar', '.dmp', '.pcap.gz', '.pcapng.gz', '.cap.gz'];
 
@@ -66,7 +69,7 @@ export function looksLikeCapture(path: string): boolean {
   try {
     const b = new Uint8Array(4);
     const n = readSync(fd, b, 0, 4, 0);
-    if (n >= 2 && b[0] === GZIP_0 && b[1] === GZIP_1) return true;
+    if (isGzip(b, n)) return true;
     if (n < 4) return false;
     const dv = new DataView(b.buffer);
     return isPcapMagic(dv.getUint32(0, true)) || dv.getUint32(0, true) === BLOCK.SHB;
@@ -126,7 +129,7 @@ async function openSource(path: string): Promise<{ source: ByteSource; gzip: boo
     const all = Readable.from(prepend(head, it), { objectMode: false });
     let raw = 0;
     all.on('data', (c: Uint8Array) => { raw += c.length; });
-    if (head.length >= 2 && head[0] === GZIP_0 && head[1] === GZIP_1) {
+    if (isGzip(head, head.length)) {
       return { source: new StreamSource(all.pipe(createGunzip({ chunkSize: 1 << 20 })), () => raw), gzip: true, total: null };
     }
     return { source: new StreamSource(all, () => raw), gzip: false, total: null };
@@ -149,7 +152,7 @@ async function openSource(path: string): Promise<{ source: ByteSource; gzip: boo
     closeSync(fd);
     throw new CaptureError(path, fsMessage(e));
   }
-  if (got === 2 && magic[0] === GZIP_0 && magic[1] === GZIP_1) {
+  if (isGzip(magic, got)) {
     const raw = createReadStream('', { fd, highWaterMark: 1 << 20 });
     const gunzip = createGunzip({ chunkSize: 1 << 20 });
     return { source: new StreamSource(raw.pipe(gunzip), () => raw.bytesRead), gzip: true, total: size };

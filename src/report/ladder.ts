@@ -5,7 +5,7 @@
  * with each finding written under the segment it concerns.
  */
 import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
-import type { FlowReport, TransitionOut } from '../analysis/flows.js';
+import { transitionsOut, type FlowReport, type TransitionOut } from '../analysis/flows.js';
 import { flagLetters } from '../decode/segment.js';
 import { EVENT_MEANING } from '../tcp/state-table.js';
 import type { TransitionRecord } from '../tcp/replay.js';
@@ -92,17 +92,17 @@ function elidedFindings(elided: readonly WatchedSegment[], byFrame: Map<number, 
  * unexplained.
  */
 function offSegmentTransitions(flow: FlowReport, rows: readonly WatchedSegment[], clientIndex: 0 | 1): TransitionOut[] {
-  const keyOf = (frame: number | null, endpoint: string, from: string, to: string, event: string) => `${frame}|${endpoint}|${from}|${to}|${event}`;
+  const keyOf = (t: TransitionOut) => `${t.frame}|${t.endpoint}|${t.from}|${t.to}|${t.event}`;
   const onRows = new Map<string, number>();
   for (const r of rows) {
-    for (const t of r.transitions) {
-      const k = keyOf(t.frame < 0 ? null : t.frame, t.endpoint === clientIndex ? 'client' : 'server', t.from, t.to, t.event);
+    for (const t of transitionsOut(r.transitions, clientIndex)) {
+      const k = keyOf(t);
       onRows.set(k, (onRows.get(k) ?? 0) + 1);
     }
   }
   const out: TransitionOut[] = [];
   for (const t of flow.transitions ?? []) {
-    const k = keyOf(t.frame, t.endpoint, t.from, t.to, t.event);
+    const k = keyOf(t);
     const n = onRows.get(k) ?? 0;
     if (n > 0) onRows.set(k, n - 1);
     else out.push(t);
