@@ -73,7 +73,7 @@ const notes = [];
 /** Lines of a child's standard output; rejects when it fails. */
 function linesOf(argv, onLine) {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0] === "node" ? process.execPath : argv[0], argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     child.stderr.on("data", (d) => { if (err.length < 4000) err += d; });
     const rl = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
