@@ -139,6 +139,35 @@ describe('tunnels', () => {
     const vx = concat(be16(5555), be16(4789), be16(0), be16(0), hex('08000000 00000100'), ether(0x0800, v4()));
     expectTcp(decode(1, ether(0x0800, ipv4({ proto: 17, payload: vx }))), 2);
   });
+  // (what tshark 4.0.17 makes of the same datagrams: these tunnels' inner TCP is counted, the DNS one is DNS)
+  const udp = (sport: number, dport: number, payload: Uint8Array) => concat(be16(sport), be16(dport), be16(8 + payload.length), be16(0), payload);
+  const overUdp = (sport: number, dport: number, payload: Uint8Array) => ether(0x0800, ipv4({ proto: 17, payload: udp(sport, dport, payload) }));
+  it('VXLAN without the I flag, and from its port, as Wireshark takes it', () => {
+    expectTcp(decode(1, overUdp(5555, 4789, concat(hex('00000000 00000100'), ether(0x0800, v4())))), 2);
+    expectTcp(decode(1, overUdp(4789, 50000, concat(hex('08000000 00000100'), ether(0x0800, v4())))), 2);
+  });
+  it('Geneve carrying Ethernet, past its options', () => {
+    const options = hex('0102 80 01 00000001'); // class, type, length 1 (4 bytes), data
+    expectTcp(decode(1, overUdp(50000, 6081, concat(hex('02 00 6558 00123400'), options, ether(0x0800, v4())))), 2);
+  });
+  it('Geneve carrying IPv4 and IPv6 directly, either port', () => {
+    expectTcp(decode(1, overUdp(50000, 6081, concat(hex('00 00 0800 00123400'), v4()))), 2);
+    expectTcp(decode(1, overUdp(6081, 50000, concat(hex('00 00 86dd 00123400'), v6()))), 2);
+  });
+  it('a tunnel port facing a service port below 1024 is that service (DNS here), as in Wireshark', () => {
+    const r = decode(1, overUdp(53, 6081, concat(hex('00 00 0800 00123400'), v4())));
+    expect(r.r).toBe(NOT_TCP);
+    expect(REASONS[r.d.reason]).toBe('udp');
+    expect(r.d.warning).toBeNull();
+  });
+  it('Geneve options longer than the datagram: not followed; cut by the snap length: said so', () => {
+    const long = decode(1, overUdp(50000, 6081, hex('03 00 6558 00123400 00000000 00000000')));
+    expect([REASONS[long.d.reason], long.d.warning]).toEqual(['udp', null]);
+    const bytes = overUdp(50000, 6081, concat(hex('02 00 6558 00123400 0102800100000001'), ether(0x0800, v4())));
+    const cut = decode(1, bytes.subarray(0, 14 + 20 + 8 + 12), bytes.length);
+    expect(REASONS[cut.d.reason]).toBe('truncated');
+    expect(cut.d.warning).toMatch(/Geneve header cut short/);
+  });
   it('takes the innermost addresses', () => {
     const r = decode(1, ether(0x86dd, ipv6({ nh: 4, payload: v4() })));
     expect(r.d.seg.ipVersion).toBe(4);

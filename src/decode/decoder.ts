@@ -28,7 +28,8 @@ const R_NON_IP = 0, R_LINKTYPE = REASON_UNSUPPORTED_LINK_TYPE, R_UDP = 2, R_ICMP
 const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD1 = 0x9100, ETH_QINQ_OLD2 = 0x9200;
 const ETH_MPLS = 0x8847, ETH_MPLS_MC = 0x8848, ETH_PPPOE_SESSION = 0x8864, ETH_PPP = 0x880b, ETH_TEB = 0x6558;
 const IP_ICMP = 1, IP_IPIP = 4, IP_TCP = 6, IP_UDP = 17, IP_IPV6 = 41, IP_GRE = 47, IP_ICMPV6 = 58;
-const VXLAN_PORT = 4789;
+/** IANA's UDP ports of VXLAN (RFC 7348) and Geneve (RFC 8926), where Wireshark decodes them by default. */
+const VXLAN_PORT = 4789, GENEVE_PORT = 6081;
 /** Tunnels nested deeper than this are not followed (protects against crafted loops). */
 const MAX_DEPTH = 8;
 
@@ -52,6 +53,18 @@ export interface DecoderOptions {
  * Link → IP → TCP decoding into one reused {@link Segment}. No allocation on the normal path;
  * fragments and unknown link types (rare) allocate.
  */
+/**
+ * The tunnel port a UDP datagram is decoded on, 0 for none. Wireshark tries the lower port first, then
+ * the higher: a datagram between a service port below 1024 (DNS's 53, NTP's 123, …) and the tunnel
+ * port is that service's, not a tunnel; an unprivileged lower port is taken to have no dissector.
+ */
+function tunnelPort(src: number, dst: number): number {
+  const lo = src < dst ? src : dst, hi = src < dst ? dst : src;
+  if (lo === VXLAN_PORT || lo === GENEVE_PORT) return lo;
+  if ((hi === VXLAN_PORT || hi === GENEVE_PORT) && lo >= 1024) return hi;
+  return 0;
+}
+
 export class Decoder {
   readonly seg = new Segment();
   /** Reason code (index into REASONS) when decode() returned NOT_TCP. */
@@ -376,11 +389,19 @@ export class Decoder {
   }
 
   private udp(off: number, len: number): number {
-    // VXLAN (RFC 7348) on its IANA port: 8-byte UDP + 8-byte VXLAN header, then Ethernet
-    if (len >= 16 && this.avail(off) >= 16 && this.dv.getUint16(off + 2) === VXLAN_PORT && (this.dv.getUint8(off + 8) & 0x08) !== 0) {
-      return this.ethernet(off + 16);
-    }
-    return this.no(R_UDP);
+    if (len < 8 || this.avail(off) < 8) return this.no(R_UDP);
+    const dv = this.dv;
+    const port = tunnelPort(dv.getUint16(off), dv.getUint16(off + 2));
+    // (a datagram too short for the tunnel's header is not followed; one cut by the snap length is said to be)
+    if (port === 0 || len < 16) return this.no(R_UDP);
+    if (this.avail(off) < 16) return this.trunc(port === VXLAN_PORT ? 'VXLAN' : 'Geneve');
+    // VXLAN: an 8-byte header, then Ethernet (Wireshark does not require the I flag: neither does this)
+    if (port === VXLAN_PORT) return this.ethernet(off + 16);
+    // Geneve: an 8-byte header (version, option length in 4-byte words, flags, protocol type, VNI), its options, then the protocol
+    const inner = off + 16 + (dv.getUint8(off + 8) & 0x3f) * 4;
+    if (inner > off + len) return this.no(R_UDP);
+    if (inner > this.capEnd) return this.trunc('Geneve');
+    return this.ethertype(dv.getUint16(off + 10), inner);
   }
 
   /** GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
