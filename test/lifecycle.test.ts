@@ -107,6 +107,7 @@ const EXPECTED_CLASSES: Record<string, Record<string, number>> = {
   'synack-rejected': { 'closed-reset': 1 },
   'synack-unanswered': {},
   'time-wait-storm': { 'closed-graceful': 200 },
+  'tunnels': { 'closed-graceful': 2 },
   'zero-window': { 'closed-graceful': 1 },
   'dumpcap-two-interfaces': { 'closed-graceful': 6 },
   'ipv6-close-server-first': { 'closed-graceful': 1 },
