@@ -168,6 +168,41 @@ describe('tunnels', () => {
     expect(REASONS[cut.d.reason]).toBe('truncated');
     expect(cut.d.warning).toMatch(/Geneve header cut short/);
   });
+  it('ERSPAN types I, II and III (with and without its platform sub-header) carrying Ethernet', () => {
+    const mirrored = ether(0x0800, v4());
+    const overGre = (gre: Uint8Array) => ether(0x0800, ipv4({ proto: 47, payload: gre }));
+    expectTcp(decode(1, overGre(concat(hex('0000 88be'), mirrored))), 2);
+    expectTcp(decode(1, overGre(concat(hex('1000 88be 00000007 1000 0005 00000000'), mirrored))), 2);
+    expectTcp(decode(1, overGre(concat(hex('1000 22eb 00000008 2000 0005 0001e240 0000 0000'), mirrored))), 2);
+    expectTcp(decode(1, overGre(concat(hex('1000 22eb 00000009 2000 0005 0001e240 0000 0001 0000000000000000'), mirrored))), 2);
+  });
+  /** A GTP-U message: flags, type, the length of what follows the 8-byte header (or `length`), TEID 0x1234, then `rest`. */
+  const gtp = (flags: number, type: number, rest: Uint8Array, length = rest.length) =>
+    concat(Uint8Array.from([flags, type]), be16(length), be32(0x1234), rest);
+  it('GTP-U carrying IPv4 and IPv6, past its optional fields and extension headers', () => {
+    expectTcp(decode(1, overUdp(2152, 2152, gtp(0x30, 255, v4()))), 2);
+    expectTcp(decode(1, overUdp(40000, 2152, gtp(0x32, 255, concat(hex('0005 00 00'), v6())))), 2);
+    // E flag: a PDU session container (4 bytes), then a second extension header of 8 bytes, then none
+    expectTcp(decode(1, overUdp(2152, 2152, gtp(0x34, 255, concat(hex('0000 00 85 01 10 01 c0 02 000000000000 00'), v4())))), 2);
+  });
+  it('GTP-U ends where its length field says, as in Wireshark', () => {
+    const empty = decode(1, overUdp(2152, 2152, gtp(0x30, 255, v4(), 0)));
+    expect([REASONS[empty.d.reason], empty.d.warning]).toEqual(['udp', null]);
+    // (the rest of the datagram is not the message's: a segment reaching into it is cut short, not decoded)
+    const short = decode(1, overUdp(2152, 2152, gtp(0x30, 255, concat(v4(), new Uint8Array(10)), 10)));
+    expect([short.r, short.d.warning]).toEqual([NOT_TCP, 'GTP-U message leaves 10 bytes for an IPv4 header']);
+    const cut = decode(1, overUdp(2152, 2152, gtp(0x30, 255, concat(v4(), new Uint8Array(10)), 30)));
+    expect(cut.d.warning).toBe('TCP header cut short: the IP packet leaves 10 bytes for it');
+    expectTcp(decode(1, overUdp(2152, 2152, concat(gtp(0x30, 255, v4()), new Uint8Array(10)))), 2);
+  });
+  it('GTP-U messages without user data, and an extension chain running past the message, are not followed', () => {
+    const echo = decode(1, overUdp(2152, 2152, gtp(0x32, 1, hex('0001 00 00'))));
+    expect([REASONS[echo.d.reason], echo.d.warning]).toEqual(['udp', null]);
+    const runaway = decode(1, overUdp(2152, 2152, gtp(0x34, 255, hex('0000 00 85 09 10 01 00'))));
+    expect([REASONS[runaway.d.reason], runaway.d.warning]).toEqual(['udp', null]);
+    const ethernetPdu = decode(1, overUdp(2152, 2152, gtp(0x30, 255, ether(0x0800, v4()))));
+    expect([ethernetPdu.r, ethernetPdu.d.warning]).toEqual([NOT_TCP, null]);
+  });
   it('takes the innermost addresses', () => {
     const r = decode(1, ether(0x86dd, ipv6({ nh: 4, payload: v4() })));
     expect(r.d.seg.ipVersion).toBe(4);

@@ -17,7 +17,7 @@ export const REASONS = [
   'icmp-quoting-tcp',
   'other-ip-protocol',
   'ip-fragment', // a fragment that does not (yet) complete its datagram
-  'truncated', // a link or IP header cut by the snap length
+  'truncated', // a link or IP header cut by the snap length, or by the end of a packet whose lengths promised more
   'malformed', // a link or IP header with impossible values
 ] as const;
 export type Reason = (typeof REASONS)[number];
@@ -28,8 +28,10 @@ const R_NON_IP = 0, R_LINKTYPE = REASON_UNSUPPORTED_LINK_TYPE, R_UDP = 2, R_ICMP
 const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD1 = 0x9100, ETH_QINQ_OLD2 = 0x9200;
 const ETH_MPLS = 0x8847, ETH_MPLS_MC = 0x8848, ETH_PPPOE_SESSION = 0x8864, ETH_PPP = 0x880b, ETH_TEB = 0x6558;
 const IP_ICMP = 1, IP_IPIP = 4, IP_TCP = 6, IP_UDP = 17, IP_IPV6 = 41, IP_GRE = 47, IP_ICMPV6 = 58;
-/** IANA's UDP ports of VXLAN (RFC 7348) and Geneve (RFC 8926), where Wireshark decodes them by default. */
-const VXLAN_PORT = 4789, GENEVE_PORT = 6081;
+/** IANA's UDP ports of VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U (3GPP TS 29.281), where Wireshark decodes them by default. */
+const VXLAN_PORT = 4789, GENEVE_PORT = 6081, GTPU_PORT = 2152;
+/** GRE protocol types of ERSPAN: types I and II, and type III. */
+const ERSPAN_II = 0x88be, ERSPAN_III = 0x22eb;
 /** Tunnels nested deeper than this are not followed (protects against crafted loops). */
 const MAX_DEPTH = 8;
 
@@ -60,10 +62,12 @@ export interface DecoderOptions {
  */
 function tunnelPort(src: number, dst: number): number {
   const lo = src < dst ? src : dst, hi = src < dst ? dst : src;
-  if (lo === VXLAN_PORT || lo === GENEVE_PORT) return lo;
-  if ((hi === VXLAN_PORT || hi === GENEVE_PORT) && lo >= 1024) return hi;
+  if (isTunnelPort(lo)) return lo;
+  if (isTunnelPort(hi) && lo >= 1024) return hi;
   return 0;
 }
+
+const isTunnelPort = (p: number): boolean => p === VXLAN_PORT || p === GENEVE_PORT || p === GTPU_PORT;
 
 export class Decoder {
   readonly seg = new Segment();
@@ -133,8 +137,9 @@ export class Decoder {
     return NOT_TCP;
   }
 
+  /** A header the frame holds only part of: cut by the snap length, or (no byte missing) a packet that ends too soon. */
   private trunc(what: string): number {
-    this.warning = `${what} header cut short by the snap length`;
+    this.warning = this.missing > 0 ? `${what} header cut short by the snap length` : `${what} header cut short: the packet ends before it does`;
     return this.no(R_TRUNC);
   }
 
@@ -393,6 +398,7 @@ export class Decoder {
     const dv = this.dv;
     const port = tunnelPort(dv.getUint16(off), dv.getUint16(off + 2));
     // (a datagram too short for the tunnel's header is not followed; one cut by the snap length is said to be)
+    if (port === GTPU_PORT) return this.gtpu(off + 8, off + len);
     if (port === 0 || len < 16) return this.no(R_UDP);
     if (this.avail(off) < 16) return this.trunc(port === VXLAN_PORT ? 'VXLAN' : 'Geneve');
     // VXLAN: an 8-byte header, then Ethernet (Wireshark does not require the I flag: neither does this)
@@ -402,6 +408,47 @@ export class Decoder {
     if (inner > off + len) return this.no(R_UDP);
     if (inner > this.capEnd) return this.trunc('Geneve');
     return this.ethertype(dv.getUint16(off + 10), inner);
+  }
+
+  /**
+   * GTP-U (3GPP TS 29.281) from `off` to the datagram's `end`: a G-PDU (message type 255) carries an IP
+   * packet after the 8-byte header, the 4 optional bytes when any of the E, S and PN flags is set, and the
+   * chain of extension headers when E is (each a length in 4-byte units, its contents, the next type).
+   * Other messages (echo, end marker, error indication) carry no user data.
+   */
+  private gtpu(off: number, end: number): number {
+    if (end - off < 8) return this.no(R_UDP);
+    if (this.avail(off) < 8) return this.trunc('GTP-U');
+    const dv = this.dv;
+    const flags = dv.getUint8(off);
+    if (flags >> 5 !== 1 || (flags & 0x10) === 0 || dv.getUint8(off + 1) !== 255) return this.no(R_UDP);
+    // the message ends where its length field says (what follows the 8-byte header), as Wireshark reads it
+    const mEnd = off + 8 + dv.getUint16(off + 2);
+    if (mEnd < end) end = mEnd;
+    this.clip(end);
+    let p = off + 8;
+    if ((flags & 0x07) !== 0) {
+      if (this.avail(p) < 4) return this.trunc('GTP-U');
+      let next = (flags & 0x04) !== 0 ? dv.getUint8(p + 3) : 0;
+      p += 4;
+      while (next !== 0) {
+        if (p >= end) return this.no(R_UDP);
+        if (this.avail(p) < 1) return this.trunc('GTP-U extension');
+        const n = dv.getUint8(p) * 4;
+        if (n === 0 || p + n > end) return this.no(R_UDP);
+        if (this.avail(p) < n) return this.trunc('GTP-U extension');
+        next = dv.getUint8(p + n - 1);
+        p += n;
+      }
+    }
+    if (p >= end) return this.no(R_UDP);
+    if (this.avail(p) < 1) return this.trunc('GTP-U payload');
+    // (a PDU session may carry Ethernet or unstructured data, not only IP: those are not followed, without a warning)
+    const v = dv.getUint8(p) >> 4;
+    if (v !== 4 && v !== 6) return this.no(R_NON_IP);
+    const need = v === 4 ? 20 : 40;
+    if (end - p < need) return this.bad(`GTP-U message leaves ${end - p} bytes for an IPv${v} header`);
+    return v === 4 ? this.ipv4(p) : this.ipv6(p);
   }
 
   /** GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
@@ -417,6 +464,13 @@ export class Decoder {
     if (fv & 0x2000) p += 4; // key (PPTP: payload length + call id)
     if (fv & 0x1000) p += 4; // sequence number
     if (version === 1 && (fv & 0x0080)) p += 4; // acknowledgment number
+    if (version === 0 && (proto === ERSPAN_II || proto === ERSPAN_III)) {
+      // ERSPAN (mirrored Ethernet frames): type I has no header of its own (and no GRE sequence number), type II
+      // an 8-byte one; type III a 12-byte one, and 8 bytes more of platform data when its O flag (last bit) is set
+      if (proto === ERSPAN_II) return this.ethernet((fv & 0x1000) !== 0 ? p + 8 : p);
+      if (this.avail(p) < 12) return this.trunc('ERSPAN');
+      return this.ethernet(p + ((dv.getUint8(p + 11) & 1) !== 0 ? 20 : 12));
+    }
     return this.ethertype(proto, p);
   }
 
@@ -480,7 +534,8 @@ export class Decoder {
     if (n >= 18) s.checksumField = dv.getUint16(off + 16);
     if (n >= 20) s.urgent = dv.getUint16(off + 18);
     if (n < 14) {
-      this.warning = `TCP header cut short by the snap length (${n} of at least 20 bytes captured)`;
+      this.warning = n < len ? `TCP header cut short by the snap length (${n} of at least 20 bytes captured)`
+        : `TCP header cut short: the IP packet leaves ${len} bytes for it`;
       return DECODED_TCP;
     }
     const hl = s.headerLength;
