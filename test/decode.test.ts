@@ -71,10 +71,10 @@ describe('link layers', () => {
     expectTcp(decode(9, concat(hex('ff 03 21'), v4()))));
 
   it('counts frames it cannot place by reason, without warnings', () => {
-    const unknown = decode(127, new Uint8Array(40));
+    const unknown = decode(147, new Uint8Array(40)); // LINKTYPE_USER0
     expect(unknown.r).toBe(NOT_TCP);
     expect(REASONS[unknown.d.reason]).toBe('unsupported-link-type');
-    expect(unknown.d.linktype).toBe(127);
+    expect(unknown.d.linktype).toBe(147);
     const arp = decode(1, ether(0x0806, new Uint8Array(28)));
     expect(REASONS[arp.d.reason]).toBe('non-ip');
     const udp = decode(1, ether(0x0800, ipv4({ proto: 17, payload: new Uint8Array(12) })));
@@ -121,6 +121,60 @@ describe('IP', () => {
     const r = decode(1, ether(0x0800, v4()).subarray(0, 30), 100);
     expect(REASONS[r.d.reason]).toBe('truncated');
     expect(r.d.warning).toMatch(/IPv4 header cut short/);
+  });
+});
+
+describe('IEEE 802.11 (what tshark 4.0.17 makes of the same frames)', () => {
+  const snap = (payload = v4()) => concat(hex('aaaa03 000000 0800'), payload);
+  const addrs = hex('020000000001 020000000002 020000000003');
+  /** A data frame: subtype, flags, then the extra header bytes (fourth address, QoS, HT control) and the body. */
+  const data = (subtype: number, flags: number, ...rest: Uint8Array[]) =>
+    concat(Uint8Array.from([(subtype << 4) | 0x08, flags]), hex('0000'), addrs, hex('1000'), ...rest);
+  /** A radiotap header of 18 bytes: version, pad, length, present bitmap (TSFT, Flags, Rate), TSFT, Flags, Rate. */
+  const radiotap = (flags: number) => concat(hex('00 00 1200 07000000'), new Uint8Array(8), Uint8Array.from([flags, 2]));
+  it('data frames: plain, between two distribution systems, QoS, QoS with HT control', () => {
+    expectTcp(decode(105, data(0, 0x02, snap())));
+    expectTcp(decode(105, data(0, 0x03, hex('020000000004'), snap())));
+    expectTcp(decode(127, concat(radiotap(0), data(8, 0x01, hex('0000'), snap()))));
+    expectTcp(decode(127, concat(radiotap(0), data(8, 0x81, hex('0000 00000000'), snap()))));
+  });
+  it('radiotap: the MAC header padded to 4 bytes when its Flags say so; a trailing FCS is no part of the packet', () => {
+    expectTcp(decode(127, concat(radiotap(0x20), data(8, 0x01, hex('0000'), hex('0000'), snap()))));
+    expectTcp(decode(127, concat(radiotap(0x10), data(0, 0x02, snap(), hex('deadbeef')))));
+  });
+  it('encrypted bodies, null data, A-MSDUs and management frames are not TCP, and not errors', () => {
+    for (const frame of [data(0, 0x41, snap()), data(4, 0x01), data(8, 0x02, hex('8000'), snap()), hex('8000 0000 ffffffffffff 020000000002 020000000002 1000')]) {
+      const r = decode(105, frame);
+      expect([r.r, REASONS[r.d.reason], r.d.warning]).toEqual([NOT_TCP, 'non-ip', null]);
+    }
+  });
+  it('a radiotap header longer than the frame, or with a length under 8', () => {
+    expect(decode(127, hex('00 00 4000 00000000 0000')).d.warning).toMatch(/radiotap header cut short/);
+    expect(decode(127, hex('00 00 0400 00000000 0000')).d.warning).toBe('radiotap header length 4 is less than 8');
+  });
+});
+
+describe('Linux NFLOG and PPI (what tshark 4.0.17 makes of the same frames)', () => {
+  /** An NFLOG attribute: length (with its 4-byte header) and type, little-endian unless `be`, padded to 4 bytes. */
+  const tlv = (type: number, value: Uint8Array, be = false) => {
+    const n = 4 + value.length;
+    const h = be ? concat(be16(n), be16(type)) : Uint8Array.from([n & 255, n >> 8, type & 255, type >> 8]);
+    return concat(h, value, new Uint8Array((4 - (n % 4)) % 4));
+  };
+  it('NFLOG: the packet is the payload attribute, after the others, in either byte order', () => {
+    const others = concat(tlv(1, hex('0800 03 00')), tlv(10, new TextEncoder().encode('drop\0')));
+    expectTcp(decode(239, concat(hex('02 00 0005'), others, tlv(9, v4()))));
+    expectTcp(decode(239, concat(hex('0a 00 0005'), tlv(10, hex('00'), true), tlv(9, v6(), true))));
+  });
+  it('NFLOG without a payload attribute is not IP; an attribute longer than the frame is a warning', () => {
+    const none = decode(239, concat(hex('02 00 0005'), tlv(10, hex('00'))));
+    expect([REASONS[none.d.reason], none.d.warning]).toEqual(['non-ip', null]);
+    expect(decode(239, concat(hex('02 00 0005'), hex('ff7f 0900'), v4())).d.warning).toMatch(/NFLOG attribute length \d+ does not fit the frame/);
+  });
+  it('PPI: its length, then a frame of the link type it names', () => {
+    expectTcp(decode(192, concat(hex('00 00 0800 01000000'), ether(0x0800, v4()))));
+    expectTcp(decode(192, concat(hex('00 00 0c00 69000000 00000000'), Uint8Array.from([0x08, 0x02]), hex('0000'),
+      hex('020000000001 020000000002 020000000003 1000'), hex('aaaa03 000000 0800'), v4())));
   });
 });
 

@@ -39,7 +39,7 @@ const MAX_DEPTH = 8;
 export const LINKTYPE_NAMES: Record<number, string> = {
   0: 'BSD loopback (NULL)', 1: 'Ethernet', 9: 'PPP', 12: 'raw IP', 14: 'raw IP', 50: 'PPP in HDLC framing',
   101: 'raw IP', 104: 'Cisco HDLC', 105: 'IEEE 802.11', 108: 'OpenBSD loopback (LOOP)', 113: 'Linux cooked (SLL)',
-  127: 'IEEE 802.11 radiotap', 228: 'raw IPv4', 229: 'raw IPv6', 276: 'Linux cooked v2 (SLL2)',
+  127: 'IEEE 802.11 radiotap', 192: 'PPI', 228: 'raw IPv4', 229: 'raw IPv6', 239: 'Linux NFLOG', 276: 'Linux cooked v2 (SLL2)',
 };
 
 export function linktypeName(lt: number): string {
@@ -103,8 +103,12 @@ export class Decoder {
     this.dv = f.dv;
     this.capEnd = f.dataOffset + f.caplen;
     this.missing = f.origlen > f.caplen ? f.origlen - f.caplen : 0;
-    const off = f.dataOffset;
-    switch (f.linktype) {
+    return this.link(f.linktype, f.dataOffset);
+  }
+
+  /** The frame's bytes from `off` on, as link type `linktype` frames them. */
+  private link(linktype: number, off: number): number {
+    switch (linktype) {
       case 1: return this.ethernet(off);
       case 101: case 12: case 14: return this.rawIp(off);
       case 113: return this.sll(off);
@@ -115,10 +119,47 @@ export class Decoder {
       case 229: return this.ipv6(off);
       case 9: case 50: return this.ppp(off);
       case 104: return this.avail(off) < 4 ? this.trunc('Cisco HDLC') : this.ethertype(this.dv.getUint16(off + 2), off + 4);
+      case 105: return this.wifi(off, false);
+      case 127: return this.radiotap(off);
+      case 192: return this.ppi(off);
+      case 239: return this.nflog(off);
       default:
-        this.linktype = f.linktype;
+        this.linktype = linktype;
         return this.no(R_LINKTYPE);
     }
+  }
+
+  /** A Per-Packet Information header (its length, then the link type of the frame that follows; not itself PPI). */
+  private ppi(off: number): number {
+    if (this.avail(off) < 8) return this.trunc('PPI');
+    const len = this.dv.getUint16(off + 2, true), dlt = this.dv.getUint32(off + 4, true);
+    if (len < 8) return this.bad(`PPI header length ${len} is less than 8`);
+    if (dlt === 192) return this.no(R_LINKTYPE);
+    return this.link(dlt, off + len);
+  }
+
+  /**
+   * Linux NFLOG: a 4-byte header (address family, version, group), then attributes, each a length (its
+   * own 4 bytes included) and a type in the logging host's byte order, padded to 4 bytes; the packet is
+   * the payload attribute (type 9).
+   */
+  private nflog(off: number): number {
+    const dv = this.dv;
+    if (this.avail(off) < 4) return this.trunc('NFLOG');
+    const end = this.capEnd + this.missing;
+    let p = off + 4;
+    while (p + 4 <= this.capEnd) {
+      let len = dv.getUint16(p, true), type = dv.getUint16(p + 2, true);
+      // (a capture from a big-endian host: its lengths read little-endian make no sense)
+      if (len < 4 || p + len > end) { len = dv.getUint16(p); type = dv.getUint16(p + 2); }
+      if (len < 4 || p + len > end) return this.bad(`NFLOG attribute length ${len} does not fit the frame`);
+      if ((type & 0x7fff) === 9) {
+        this.clip(p + len);
+        return this.rawIp(p + 4);
+      }
+      p += (len + 3) & ~3;
+    }
+    return p < end ? this.trunc('NFLOG attribute') : this.no(R_NON_IP);
   }
 
   private avail(off: number): number {
@@ -195,6 +236,54 @@ export class Decoder {
       if (type === ETH_TEB) return this.ethernet(off);
       return this.no(R_NON_IP);
     }
+  }
+
+  /**
+   * An IEEE 802.11 frame: a data frame's MAC header (24 bytes; 30 with the fourth address of a frame
+   * between two distribution systems; 2 more of QoS control, and 4 of HT control when the order flag is
+   * set on a QoS frame; padded to 4 bytes when radiotap says so), then LLC/SNAP. Management and control
+   * frames, null data, encrypted bodies (the protected flag) and A-MSDU aggregates carry no TCP that
+   * can be read here.
+   */
+  private wifi(off: number, padded: boolean): number {
+    const dv = this.dv;
+    if (this.avail(off) < 2) return this.trunc('802.11');
+    const fc = dv.getUint8(off), flags = dv.getUint8(off + 1);
+    if ((fc & 0x0f) !== 0x08) return this.no(R_NON_IP); // protocol version 0, type data
+    const subtype = fc >> 4;
+    if ((subtype & 4) !== 0 || (flags & 0x40) !== 0) return this.no(R_NON_IP); // no body, or an encrypted one
+    const qos = (subtype & 8) !== 0;
+    let hl = (flags & 3) === 3 ? 30 : 24;
+    if (qos) hl += 2;
+    if (this.avail(off) < hl) return this.trunc('802.11');
+    if (qos && (dv.getUint8(off + hl - 2) & 0x80) !== 0) return this.no(R_NON_IP); // A-MSDU
+    if (qos && (flags & 0x80) !== 0) hl += 4;
+    if (padded) hl = (hl + 3) & ~3;
+    return this.ethertype(0, off + hl); // (0: an 802.3 length, so LLC/SNAP follows)
+  }
+
+  /** A radiotap header (its length says where the 802.11 frame starts); its Flags field tells of MAC header padding. */
+  private radiotap(off: number): number {
+    const dv = this.dv;
+    if (this.avail(off) < 8) return this.trunc('radiotap');
+    const len = dv.getUint16(off + 2, true);
+    if (len < 8) return this.bad(`radiotap header length ${len} is less than 8`);
+    if (this.avail(off) < len) return this.trunc('radiotap');
+    // the fields start after the present bitmaps (bit 31 of each says another follows); Flags is field 1,
+    // after TSFT (field 0: 8 bytes, aligned to 8 from the header's start)
+    const present = dv.getUint32(off + 4, true);
+    let q = off + 4;
+    while ((dv.getUint32(q, true) & 0x80000000) !== 0) {
+      q += 4;
+      if (q + 4 > off + len) return this.bad('radiotap present bitmaps run past the header');
+    }
+    q += 4;
+    let padded = false;
+    if ((present & 2) !== 0) {
+      if ((present & 1) !== 0) q = off + ((q - off + 7) & ~7) + 8;
+      padded = q < off + len && (dv.getUint8(q) & 0x20) !== 0;
+    }
+    return this.wifi(off + len, padded);
   }
 
   private mpls(off: number): number {
