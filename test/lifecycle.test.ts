@@ -84,6 +84,7 @@ const EXPECTED_CLASSES: Record<string, Record<string, number>> = {
   'lossy-transfer': { 'closed-graceful': 1 },
   'midstream': { midstream: 1, 'closed-graceful': 1 },
   'missing-final-ack': {},
+  'nflog': { 'closed-graceful': 1 },
   'no-tcp': {},
   'offloads-on': { 'closed-graceful': 1 },
   // the silent side's segments are inferred (§6.3 rule 9), its close with them
