@@ -257,6 +257,20 @@ describe('tunnels', () => {
     const ethernetPdu = decode(1, overUdp(2152, 2152, gtp(0x30, 255, ether(0x0800, v4()))));
     expect([ethernetPdu.r, ethernetPdu.d.warning]).toEqual([NOT_TCP, null]);
   });
+  it('L2TP version 2 data messages carrying PPP, with or without their optional fields', () => {
+    const ppp = concat(hex('ff03 0021'), v4());
+    expectTcp(decode(1, overUdp(1701, 1701, concat(hex('0002 0007 0009'), ppp))), 2);
+    expectTcp(decode(1, overUdp(1701, 1701, concat(hex('4002'), be16(8 + ppp.length), hex('0007 0009'), ppp))), 2);
+    expectTcp(decode(1, overUdp(1701, 1701, concat(hex('0802 0007 0009 0001 0002'), ppp))), 2);
+    expectTcp(decode(1, overUdp(1701, 1701, concat(hex('0202 0007 0009 0002 0000'), ppp))), 2);
+    expectTcp(decode(1, overUdp(1701, 1701, concat(hex('0002 0007 0009 0021'), v4()))), 2);
+  });
+  it('L2TP control messages and version 3 are not followed', () => {
+    for (const msg of [hex('c802 000c 0007 0009 00000000'), concat(hex('0003 0007 0009 ff03 0021'), v4())]) {
+      const r = decode(1, overUdp(1701, 1701, msg));
+      expect([REASONS[r.d.reason], r.d.warning]).toEqual(['udp', null]);
+    }
+  });
   it('takes the innermost addresses', () => {
     const r = decode(1, ether(0x86dd, ipv6({ nh: 4, payload: v4() })));
     expect(r.d.seg.ipVersion).toBe(4);

@@ -28,8 +28,8 @@ const R_NON_IP = 0, R_LINKTYPE = REASON_UNSUPPORTED_LINK_TYPE, R_UDP = 2, R_ICMP
 const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD1 = 0x9100, ETH_QINQ_OLD2 = 0x9200;
 const ETH_MPLS = 0x8847, ETH_MPLS_MC = 0x8848, ETH_PPPOE_SESSION = 0x8864, ETH_PPP = 0x880b, ETH_TEB = 0x6558;
 const IP_ICMP = 1, IP_IPIP = 4, IP_TCP = 6, IP_UDP = 17, IP_IPV6 = 41, IP_GRE = 47, IP_ICMPV6 = 58;
-/** IANA's UDP ports of VXLAN (RFC 7348), Geneve (RFC 8926) and GTP-U (3GPP TS 29.281), where Wireshark decodes them by default. */
-const VXLAN_PORT = 4789, GENEVE_PORT = 6081, GTPU_PORT = 2152;
+/** IANA's UDP ports of VXLAN (RFC 7348), Geneve (RFC 8926), GTP-U (3GPP TS 29.281) and L2TP (RFC 2661), where Wireshark decodes them by default. */
+const VXLAN_PORT = 4789, GENEVE_PORT = 6081, GTPU_PORT = 2152, L2TP_PORT = 1701;
 /** GRE protocol types of ERSPAN: types I and II, and type III. */
 const ERSPAN_II = 0x88be, ERSPAN_III = 0x22eb;
 /** Tunnels nested deeper than this are not followed (protects against crafted loops). */
@@ -67,7 +67,7 @@ function tunnelPort(src: number, dst: number): number {
   return 0;
 }
 
-const isTunnelPort = (p: number): boolean => p === VXLAN_PORT || p === GENEVE_PORT || p === GTPU_PORT;
+const isTunnelPort = (p: number): boolean => p === VXLAN_PORT || p === GENEVE_PORT || p === GTPU_PORT || p === L2TP_PORT;
 
 export class Decoder {
   readonly seg = new Segment();
@@ -488,6 +488,7 @@ export class Decoder {
     const port = tunnelPort(dv.getUint16(off), dv.getUint16(off + 2));
     // (a datagram too short for the tunnel's header is not followed; one cut by the snap length is said to be)
     if (port === GTPU_PORT) return this.gtpu(off + 8, off + len);
+    if (port === L2TP_PORT) return this.l2tp(off + 8, off + len);
     if (port === 0 || len < 16) return this.no(R_UDP);
     if (this.avail(off) < 16) return this.trunc(port === VXLAN_PORT ? 'VXLAN' : 'Geneve');
     // VXLAN: an 8-byte header, then Ethernet (Wireshark does not require the I flag: neither does this)
@@ -538,6 +539,30 @@ export class Decoder {
     const need = v === 4 ? 20 : 40;
     if (end - p < need) return this.bad(`GTP-U message leaves ${end - p} bytes for an IPv${v} header`);
     return v === 4 ? this.ipv4(p) : this.ipv6(p);
+  }
+
+  /**
+   * An L2TP version 2 message (RFC 2661) from `off` to the datagram's `end`: a data message (T flag clear)
+   * carries a PPP frame after its flags, the length when L is set, the tunnel and session ids, Ns and Nr
+   * when S is set, and the offset size and its padding when O is set. Control messages carry no user data;
+   * version 3 is not followed.
+   */
+  private l2tp(off: number, end: number): number {
+    const dv = this.dv;
+    if (end - off < 6) return this.no(R_UDP);
+    if (this.avail(off) < 2) return this.trunc('L2TP');
+    const flags = dv.getUint16(off);
+    if ((flags & 0x8000) !== 0 || (flags & 0x0f) !== 2) return this.no(R_UDP);
+    let p = off + 2;
+    if ((flags & 0x4000) !== 0) p += 2;
+    p += 4;
+    if ((flags & 0x0800) !== 0) p += 4;
+    if ((flags & 0x0200) !== 0) {
+      if (this.avail(p) < 2) return this.trunc('L2TP');
+      p += 2 + dv.getUint16(p);
+    }
+    if (p >= end) return this.no(R_UDP);
+    return this.ppp(p);
   }
 
   /** GRE (RFC 2784/2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
