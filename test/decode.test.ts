@@ -143,10 +143,16 @@ describe('IEEE 802.11 (what tshark 4.0.17 makes of the same frames)', () => {
     expectTcp(decode(127, concat(radiotap(0x10), data(0, 0x02, snap(), hex('deadbeef')))));
   });
   it('encrypted bodies, null data, A-MSDUs and management frames are not TCP, and not errors', () => {
-    for (const frame of [data(0, 0x41, snap()), data(4, 0x01), data(8, 0x02, hex('8000'), snap()), hex('8000 0000 ffffffffffff 020000000002 020000000002 1000')]) {
+    for (const frame of [data(4, 0x01), data(8, 0x02, hex('8000'), snap()), hex('8000 0000 ffffffffffff 020000000002 020000000002 1000')]) {
       const r = decode(105, frame);
       expect([r.r, REASONS[r.d.reason], r.d.warning]).toEqual([NOT_TCP, 'non-ip', null]);
     }
+    const protectedFrame = decode(105, data(0, 0x41, snap()));
+    expect([protectedFrame.r, REASONS[protectedFrame.d.reason], protectedFrame.d.warning]).toEqual([NOT_TCP, 'encrypted', null]);
+  });
+  it('IPsec ESP is counted as encrypted', () => {
+    const esp = decode(1, ether(0x0800, ipv4({ proto: 50, payload: new Uint8Array(40) })));
+    expect([esp.r, REASONS[esp.d.reason], esp.d.warning]).toEqual([NOT_TCP, 'encrypted', null]);
   });
   it('a radiotap header longer than the frame, or with a length under 8', () => {
     expect(decode(127, hex('00 00 4000 00000000 0000')).d.warning).toMatch(/radiotap header cut short/);

@@ -19,15 +19,16 @@ export const REASONS = [
   'ip-fragment', // a fragment that does not (yet) complete its datagram
   'truncated', // a link or IP header cut by the snap length, or by the end of a packet whose lengths promised more
   'malformed', // a link or IP header with impossible values
+  'encrypted', // IPsec ESP, or an 802.11 frame with the protected flag: whatever it carries cannot be read
 ] as const;
 export type Reason = (typeof REASONS)[number];
 /** The reason code of a frame on a link type the decoder does not place (counted per link type). */
 export const REASON_UNSUPPORTED_LINK_TYPE = 1;
-const R_NON_IP = 0, R_LINKTYPE = REASON_UNSUPPORTED_LINK_TYPE, R_UDP = 2, R_ICMP = 3, R_ICMP_TCP = 4, R_OTHER = 5, R_FRAG = 6, R_TRUNC = 7, R_MALFORMED = 8;
+const R_NON_IP = 0, R_LINKTYPE = REASON_UNSUPPORTED_LINK_TYPE, R_UDP = 2, R_ICMP = 3, R_ICMP_TCP = 4, R_OTHER = 5, R_FRAG = 6, R_TRUNC = 7, R_MALFORMED = 8, R_ENCRYPTED = 9;
 
 const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD1 = 0x9100, ETH_QINQ_OLD2 = 0x9200;
 const ETH_MPLS = 0x8847, ETH_MPLS_MC = 0x8848, ETH_PPPOE_SESSION = 0x8864, ETH_PPP = 0x880b, ETH_TEB = 0x6558;
-const IP_ICMP = 1, IP_IPIP = 4, IP_TCP = 6, IP_UDP = 17, IP_IPV6 = 41, IP_GRE = 47, IP_ICMPV6 = 58;
+const IP_ICMP = 1, IP_IPIP = 4, IP_TCP = 6, IP_UDP = 17, IP_IPV6 = 41, IP_GRE = 47, IP_ESP = 50, IP_ICMPV6 = 58;
 /** IANA's UDP ports of VXLAN (RFC 7348), Geneve (RFC 8926), GTP-U (3GPP TS 29.281) and L2TP (RFC 2661), where Wireshark decodes them by default. */
 const VXLAN_PORT = 4789, GENEVE_PORT = 6081, GTPU_PORT = 2152, L2TP_PORT = 1701;
 /** GRE protocol types of ERSPAN: types I and II, and type III. */
@@ -242,8 +243,8 @@ export class Decoder {
    * An IEEE 802.11 frame: a data frame's MAC header (24 bytes; 30 with the fourth address of a frame
    * between two distribution systems; 2 more of QoS control, and 4 of HT control when the order flag is
    * set on a QoS frame; padded to 4 bytes when radiotap says so), then LLC/SNAP. Management and control
-   * frames, null data, encrypted bodies (the protected flag) and A-MSDU aggregates carry no TCP that
-   * can be read here.
+   * frames, null data and A-MSDU aggregates carry no TCP that can be read here; encrypted bodies (the
+   * protected flag) are counted as such.
    */
   private wifi(off: number, padded: boolean): number {
     const dv = this.dv;
@@ -251,7 +252,8 @@ export class Decoder {
     const fc = dv.getUint8(off), flags = dv.getUint8(off + 1);
     if ((fc & 0x0f) !== 0x08) return this.no(R_NON_IP); // protocol version 0, type data
     const subtype = fc >> 4;
-    if ((subtype & 4) !== 0 || (flags & 0x40) !== 0) return this.no(R_NON_IP); // no body, or an encrypted one
+    if ((subtype & 4) !== 0) return this.no(R_NON_IP); // no body
+    if ((flags & 0x40) !== 0) return this.no(R_ENCRYPTED);
     const qos = (subtype & 8) !== 0;
     let hl = (flags & 3) === 3 ? 30 : 24;
     if (qos) hl += 2;
@@ -478,6 +480,7 @@ export class Decoder {
       case IP_GRE: return this.gre(off);
       case IP_IPIP: return this.ipv4(off);
       case IP_IPV6: return this.ipv6(off);
+      case IP_ESP: return this.no(R_ENCRYPTED);
       default: return this.no(R_OTHER);
     }
   }
