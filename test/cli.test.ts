@@ -22,6 +22,20 @@ function noStackTrace(s: string): void {
 }
 
 describe('synfin stats', () => {
+  it('says why a capture of nothing but encrypted traffic shows no TCP', () => {
+    const esp = ether(0x0800, ipv4({ proto: 50, payload: new Uint8Array(60) }));
+    const f = tmpFile('esp.pcap', pcapFile({}, [{ sec: 1700000000, data: esp }, { data: esp }]));
+    const r = run(['stats', '--json', f]);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.notDecoded).toEqual({ encrypted: 2 });
+    expect(rep.warnings.map((w: { message: string }) => w.message)).toEqual([
+      'no TCP segment can be read: 2 frame(s) are encrypted (IPsec ESP, or 802.11 with the protected flag); capture before encryption or after decryption',
+    ]);
+    // with TCP beside it, the figures say enough
+    const mixed = JSON.parse(run(['stats', '--json', tmpFile('mixed.pcap', pcapFile({}, [{ sec: 1700000000, data: esp }, { data: pkt(1) }]))]).stdout);
+    expect([mixed.notDecoded, mixed.warnings]).toEqual([{ encrypted: 1 }, []]);
+  });
+
   it('text report on stdout, nothing on stderr for a clean file', () => {
     const r = run(['stats', goodFile]);
     expect(r.status).toBe(0);

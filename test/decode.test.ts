@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Frame } from '../src/capture/frame.js';
-import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, NOT_TCP, REASONS } from '../src/decode/decoder.js';
+import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, NOT_TCP, REASONS, REASON_ENCRYPTED } from '../src/decode/decoder.js';
 import { ACK, FIN, PSH, SYN, TFO_REQUEST } from '../src/decode/segment.js';
 import { be16, be32, concat, ether, ext6, frag6, hex, ip4, ipv4, ipv6, tcp } from './helpers/pcap-writer.js';
 
@@ -153,6 +153,7 @@ describe('IEEE 802.11 (what tshark 4.0.17 makes of the same frames)', () => {
   it('IPsec ESP is counted as encrypted', () => {
     const esp = decode(1, ether(0x0800, ipv4({ proto: 50, payload: new Uint8Array(40) })));
     expect([esp.r, REASONS[esp.d.reason], esp.d.warning]).toEqual([NOT_TCP, 'encrypted', null]);
+    expect(esp.d.reason).toBe(REASON_ENCRYPTED);
   });
   it('a radiotap header longer than the frame, or with a length under 8', () => {
     expect(decode(127, hex('00 00 4000 00000000 0000')).d.warning).toMatch(/radiotap header cut short/);

@@ -2,7 +2,7 @@ import type { CaptureWarning, Frame, FrameSink } from '../capture/frame.js';
 import type { InterfaceDrops } from '../capture/parser.js';
 import { readCapture, type ReadOptions } from '../capture/reader.js';
 import { compareTs, formatTs } from '../capture/time.js';
-import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, REASONS, REASON_UNSUPPORTED_LINK_TYPE, type DecoderOptions } from '../decode/decoder.js';
+import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, REASONS, REASON_ENCRYPTED, REASON_UNSUPPORTED_LINK_TYPE, type DecoderOptions } from '../decode/decoder.js';
 import type { Segment } from '../decode/segment.js';
 
 /** A consumer of decoded segments (the tracker), called in file order. */
@@ -109,12 +109,19 @@ export class StatsCollector implements FrameSink {
     this.warnings.push(w);
   }
 
-  /** Warnings that need the whole file (timestamps out of order). Call once at the end. */
+  /** Warnings that need the whole file (timestamps out of order; nothing but encrypted traffic). Call once at the end. */
   finish(): void {
     if (this.outOfOrder > 0) {
       this.warnings.push({
         file: this.file, offset: null, frame: this.firstOutOfOrder,
         message: `timestamps go backwards ${this.outOfOrder} time(s) in file order, first at frame ${this.firstOutOfOrder}; frames are analyzed in file order`,
+      });
+    }
+    const encrypted = this.notDecoded[REASON_ENCRYPTED];
+    if (encrypted > 0 && this.tcpSegments === 0) {
+      this.warnings.push({
+        file: this.file, offset: null, frame: null,
+        message: `no TCP segment can be read: ${encrypted} frame(s) are encrypted (IPsec ESP, or 802.11 with the protected flag); capture before encryption or after decryption`,
       });
     }
   }
