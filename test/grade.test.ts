@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_RUBRIC, gradeAll, loadRubric, RubricError, type Grade } from '../src/analysis/grade.js';
 import { renderGrade } from '../src/report/grade.js';
 import { CLI, ROOT } from './helpers/corpus.js';
+import { concat, hex, pcapFile, tmpFile } from './helpers/pcap-writer.js';
 import { testDir } from './helpers/tmp.js';
 
 const fx = (name: string) => join(ROOT, 'fixtures', `${name}.pcap`);
@@ -48,6 +49,17 @@ describe('grading the recorded cases with the built-in tcp-lifecycle rubric', ()
     const g = await grade('no-tcp');
     expect(g).toMatchObject({ total: 0, flow: null, items: [] });
     expect(g.reason).toMatch(/no TCP connection/);
+    expect(g.reason).not.toMatch(/encrypted/);
+  });
+
+  it('a capture of an encrypted Wi-Fi network says so, and where to capture instead', async () => {
+    // 802.11 data frames with the protected flag: their bodies cannot be read
+    const frame = concat(hex('0841 0000 020000000001 020000000002 020000000003 1000'), new Uint8Array(80));
+    const f = tmpFile('wpa.pcap', pcapFile({ linktype: 105 }, [{ sec: 1700000000, data: frame }, { data: frame }]));
+    const [en] = await gradeAll([f], { rubric: BUILTIN_RUBRIC, lang: 'en' });
+    expect(en.reason).toBe('not graded: the capture holds 2 frame(s) but no TCP connection; 2 of them are encrypted (IPsec, or a Wi-Fi network with a password), so any TCP inside cannot be seen: capture on the computer\'s own interface instead');
+    const [zh] = await gradeAll([f], { rubric: BUILTIN_RUBRIC, lang: 'zh' });
+    expect(zh.reason).toMatch(/其中 2 帧是加密的/);
   });
 
   it('a RST that ends the handshake or the connection is named, with its frame and its sender', async () => {

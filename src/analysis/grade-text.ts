@@ -7,7 +7,8 @@ type WS = { client: number; server: number } | null;
 
 export interface Feedback {
   notACapture(msg: string): string;
-  noTcp(frames: number): string;
+  /** `encrypted`: how many of the frames are encrypted (IPsec ESP, protected 802.11). */
+  noTcp(frames: number, encrypted: number): string;
   noMatch(host: string | undefined, port: number | undefined, flows: number): string;
   picked(id: number, client: string, server: string, filtered: boolean, flows: number): string;
   duplicate(other: string): string;
@@ -51,7 +52,8 @@ const list = (fs: number[]) => (fs.length <= 6 ? fs.join(', ') : `${fs.slice(0, 
 
 const EN: Feedback = {
   notACapture: (m) => `not graded: ${m}`,
-  noTcp: (n) => `not graded: the capture holds ${n} frame(s) but no TCP connection`,
+  noTcp: (n, enc) => `not graded: the capture holds ${n} frame(s) but no TCP connection` +
+    (enc > 0 ? `; ${enc} of them are encrypted (IPsec, or a Wi-Fi network with a password), so any TCP inside cannot be seen: capture on the computer's own interface instead` : ''),
   noMatch: (h, p, n) => `not graded: none of the ${n} connection(s) matches${h ? ` host ${h}` : ''}${p !== undefined ? ` port ${p}` : ''}`,
   picked: (id, c, s, filtered, n) => filtered
     ? `graded flow ${id} (${c} → ${s}): the connection matching the host/port given`
@@ -97,7 +99,8 @@ const ZH_WHO = { client: '客户端', server: '服务器' } as const;
 
 const ZH: Feedback = {
   notACapture: (m) => `未评分：${m}`,
-  noTcp: (n) => `未评分：抓包文件有 ${n} 帧，但没有 TCP 连接`,
+  noTcp: (n, enc) => `未评分：抓包文件有 ${n} 帧，但没有 TCP 连接` +
+    (enc > 0 ? `；其中 ${enc} 帧是加密的（IPsec，或设有密码的 Wi-Fi 网络），看不到其中的 TCP：请改在本机的网络接口上抓包` : ''),
   noMatch: (h, p, n) => `未评分：${n} 个连接中没有与${h ? `主机 ${h}` : ''}${p !== undefined ? `端口 ${p}` : ''}匹配的连接`,
   picked: (id, c, s, filtered, n) => filtered ? `评分对象：流 ${id}（${c} → ${s}），与给定主机/端口匹配的连接` : `评分对象：流 ${id}（${c} → ${s}），抓包中 ${n} 个连接里最完整的一个`,
   duplicate: (o) => `同一个连接（相同的初始序号和 SYN 时间）也出现在 ${o} 中。`,

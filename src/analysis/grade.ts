@@ -184,7 +184,7 @@ export async function gradeFile(file: string, o: GradeOptions): Promise<Grade & 
     throw e;
   }
   const count = a.set.count;
-  if (count === 0) return { ...zero(file, o.rubric, t.noTcp(a.set.stats.frames)), key: null };
+  if (count === 0) return { ...zero(file, o.rubric, t.noTcp(a.set.stats.frames, a.set.stats.notDecoded.encrypted ?? 0)), key: null };
   const match = (f: FlowReport) =>
     (o.port === undefined || f.server.port === o.port || f.client.port === o.port) &&
     (o.host === undefined || f.server.ip === o.host || f.client.ip === o.host);
