@@ -278,6 +278,15 @@ describe('tunnels', () => {
       expect([REASONS[r.d.reason], r.d.warning]).toEqual(['udp', null]);
     }
   });
+  it('an Ethernet pseudowire inside MPLS, with or without a control word, as Wireshark tells them apart', () => {
+    const labels = concat(be32((100 << 12) | 64), be32((200 << 12) | 0x100 | 64));
+    const frame = concat(hex('001b213a4b5c 005056aabbcc 0800'), v4()); // (the destination's first nibble is 0, like a control word's)
+    expectTcp(decode(1, ether(0x8847, concat(labels, frame))));
+    expectTcp(decode(1, ether(0x8847, concat(labels, hex('00000000'), frame))));
+    expectTcp(decode(1, ether(0x8847, concat(labels, hex('00000000'), ether(0x0800, v4())))));
+    // (a first nibble other than 0, 4 and 6 is no pseudowire Wireshark would try)
+    expect(REASONS[decode(1, ether(0x8847, concat(labels, hex('a0b1c2d3e4f5 005056aabbcc 0800'), v4()))).d.reason]).toBe('non-ip');
+  });
   it('takes the innermost addresses', () => {
     const r = decode(1, ether(0x86dd, ipv6({ nh: 4, payload: v4() })));
     expect(r.d.seg.ipVersion).toBe(4);

@@ -70,6 +70,10 @@ function tunnelPort(src: number, dst: number): number {
   return 0;
 }
 
+/** EtherTypes that make the bytes after an MPLS label stack plain Ethernet, not a control word and Ethernet. */
+const plainEtherType = (t: number): boolean =>
+  t === ETH_IPV4 || t === ETH_IPV6 || t === ETH_VLAN || t === ETH_QINQ || t === ETH_MPLS || t === ETH_MPLS_MC || t === ETH_PPPOE_SESSION || t === 0x0806;
+
 const isTunnelPort = (p: number): boolean => p === VXLAN_PORT || p === GENEVE_PORT || p === GTPU_PORT || p === L2TP_PORT;
 
 export class Decoder {
@@ -302,8 +306,12 @@ export class Decoder {
     const nibble = dv.getUint8(off) >> 4;
     if (nibble === 4) return this.ipv4(off);
     if (nibble === 6) return this.ipv6(off);
-    if (nibble === 0) return this.ethernet(off + 4); // pseudowire control word, then Ethernet
-    return this.no(R_NON_IP);
+    if (nibble !== 0) return this.no(R_NON_IP);
+    // an Ethernet pseudowire (RFC 4448), which Wireshark tries only after a first nibble of 0: without a control word
+    // when the frame looks like plain Ethernet (Wireshark asks its vendor table for the MAC addresses; an EtherType
+    // after them is asked here), else after the 4-byte control word
+    if (this.avail(off) >= 14 && plainEtherType(dv.getUint16(off + 12))) return this.ethernet(off);
+    return this.ethernet(off + 4);
   }
 
   /** PPP: optional HDLC address/control (ff 03), then a 1- or 2-byte protocol. */
