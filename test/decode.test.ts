@@ -161,7 +161,7 @@ describe('IEEE 802.11 (what tshark 4.0.17 makes of the same frames)', () => {
   });
 });
 
-describe('Linux NFLOG and PPI (what tshark 4.0.17 makes of the same frames)', () => {
+describe('Linux NFLOG, PKTAP and PPI (what tshark 4.0.17 makes of the same frames)', () => {
   /** An NFLOG attribute: length (with its 4-byte header) and type, little-endian unless `be`, padded to 4 bytes. */
   const tlv = (type: number, value: Uint8Array, be = false) => {
     const n = 4 + value.length;
@@ -177,6 +177,11 @@ describe('Linux NFLOG and PPI (what tshark 4.0.17 makes of the same frames)', ()
     const none = decode(239, concat(hex('02 00 0005'), tlv(10, hex('00'))));
     expect([REASONS[none.d.reason], none.d.warning]).toEqual(['non-ip', null]);
     expect(decode(239, concat(hex('02 00 0005'), hex('ff7f 0900'), v4())).d.warning).toMatch(/NFLOG attribute length \d+ does not fit the frame/);
+  });
+  it('Apple PKTAP: its length, then a frame of the link type it names', () => {
+    const header = concat(hex('6c000000 01000000 01000000'), new Uint8Array(96)); // length 108, type, DLT_EN10MB
+    expectTcp(decode(258, concat(header, ether(0x0800, v4()))));
+    expect(decode(258, hex('08000000 01000000 01000000')).d.warning).toBe('PKTAP header length 8 is less than 12');
   });
   it('PPI: its length, then a frame of the link type it names', () => {
     expectTcp(decode(192, concat(hex('00 00 0800 01000000'), ether(0x0800, v4()))));

@@ -9,7 +9,7 @@ function rng(seed: number): () => number {
 }
 
 describe('garbage inside valid captures never crashes the analysis', () => {
-  for (const linktype of [1, 0, 9, 12, 101, 104, 105, 108, 113, 228, 229, 276, 127, 192, 239]) {
+  for (const linktype of [1, 0, 9, 12, 101, 104, 105, 108, 113, 228, 229, 276, 127, 192, 239, 258]) {
     it(`link type ${linktype}: 2,000 random and half-valid frames`, async () => {
       const r = rng(linktype * 7919);
       const records = Array.from({ length: 2000 }, (_, i) => {

@@ -42,7 +42,7 @@ const MAX_DEPTH = 8;
 export const LINKTYPE_NAMES: Record<number, string> = {
   0: 'BSD loopback (NULL)', 1: 'Ethernet', 9: 'PPP', 12: 'raw IP', 14: 'raw IP', 50: 'PPP in HDLC framing',
   101: 'raw IP', 104: 'Cisco HDLC', 105: 'IEEE 802.11', 108: 'OpenBSD loopback (LOOP)', 113: 'Linux cooked (SLL)',
-  127: 'IEEE 802.11 radiotap', 192: 'PPI', 228: 'raw IPv4', 229: 'raw IPv6', 239: 'Linux NFLOG', 276: 'Linux cooked v2 (SLL2)',
+  127: 'IEEE 802.11 radiotap', 192: 'PPI', 228: 'raw IPv4', 229: 'raw IPv6', 239: 'Linux NFLOG', 258: 'Apple PKTAP', 276: 'Linux cooked v2 (SLL2)',
 };
 
 export function linktypeName(lt: number): string {
@@ -129,6 +129,7 @@ export class Decoder {
       case 105: return this.wifi(off, false);
       case 127: return this.radiotap(off);
       case 192: return this.ppi(off);
+      case 258: return this.pktap(off);
       case 239: return this.nflog(off);
       default:
         this.linktype = linktype;
@@ -141,7 +142,16 @@ export class Decoder {
     if (this.avail(off) < 8) return this.trunc('PPI');
     const len = this.dv.getUint16(off + 2, true), dlt = this.dv.getUint32(off + 4, true);
     if (len < 8) return this.bad(`PPI header length ${len} is less than 8`);
-    if (dlt === 192) return this.no(R_LINKTYPE);
+    if (dlt === 192 || dlt === 258) return this.no(R_LINKTYPE);
+    return this.link(dlt, off + len);
+  }
+
+  /** Apple's PKTAP header (macOS `tcpdump -i pktap`, `-k`): its length, then the link type of the frame that follows. */
+  private pktap(off: number): number {
+    if (this.avail(off) < 12) return this.trunc('PKTAP');
+    const len = this.dv.getUint32(off, true), dlt = this.dv.getUint32(off + 8, true);
+    if (len < 12) return this.bad(`PKTAP header length ${len} is less than 12`);
+    if (dlt === 258 || dlt === 192) return this.no(R_LINKTYPE);
     return this.link(dlt, off + len);
   }
 
