@@ -120,7 +120,13 @@ describe('IP', () => {
   it('a link or IP header cut by the snaplen', () => {
     const r = decode(1, ether(0x0800, v4()).subarray(0, 30), 100);
     expect(REASONS[r.d.reason]).toBe('truncated');
-    expect(r.d.warning).toMatch(/IPv4 header cut short/);
+    expect(r.d.warning).toBe('IPv4 header cut short by the snap length');
+  });
+
+  it('a header the packet itself ends inside (nothing cut by the snaplen) says so', () => {
+    const r = decode(1, ether(0x0800, v4()).subarray(0, 30));
+    expect(REASONS[r.d.reason]).toBe('truncated');
+    expect(r.d.warning).toBe('IPv4 header cut short: the packet ends inside it');
   });
 });
 

@@ -197,7 +197,7 @@ export class Decoder {
 
   /** A header the frame holds only part of: cut by the snap length, or (no byte missing) a packet that ends too soon. */
   private trunc(what: string): number {
-    this.warning = this.missing > 0 ? `${what} header cut short by the snap length` : `${what} header cut short: the packet ends before it does`;
+    this.warning = this.missing > 0 ? `${what} header cut short by the snap length` : `${what} header cut short: the packet ends inside it`;
     return this.no(R_TRUNC);
   }
 
