@@ -11,6 +11,7 @@ import { initialPick } from '../src/tui/pick-state.js';
 import { FindingGroups } from '../src/tui/Pickers.js';
 import { KEYMAP } from '../src/tui/keymap.js';
 import { initialList } from '../src/tui/list-state.js';
+import { concat, hex, pcapFile, tmpFile } from './helpers/pcap-writer.js';
 import { closeWaitLeak, fixtureData } from './helpers/tui.js';
 
 const COLOUR_CODE = /\x1b\[(3[0-7]|9[0-7]|38;)/;
@@ -122,6 +123,20 @@ describe('Help', () => {
 });
 
 describe('App', () => {
+  it('says why a capture shows no flow: no TCP at all, or encrypted frames', async () => {
+    const plain = await fixtureData('no-tcp.pcap');
+    const a = render(h(App, { data: plain, colour: false, width: 100, height: 20 }));
+    const f1 = await until(a.lastFrame, (f) => f.includes('no TCP flows in this capture'));
+    expect(f1).not.toMatch(/encrypted/);
+    a.unmount();
+    // 802.11 data frames with the protected flag
+    const frame = concat(hex('0841 0000 020000000001 020000000002 020000000003 1000'), new Uint8Array(80));
+    const wpa = await fixtureData(tmpFile('wpa.pcap', pcapFile({ linktype: 105 }, [{ sec: 1700000000, data: frame }, { data: frame }, { data: frame }])));
+    const b = render(h(App, { data: wpa, colour: false, width: 100, height: 20 }));
+    await until(b.lastFrame, (f) => f.includes('no TCP flows in this capture: 3 frames are encrypted (IPsec ESP, or 802.11 with the protected flag)'));
+    b.unmount();
+  });
+
   it('opens a flow with Enter, jumps to its finding with n, and goes back with q', async () => {
     const d = await closeWaitLeak();
     const { lastFrame, stdin, unmount } = render(h(App, { data: d, colour: false, width: 100, height: 30 }));

@@ -90,7 +90,7 @@ export function App({ data, colour, width, height, onKey }: { data: TuiData; col
   const v = topView(s);
   let body;
   switch (v.kind) {
-    case 'list': body = <FlowList t={data.table} s={v.s} width={s.width} colour={colour} />; break;
+    case 'list': body = <FlowList t={data.table} s={v.s} width={s.width} colour={colour} noFlows={data.noFlows} />; break;
     case 'detail': body = <FlowDetail s={v.s} width={s.width} colour={colour} />; break;
     case 'findings': body = <FindingGroups s={v.s} colour={colour} />; break;
     case 'finding-list': body = <FindingList s={v.s} colour={colour} />; break;

@@ -52,7 +52,7 @@ const fit = (text: string, c: Column) => {
   return c.right ? s.padStart(c.width) : s.padEnd(c.width);
 };
 
-export function FlowList({ t, s, width, colour }: { t: FlowTable; s: ListState; width: number; colour: boolean }) {
+export function FlowList({ t, s, width, colour, noFlows = 'no TCP flows in this capture' }: { t: FlowTable; s: ListState; width: number; colour: boolean; noFlows?: string }) {
   const [from, to] = visibleRange(s.win);
   const cols = columnsFor(t, s.ids, from, to, width);
   const arrow = s.desc ? '▼' : '▲';
@@ -75,7 +75,7 @@ export function FlowList({ t, s, width, colour }: { t: FlowTable; s: ListState; 
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate">{heading}</Text>
-      {rows.length > 0 ? rows : <Text dimColor>{s.mask !== null || s.onlyAnomalies || s.onlyOpen ? 'no flow matches' : 'no TCP flows in this capture'}</Text>}
+      {rows.length > 0 ? rows : <Text dimColor>{s.mask !== null || s.onlyAnomalies || s.onlyOpen ? 'no flow matches' : noFlows}</Text>}
     </Box>
   );
 }

@@ -40,6 +40,8 @@ export interface TuiData {
   /** The first `limit` findings of a group, and how many it has. */
   findingsOf(g: FindingGroup, limit: number): Anomaly[];
   leaks: LeakRow[];
+  /** What the flow list says when the capture has no flow, and why when the frames say why (encrypted). */
+  noFlows: string;
   openFlow(id: number): Promise<OpenedFlow>;
 }
 
@@ -86,6 +88,10 @@ function leakRows(a: Analysis, t: FlowTable): LeakRow[] {
   return rows;
 }
 
+const noFlowsText = (encrypted: number): string =>
+  'no TCP flows in this capture' +
+  (encrypted > 0 ? `: ${thousands(encrypted)} frame${encrypted === 1 ? ' is' : 's are'} encrypted (IPsec ESP, or 802.11 with the protected flag)` : '');
+
 export function tuiData(file: string, path: string, a: Analysis, index: FrameIndex | null): TuiData {
   const set = a.set;
   const t = buildFlowTable({
@@ -114,6 +120,7 @@ export function tuiData(file: string, path: string, a: Analysis, index: FrameInd
       return out;
     },
     leaks: leakRows(a, t),
+    noFlows: noFlowsText(set.stats.notDecoded.encrypted ?? 0),
     async openFlow(id) {
       const start = performance.now();
       const { rows, transitions, supersededBy, via } = await flowSegments(path, id, a.thresholds.timeWaitLen, index, set);
