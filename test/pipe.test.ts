@@ -65,6 +65,32 @@ describe('segment records', () => {
     expect(checked).toBeGreaterThan(CORPUS_PRESENT ? 10_000 : 4_000);
   });
 
+  it('slim ones carry every field but those connection tracking never reads, and leave those as they were', async () => {
+    const NOT_SLIM = ['fileOffset', 'ipId', 'urgent', 'headerLength', 'checksumField', 'tfo', 'mptcpSubtypes', 'tsVal', 'tsEcr'];
+    const slimFields = (x: Segment) => { const o = fields(x); for (const k of NOT_SLIM) delete o[k]; return o; };
+    let checked = 0;
+    for (const file of files) {
+      const direct: unknown[] = [];
+      const piped: unknown[] = [];
+      const out = new SlotWriter(new Int32Array(SLOT_WORDS));
+      out.slim = true;
+      const back = new Segment();
+      back.ipId = 4242; back.tsVal = 77;
+      const replay = {
+        clock: (sec: number, nsec: number) => piped.push(['clock', sec, nsec]),
+        onSegment: (x: Segment) => { piped.push(slimFields(x)); expect([x.ipId, x.tsVal]).toEqual([4242, 77]); },
+      };
+      const flush = () => { out.writeClock(); readSlot(out.w, out.pos, back, replay); out.pos = 0; };
+      await captureStats(file, {}, {
+        clock(sec, nsec) { direct.push(['clock', sec, nsec]); if (out.full) flush(); out.clock(sec, nsec); },
+        onSegment(x) { direct.push(slimFields(x)); if (out.full) flush(); out.segment(x); checked++; },
+      });
+      flush();
+      expect(piped, file).toEqual(direct);
+    }
+    expect(checked).toBeGreaterThan(4_000);
+  });
+
   it('keep timestamps and file offsets beyond 32 bits, IPv6 addresses and four SACK blocks', () => {
     const s = new Segment();
     s.frame = 7; s.tsSec = 2 ** 33 + 5; s.tsNsec = 999_999_999; s.fileOffset = 5 * 2 ** 32 + 17; s.frameLen = 9000;
@@ -141,6 +167,14 @@ describe('analysis through the reading thread', () => {
       expect(await report(mod, file, true)).toEqual(await report(mod, file, false));
     });
   }
+
+  it('flows: tracking alone, from slim records, equals tracking in the calling thread on every file', async () => {
+    const mod = (await import(join(ROOT, 'dist', 'analysis', 'flows.js'))) as typeof FlowsModule;
+    for (const file of files) {
+      const piped = await mod.flowsReport(file, { transitions: true, pipe: true });
+      expect(piped, file).toEqual(await mod.flowsReport(file, { transitions: true, pipe: false }));
+    }
+  });
 
   it('computes the Wireshark flags on the reading thread for a hook that takes them, and only then', async () => {
     const flows = (await import(join(ROOT, 'dist', 'analysis', 'flows.js'))) as typeof FlowsModule;

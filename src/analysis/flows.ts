@@ -130,8 +130,10 @@ export async function trackCapture(path: string, opts: FlowsOptions = {}): Promi
     frames: opts.frames,
   };
   const tracker = new Tracker(trackerOpts);
+  // a tracker without a hook, a watched flow, a frame index or a listener reads only what slim records carry
+  const slim = opts.hook === undefined && opts.watch === undefined && opts.frames === undefined && opts.listener === undefined;
   const stats = usePipe(path, opts)
-    ? await captureStatsPiped(path, { ...opts, wireshark: opts.hook?.readerFlags === true }, tracker)
+    ? await captureStatsPiped(path, { ...opts, wireshark: opts.hook?.readerFlags === true, slim }, tracker)
     : await captureStats(path, opts, tracker);
   if (tracker.nowSec !== -Infinity) tracker.finish(tracker.nowSec, tracker.nowNsec);
   collectAfterTracking();

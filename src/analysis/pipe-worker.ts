@@ -23,6 +23,7 @@ const slots = slotViews(data.slots);
 
 let slot = 0;
 const out = new SlotWriter(slots[0]);
+out.slim = data.options.slim === true;
 let bytesRead = 0;
 let packets = 0;
 const tuples = new TupleIndex();

@@ -52,6 +52,11 @@ const B_CLOCK = 1 << 26;
 const B_WS = 1 << 27;
 /** The stream the reading thread assigned (StreamAssignment) follows the SACK blocks, before the flags. */
 const B_ASSIGNED = 1 << 28;
+/**
+ * A slim record: only the fields connection tracking reads (see SlotWriter.slim), 14 words where a full
+ * record has 24 before the addresses; the others keep whatever the Segment held.
+ */
+const B_SLIM = 1 << 29;
 // the assignment's first word: direction, reuse, same-ISN SYN, bases changed, and the base bits
 const A_REUSE_SHIFT = 1, A_SAME_ISN = 8, A_BASES = 16, A_BASE_BITS_SHIFT = 5;
 
@@ -64,6 +69,12 @@ const F64_WORDS = new Int32Array(F64.buffer);
 export class SlotWriter {
   w: Int32Array;
   pos = 0;
+  /**
+   * Write slim records: for a consumer that only tracks connections (no analysis hook, no watched flow,
+   * no frame index), which reads none of the file offset, IP ID, urgent pointer, header length, checksum,
+   * Fast Open, MPTCP and TCP timestamp fields. Restoring fewer fields costs the tracking thread less.
+   */
+  slim = false;
   /** A frame's clock not yet written: it travels in the frame's segment record, if the frame has one. */
   private clockPending = false;
   private clockSec = 0;
@@ -114,13 +125,34 @@ export class SlotWriter {
       (s.headerValid ? B_HEADER_VALID : 0) | (s.sackPermitted ? B_SACK_PERMITTED : 0) |
       (s.hasTimestamps ? B_TIMESTAMPS : 0) | (s.mptcp ? B_MPTCP : 0) |
       (s.optionsMalformed ? B_OPTIONS_MALFORMED : 0) | (s.optionsCut ? B_OPTIONS_CUT : 0) |
-      (s.checksum << CHECKSUM_SHIFT) | (n << SACK_COUNT_SHIFT) | (s.ipDepth << IP_DEPTH_SHIFT) | (s.wsFlags >= 0 ? B_WS : 0) | (s.assignment !== null ? B_ASSIGNED : 0);
+      (s.checksum << CHECKSUM_SHIFT) | (n << SACK_COUNT_SHIFT) | (s.ipDepth << IP_DEPTH_SHIFT) | (s.wsFlags >= 0 ? B_WS : 0) | (s.assignment !== null ? B_ASSIGNED : 0) |
+      (this.slim ? B_SLIM : 0);
     w[p++] = s.frame;
     const secHi = Math.floor(s.tsSec / TWO_32);
     w[p++] = s.tsSec - secHi * TWO_32;
     w[p++] = secHi;
     w[p++] = s.tsNsec;
     w[p++] = s.frameLen;
+    if (this.slim) {
+      w[p++] = (s.srcPort << 16) | s.dstPort;
+      w[p++] = s.seq;
+      w[p++] = s.ack;
+      w[p++] = s.flags | (s.window << 16);
+      w[p++] = s.payloadLength;
+      w[p++] = s.captured;
+      w[p++] = s.mss;
+      w[p++] = s.wscale;
+      w[p++] = s.tuple;
+    } else {
+      this.rest(s, p);
+      p += 18;
+    }
+    this.tail(s, p, v6, n);
+  }
+
+  /** The 18 words of a full record after the frame length. */
+  private rest(s: Segment, p: number): void {
+    const w = this.w;
     const offHi = Math.floor(s.fileOffset / TWO_32);
     w[p++] = s.fileOffset - offHi * TWO_32;
     w[p++] = offHi;
@@ -140,6 +172,11 @@ export class SlotWriter {
     w[p++] = s.tsVal;
     w[p++] = s.tsEcr;
     w[p++] = s.tuple;
+  }
+
+  /** What every record ends with: the addresses, the SACK blocks, the stream assignment, the ICMP error and the flags. */
+  private tail(s: Segment, p: number, v6: boolean, n: number): void {
+    const w = this.w;
     const src = s.src, dst = s.dst;
     if (v6) {
       w[p++] = src[0]; w[p++] = src[1]; w[p++] = src[2]; w[p++] = src[3];
@@ -183,7 +220,8 @@ export interface PipeConsumer {
 /**
  * Replay one slot's records into `seg` and `consumer`, in order (main side). Every field the
  * decoder sets is restored but the link-layer ones the worker checked, so the consumer cannot tell
- * the pipe from the in-thread reader.
+ * the pipe from the in-thread reader; a slim record (see SlotWriter.slim) restores only what
+ * connection tracking reads.
  */
 export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: PipeConsumer): void {
   let p = 0;
@@ -213,30 +251,47 @@ export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: P
     seg.tsNsec = w[p + 4];
     if ((h & B_CLOCK) !== 0) consumer.clock(seg.tsSec, seg.tsNsec);
     seg.frameLen = w[p + 5];
-    seg.fileOffset = w[p + 7] * TWO_32 + (w[p + 6] >>> 0);
-    seg.ipId = w[p + 8];
-    const ports = w[p + 9];
-    seg.srcPort = ports >>> 16;
-    seg.dstPort = ports & 0xffff;
-    seg.seq = w[p + 10] >>> 0;
-    seg.ack = w[p + 11] >>> 0;
-    const fw = w[p + 12];
-    seg.flags = fw & 0xffff;
-    seg.window = fw >>> 16;
-    const uh = w[p + 13];
-    seg.urgent = uh & 0xffff;
-    seg.headerLength = uh >>> 16;
-    seg.payloadLength = w[p + 14];
-    seg.captured = w[p + 15];
-    seg.checksumField = w[p + 16];
-    seg.mss = w[p + 17];
-    seg.wscale = w[p + 18];
-    seg.tfo = w[p + 19];
-    seg.mptcpSubtypes = w[p + 20];
-    seg.tsVal = w[p + 21] >>> 0;
-    seg.tsEcr = w[p + 22] >>> 0;
-    seg.tuple = w[p + 23];
-    p += 24;
+    if ((h & B_SLIM) !== 0) {
+      const ports = w[p + 6];
+      seg.srcPort = ports >>> 16;
+      seg.dstPort = ports & 0xffff;
+      seg.seq = w[p + 7] >>> 0;
+      seg.ack = w[p + 8] >>> 0;
+      const fw = w[p + 9];
+      seg.flags = fw & 0xffff;
+      seg.window = fw >>> 16;
+      seg.payloadLength = w[p + 10];
+      seg.captured = w[p + 11];
+      seg.mss = w[p + 12];
+      seg.wscale = w[p + 13];
+      seg.tuple = w[p + 14];
+      p += 15;
+    } else {
+      seg.fileOffset = w[p + 7] * TWO_32 + (w[p + 6] >>> 0);
+      seg.ipId = w[p + 8];
+      const ports = w[p + 9];
+      seg.srcPort = ports >>> 16;
+      seg.dstPort = ports & 0xffff;
+      seg.seq = w[p + 10] >>> 0;
+      seg.ack = w[p + 11] >>> 0;
+      const fw = w[p + 12];
+      seg.flags = fw & 0xffff;
+      seg.window = fw >>> 16;
+      const uh = w[p + 13];
+      seg.urgent = uh & 0xffff;
+      seg.headerLength = uh >>> 16;
+      seg.payloadLength = w[p + 14];
+      seg.captured = w[p + 15];
+      seg.checksumField = w[p + 16];
+      seg.mss = w[p + 17];
+      seg.wscale = w[p + 18];
+      seg.tfo = w[p + 19];
+      seg.mptcpSubtypes = w[p + 20];
+      seg.tsVal = w[p + 21] >>> 0;
+      seg.tsEcr = w[p + 22] >>> 0;
+      seg.tuple = w[p + 23];
+      p += 24;
+    }
     if (v6) {
       src[0] = w[p]; src[1] = w[p + 1]; src[2] = w[p + 2]; src[3] = w[p + 3];
       dst[0] = w[p + 4]; dst[1] = w[p + 5]; dst[2] = w[p + 6]; dst[3] = w[p + 7];

@@ -19,9 +19,10 @@ export interface PipeData {
   path: string;
   /**
    * wireshark: compute the Wireshark flags on the reading thread (see FlagComputer); headerBlocks:
-   * post the offset and length of every pcapng section and interface block (see ReadOptions.onHeaderBlock).
+   * post the offset and length of every pcapng section and interface block (see ReadOptions.onHeaderBlock);
+   * slim: write slim records, for a consumer that only tracks connections (see SlotWriter.slim).
    */
-  options: DecoderOptions & { chunkBytes?: number; wireshark?: boolean; headerBlocks?: boolean };
+  options: DecoderOptions & { chunkBytes?: number; wireshark?: boolean; headerBlocks?: boolean; slim?: boolean };
   /** SLOTS words: 1 while a slot is full (written by the worker, replayed by the main thread). */
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
@@ -51,7 +52,7 @@ export function usePipe(path: string, opts: ReadOptions & { pipe?: boolean }): b
 /** captureStats, with reading and decoding in a worker thread. Same result, same consumer calls, same errors. */
 export function captureStatsPiped(
   path: string,
-  opts: ReadOptions & DecoderOptions & { wireshark?: boolean },
+  opts: ReadOptions & DecoderOptions & { wireshark?: boolean; slim?: boolean },
   consumer: SegmentConsumer,
 ): Promise<StatsReport> {
   const control = new SharedArrayBuffer(SLOTS * 4);
@@ -60,7 +61,7 @@ export function captureStatsPiped(
   const slots = slotViews(slotsBuf);
   const data: PipeData = {
     path,
-    options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes, wireshark: opts.wireshark, headerBlocks: opts.onHeaderBlock !== undefined },
+    options: { verifyChecksums: opts.verifyChecksums, chunkBytes: opts.chunkBytes, wireshark: opts.wireshark, headerBlocks: opts.onHeaderBlock !== undefined, slim: opts.slim },
     control,
     slots: slotsBuf,
   };
