@@ -53,8 +53,9 @@ const B_WS = 1 << 27;
 /** The stream the reading thread assigned (StreamAssignment) follows the SACK blocks, before the flags. */
 const B_ASSIGNED = 1 << 28;
 /**
- * A slim record: only the fields connection tracking reads (see SlotWriter.slim), 14 words where a full
- * record has 24 before the addresses; the others keep whatever the Segment held.
+ * A slim record: only the fields connection tracking reads (see SlotWriter.slim), 15 words before the
+ * addresses where a full record has 24 (the nine others follow the common ones); the Segment's other
+ * fields keep whatever they held.
  */
 const B_SLIM = 1 << 29;
 // the assignment's first word: direction, reuse, same-ISN SYN, bases changed, and the base bits
@@ -133,45 +134,29 @@ export class SlotWriter {
     w[p++] = secHi;
     w[p++] = s.tsNsec;
     w[p++] = s.frameLen;
-    if (this.slim) {
-      w[p++] = (s.srcPort << 16) | s.dstPort;
-      w[p++] = s.seq;
-      w[p++] = s.ack;
-      w[p++] = s.flags | (s.window << 16);
-      w[p++] = s.payloadLength;
-      w[p++] = s.captured;
-      w[p++] = s.mss;
-      w[p++] = s.wscale;
-      w[p++] = s.tuple;
-    } else {
-      this.rest(s, p);
-      p += 18;
-    }
-    this.tail(s, p, v6, n);
-  }
-
-  /** The 18 words of a full record after the frame length. */
-  private rest(s: Segment, p: number): void {
-    const w = this.w;
-    const offHi = Math.floor(s.fileOffset / TWO_32);
-    w[p++] = s.fileOffset - offHi * TWO_32;
-    w[p++] = offHi;
-    w[p++] = s.ipId;
     w[p++] = (s.srcPort << 16) | s.dstPort;
     w[p++] = s.seq;
     w[p++] = s.ack;
     w[p++] = s.flags | (s.window << 16);
-    w[p++] = s.urgent | (s.headerLength << 16);
     w[p++] = s.payloadLength;
     w[p++] = s.captured;
-    w[p++] = s.checksumField;
     w[p++] = s.mss;
     w[p++] = s.wscale;
-    w[p++] = s.tfo;
-    w[p++] = s.mptcpSubtypes;
-    w[p++] = s.tsVal;
-    w[p++] = s.tsEcr;
     w[p++] = s.tuple;
+    if (!this.slim) {
+      // the fields connection tracking never reads
+      const offHi = Math.floor(s.fileOffset / TWO_32);
+      w[p++] = s.fileOffset - offHi * TWO_32;
+      w[p++] = offHi;
+      w[p++] = s.ipId;
+      w[p++] = s.urgent | (s.headerLength << 16);
+      w[p++] = s.checksumField;
+      w[p++] = s.tfo;
+      w[p++] = s.mptcpSubtypes;
+      w[p++] = s.tsVal;
+      w[p++] = s.tsEcr;
+    }
+    this.tail(s, p, v6, n);
   }
 
   /** What every record ends with: the addresses, the SACK blocks, the stream assignment, the ICMP error and the flags. */
@@ -251,46 +236,32 @@ export function readSlot(w: Int32Array, words: number, seg: Segment, consumer: P
     seg.tsNsec = w[p + 4];
     if ((h & B_CLOCK) !== 0) consumer.clock(seg.tsSec, seg.tsNsec);
     seg.frameLen = w[p + 5];
-    if ((h & B_SLIM) !== 0) {
-      const ports = w[p + 6];
-      seg.srcPort = ports >>> 16;
-      seg.dstPort = ports & 0xffff;
-      seg.seq = w[p + 7] >>> 0;
-      seg.ack = w[p + 8] >>> 0;
-      const fw = w[p + 9];
-      seg.flags = fw & 0xffff;
-      seg.window = fw >>> 16;
-      seg.payloadLength = w[p + 10];
-      seg.captured = w[p + 11];
-      seg.mss = w[p + 12];
-      seg.wscale = w[p + 13];
-      seg.tuple = w[p + 14];
-      p += 15;
-    } else {
-      seg.fileOffset = w[p + 7] * TWO_32 + (w[p + 6] >>> 0);
-      seg.ipId = w[p + 8];
-      const ports = w[p + 9];
-      seg.srcPort = ports >>> 16;
-      seg.dstPort = ports & 0xffff;
-      seg.seq = w[p + 10] >>> 0;
-      seg.ack = w[p + 11] >>> 0;
-      const fw = w[p + 12];
-      seg.flags = fw & 0xffff;
-      seg.window = fw >>> 16;
-      const uh = w[p + 13];
+    const ports = w[p + 6];
+    seg.srcPort = ports >>> 16;
+    seg.dstPort = ports & 0xffff;
+    seg.seq = w[p + 7] >>> 0;
+    seg.ack = w[p + 8] >>> 0;
+    const fw = w[p + 9];
+    seg.flags = fw & 0xffff;
+    seg.window = fw >>> 16;
+    seg.payloadLength = w[p + 10];
+    seg.captured = w[p + 11];
+    seg.mss = w[p + 12];
+    seg.wscale = w[p + 13];
+    seg.tuple = w[p + 14];
+    p += 15;
+    if ((h & B_SLIM) === 0) {
+      seg.fileOffset = w[p + 1] * TWO_32 + (w[p] >>> 0);
+      seg.ipId = w[p + 2];
+      const uh = w[p + 3];
       seg.urgent = uh & 0xffff;
       seg.headerLength = uh >>> 16;
-      seg.payloadLength = w[p + 14];
-      seg.captured = w[p + 15];
-      seg.checksumField = w[p + 16];
-      seg.mss = w[p + 17];
-      seg.wscale = w[p + 18];
-      seg.tfo = w[p + 19];
-      seg.mptcpSubtypes = w[p + 20];
-      seg.tsVal = w[p + 21] >>> 0;
-      seg.tsEcr = w[p + 22] >>> 0;
-      seg.tuple = w[p + 23];
-      p += 24;
+      seg.checksumField = w[p + 4];
+      seg.tfo = w[p + 5];
+      seg.mptcpSubtypes = w[p + 6];
+      seg.tsVal = w[p + 7] >>> 0;
+      seg.tsEcr = w[p + 8] >>> 0;
+      p += 9;
     }
     if (v6) {
       src[0] = w[p]; src[1] = w[p + 1]; src[2] = w[p + 2]; src[3] = w[p + 3];
