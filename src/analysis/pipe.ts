@@ -71,8 +71,8 @@ export class SlotWriter {
   w: Int32Array;
   pos = 0;
   /**
-   * Write slim records: for a consumer that only tracks connections (no analysis hook, no watched flow,
-   * no frame index), which reads none of the file offset, IP ID, urgent pointer, header length, checksum,
+   * Write slim records: for a consumer that only tracks connections (no analysis hook, watched flow,
+   * frame index or transition listener), which reads none of the file offset, IP ID, urgent pointer, header length, checksum,
    * Fast Open, MPTCP and TCP timestamp fields. Restoring fewer fields costs the tracking thread less.
    */
   slim = false;
@@ -156,12 +156,7 @@ export class SlotWriter {
       w[p++] = s.tsVal;
       w[p++] = s.tsEcr;
     }
-    this.tail(s, p, v6, n);
-  }
-
-  /** What every record ends with: the addresses, the SACK blocks, the stream assignment, the ICMP error and the flags. */
-  private tail(s: Segment, p: number, v6: boolean, n: number): void {
-    const w = this.w;
+    // every record ends with the addresses, the SACK blocks, the stream assignment, the ICMP error and the flags
     const src = s.src, dst = s.dst;
     if (v6) {
       w[p++] = src[0]; w[p++] = src[1]; w[p++] = src[2]; w[p++] = src[3];
