@@ -35,6 +35,8 @@ const IP_ICMP = 1, IP_IPIP = 4, IP_TCP = 6, IP_UDP = 17, IP_IPV6 = 41, IP_GRE = 
 const VXLAN_PORT = 4789, GENEVE_PORT = 6081, GTPU_PORT = 2152, L2TP_PORT = 1701;
 /** GRE protocol types of ERSPAN: types I and II, and type III. */
 const ERSPAN_II = 0x88be, ERSPAN_III = 0x22eb;
+/** Link types that are a metadata header in front of a frame of another link type. */
+const LT_PPI = 192, LT_PKTAP = 258;
 /** Tunnels nested deeper than this are not followed (protects against crafted loops). */
 const MAX_DEPTH = 8;
 
@@ -128,8 +130,8 @@ export class Decoder {
       case 104: return this.avail(off) < 4 ? this.trunc('Cisco HDLC') : this.ethertype(this.dv.getUint16(off + 2), off + 4);
       case 105: return this.wifi(off, false);
       case 127: return this.radiotap(off);
-      case 192: return this.ppi(off);
-      case 258: return this.pktap(off);
+      case LT_PPI: return this.ppi(off);
+      case LT_PKTAP: return this.pktap(off);
       case 239: return this.nflog(off);
       default:
         this.linktype = linktype;
@@ -137,21 +139,22 @@ export class Decoder {
     }
   }
 
-  /** A Per-Packet Information header (its length, then the link type of the frame that follows; not itself PPI). */
+  /** A Per-Packet Information header: its length (bytes 2–3), then the link type of the frame that follows (bytes 4–7). */
   private ppi(off: number): number {
     if (this.avail(off) < 8) return this.trunc('PPI');
-    const len = this.dv.getUint16(off + 2, true), dlt = this.dv.getUint32(off + 4, true);
-    if (len < 8) return this.bad(`PPI header length ${len} is less than 8`);
-    if (dlt === 192 || dlt === 258) return this.no(R_LINKTYPE);
-    return this.link(dlt, off + len);
+    return this.wrapped('PPI', 8, this.dv.getUint16(off + 2, true), this.dv.getUint32(off + 4, true), off);
   }
 
-  /** Apple's PKTAP header (macOS `tcpdump -i pktap`, `-k`): its length, then the link type of the frame that follows. */
+  /** Apple's PKTAP header (macOS `tcpdump -i pktap`, `-k`): its length (bytes 0–3), then the frame's link type (bytes 8–11). */
   private pktap(off: number): number {
     if (this.avail(off) < 12) return this.trunc('PKTAP');
-    const len = this.dv.getUint32(off, true), dlt = this.dv.getUint32(off + 8, true);
-    if (len < 12) return this.bad(`PKTAP header length ${len} is less than 12`);
-    if (dlt === 258 || dlt === 192) return this.no(R_LINKTYPE);
+    return this.wrapped('PKTAP', 12, this.dv.getUint32(off, true), this.dv.getUint32(off + 8, true), off);
+  }
+
+  /** The frame after a metadata header `what` of `len` bytes (at least `min`) at `off`, on link type `dlt`; such headers do not nest. */
+  private wrapped(what: string, min: number, len: number, dlt: number, off: number): number {
+    if (len < min) return this.bad(`${what} header length ${len} is less than ${min}`);
+    if (dlt === LT_PPI || dlt === LT_PKTAP) return this.no(R_LINKTYPE);
     return this.link(dlt, off + len);
   }
 
