@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_RUBRIC, gradeAll, loadRubric, RubricError, type Grade } from '../src/analysis/grade.js';
 import { renderGrade } from '../src/report/grade.js';
 import { CLI, ROOT } from './helpers/corpus.js';
-import { concat, hex, pcapFile, tmpFile } from './helpers/pcap-writer.js';
+import { protectedWifiCapture, tmpFile } from './helpers/pcap-writer.js';
 import { testDir } from './helpers/tmp.js';
 
 const fx = (name: string) => join(ROOT, 'fixtures', `${name}.pcap`);
@@ -53,9 +53,7 @@ describe('grading the recorded cases with the built-in tcp-lifecycle rubric', ()
   });
 
   it('a capture of an encrypted Wi-Fi network says so, and where to capture instead', async () => {
-    // 802.11 data frames with the protected flag: their bodies cannot be read
-    const frame = concat(hex('0841 0000 020000000001 020000000002 020000000003 1000'), new Uint8Array(80));
-    const f = tmpFile('wpa.pcap', pcapFile({ linktype: 105 }, [{ sec: 1700000000, data: frame }, { data: frame }]));
+    const f = tmpFile('wpa.pcap', protectedWifiCapture(2));
     const [en] = await gradeAll([f], { rubric: BUILTIN_RUBRIC, lang: 'en' });
     expect(en.reason).toBe('not graded: the capture holds 2 frame(s) but no TCP connection; 2 of them are encrypted (IPsec, or a Wi-Fi network with a password), so any TCP inside cannot be seen: capture on the computer\'s own interface instead');
     const [zh] = await gradeAll([f], { rubric: BUILTIN_RUBRIC, lang: 'zh' });

@@ -11,7 +11,7 @@ import { initialPick } from '../src/tui/pick-state.js';
 import { FindingGroups } from '../src/tui/Pickers.js';
 import { KEYMAP } from '../src/tui/keymap.js';
 import { initialList } from '../src/tui/list-state.js';
-import { concat, hex, pcapFile, tmpFile } from './helpers/pcap-writer.js';
+import { protectedWifiCapture, tmpFile } from './helpers/pcap-writer.js';
 import { closeWaitLeak, fixtureData } from './helpers/tui.js';
 
 const COLOUR_CODE = /\x1b\[(3[0-7]|9[0-7]|38;)/;
@@ -31,7 +31,7 @@ describe('FlowList', () => {
   it('draws the rows of the window with states and finding badges, fitted to 80 columns', async () => {
     const d = await closeWaitLeak();
     const s = initialList(d.table, 5);
-    const { lastFrame } = render(h(FlowList, { t: d.table, s, width: 80, colour: false }));
+    const { lastFrame } = render(h(FlowList, { t: d.table, s, width: 80, colour: false, noFlows: d.noFlows }));
     const lines = lastFrame()!.split('\n');
     expect(lines).toHaveLength(6); // heading + the 5 rows of the window
     expect(lines[0]).toMatch(/^\s+ID▲ CLIENT\s+SERVER\s+.*CLIENT ST\s+SERVER ST\s+FINDINGS/);
@@ -42,7 +42,7 @@ describe('FlowList', () => {
 
   it('shows every column on a wide terminal', async () => {
     const d = await fixtureData('lossy-transfer.pcap');
-    const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 100, colour: false }));
+    const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 100, colour: false, noFlows: d.noFlows }));
     expect(lastFrame()).toMatch(/PKTS\s+BYTES\s+DUR/);
     expect(lastFrame()).toMatch(/TIME_WAIT\s+CLOSED\s+dupack×14 retx×/); // most severe kinds first
   });
@@ -129,9 +129,7 @@ describe('App', () => {
     const f1 = await until(a.lastFrame, (f) => f.includes('no TCP flows in this capture'));
     expect(f1).not.toMatch(/encrypted/);
     a.unmount();
-    // 802.11 data frames with the protected flag
-    const frame = concat(hex('0841 0000 020000000001 020000000002 020000000003 1000'), new Uint8Array(80));
-    const wpa = await fixtureData(tmpFile('wpa.pcap', pcapFile({ linktype: 105 }, [{ sec: 1700000000, data: frame }, { data: frame }, { data: frame }])));
+    const wpa = await fixtureData(tmpFile('wpa.pcap', protectedWifiCapture(3)));
     const b = render(h(App, { data: wpa, colour: false, width: 100, height: 20 }));
     await until(b.lastFrame, (f) => f.includes('no TCP flows in this capture: 3 frames are encrypted (IPsec ESP, or 802.11 with the protected flag)'));
     b.unmount();

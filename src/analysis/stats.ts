@@ -2,7 +2,7 @@ import type { CaptureWarning, Frame, FrameSink } from '../capture/frame.js';
 import type { InterfaceDrops } from '../capture/parser.js';
 import { readCapture, type ReadOptions } from '../capture/reader.js';
 import { compareTs, formatTs } from '../capture/time.js';
-import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, REASONS, REASON_ENCRYPTED, REASON_UNSUPPORTED_LINK_TYPE, type DecoderOptions } from '../decode/decoder.js';
+import { DECODED_QUOTED_TCP, DECODED_TCP, Decoder, ENCRYPTED_FRAMES, REASONS, REASON_ENCRYPTED, REASON_UNSUPPORTED_LINK_TYPE, type DecoderOptions } from '../decode/decoder.js';
 import type { Segment } from '../decode/segment.js';
 
 /** A consumer of decoded segments (the tracker), called in file order. */
@@ -121,7 +121,7 @@ export class StatsCollector implements FrameSink {
     if (encrypted > 0 && this.tcpSegments === 0) {
       this.warnings.push({
         file: this.file, offset: null, frame: null,
-        message: `no TCP segment can be read: ${encrypted} frame(s) are encrypted (IPsec ESP, or 802.11 with the protected flag); capture before encryption or after decryption`,
+        message: `no TCP segment can be read: ${encrypted} frame(s) are encrypted (${ENCRYPTED_FRAMES}); capture before encryption or after decryption`,
       });
     }
   }

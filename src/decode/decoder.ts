@@ -24,8 +24,9 @@ export const REASONS = [
 export type Reason = (typeof REASONS)[number];
 /** The reason code of a frame on a link type the decoder does not place (counted per link type). */
 export const REASON_UNSUPPORTED_LINK_TYPE = 1;
-/** The reason code of an encrypted frame (IPsec ESP, protected 802.11). */
+/** The reason code of an encrypted frame, and what such frames are, as warnings and views say it. */
 export const REASON_ENCRYPTED = 9;
+export const ENCRYPTED_FRAMES = 'IPsec ESP, or 802.11 with the protected flag';
 const R_NON_IP = 0, R_LINKTYPE = REASON_UNSUPPORTED_LINK_TYPE, R_UDP = 2, R_ICMP = 3, R_ICMP_TCP = 4, R_OTHER = 5, R_FRAG = 6, R_TRUNC = 7, R_MALFORMED = 8, R_ENCRYPTED = REASON_ENCRYPTED;
 
 const ETH_IPV4 = 0x0800, ETH_IPV6 = 0x86dd, ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD1 = 0x9100, ETH_QINQ_OLD2 = 0x9200;

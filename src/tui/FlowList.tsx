@@ -52,7 +52,8 @@ const fit = (text: string, c: Column) => {
   return c.right ? s.padStart(c.width) : s.padEnd(c.width);
 };
 
-export function FlowList({ t, s, width, colour, noFlows = 'no TCP flows in this capture' }: { t: FlowTable; s: ListState; width: number; colour: boolean; noFlows?: string }) {
+/** `noFlows`: what to say when the capture has no flow (TuiData.noFlows). */
+export function FlowList({ t, s, width, colour, noFlows }: { t: FlowTable; s: ListState; width: number; colour: boolean; noFlows: string }) {
   const [from, to] = visibleRange(s.win);
   const cols = columnsFor(t, s.ids, from, to, width);
   const arrow = s.desc ? '▼' : '▲';

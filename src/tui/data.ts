@@ -8,6 +8,7 @@ import type { Anomaly } from '../analysis/anomalies.js';
 import type { FrameIndex } from '../analysis/frame-index.js';
 import { flowSegments } from '../analysis/flow-segments.js';
 import { transitionsOut } from '../analysis/flows.js';
+import { ENCRYPTED_FRAMES } from '../decode/decoder.js';
 import { formatEndpoint } from '../report/addr.js';
 import { SEVERITY_RANK, leakSections, thousands, type LeakSection } from '../report/analyze.js';
 import { table } from '../report/flows.js';
@@ -90,7 +91,7 @@ function leakRows(a: Analysis, t: FlowTable): LeakRow[] {
 
 const noFlowsText = (encrypted: number): string =>
   'no TCP flows in this capture' +
-  (encrypted > 0 ? `: ${thousands(encrypted)} frame${encrypted === 1 ? ' is' : 's are'} encrypted (IPsec ESP, or 802.11 with the protected flag)` : '');
+  (encrypted > 0 ? `: ${thousands(encrypted)} frame${encrypted === 1 ? ' is' : 's are'} encrypted (${ENCRYPTED_FRAMES})` : '');
 
 export function tuiData(file: string, path: string, a: Analysis, index: FrameIndex | null): TuiData {
   const set = a.set;

@@ -198,3 +198,9 @@ export function tmpFile(name: string, bytes: Uint8Array): string {
   writeFileSync(p, bytes);
   return p;
 }
+
+/** A capture of `n` IEEE 802.11 data frames (link type 105) with the protected flag set: an encrypted Wi-Fi network's traffic. */
+export function protectedWifiCapture(n: number): Uint8Array {
+  const frame = concat(hex('0841 0000 020000000001 020000000002 020000000003 1000'), new Uint8Array(80));
+  return pcapFile({ linktype: 105 }, Array.from({ length: n }, (_, i) => (i === 0 ? { sec: 1700000000, data: frame } : { data: frame })));
+}
