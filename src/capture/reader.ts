@@ -58,8 +58,9 @@ const isGzip = (b: Uint8Array, n: number): boolean => n >= 2 && b[0] === GZIP_0 
 const CAPTURE_NAME = ['.pcap', '.pcapng', '.cap', '.ntar', '.dmp', '.pcap.gz', '.pcapng.gz', '.cap.gz'];
 
 /**
- * Whether `path` is named like a capture file, or starts like one (a pcap or pcapng magic number, or
- * gzip): what picks the submissions out of a directory. False for what cannot be read.
+ * Whether `path` is named like a capture file, or starts like one (a pcap or pcapng magic number,
+ * gzip, or an archive a capture is often sent in): what picks the submissions out of a directory.
+ * False for what cannot be read.
  */
 export function looksLikeCapture(path: string): boolean {
   const lower = path.toLowerCase();
@@ -67,9 +68,10 @@ export function looksLikeCapture(path: string): boolean {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return false; }
   try {
-    const b = new Uint8Array(4);
-    const n = readSync(fd, b, 0, 4, 0);
-    if (isGzip(b, n)) return true;
+    const b = new Uint8Array(ARCHIVE_MAGIC_BYTES);
+    const n = readSync(fd, b, 0, ARCHIVE_MAGIC_BYTES, 0);
+    // (an archive is a submission too: it gets no points, and the reason says how to unpack it)
+    if (isGzip(b, n) || archiveOf(b, n) !== null) return true;
     if (n < 4) return false;
     const dv = new DataView(b.buffer);
     return isPcapMagic(dv.getUint32(0, true)) || dv.getUint32(0, true) === BLOCK.SHB;
@@ -90,8 +92,36 @@ function fsMessage(e: unknown): string {
   }
 }
 
+/** Archive and compression formats a capture is often sent in, by their magic numbers, and the command that unpacks each. */
+const ARCHIVES: ReadonlyArray<{ name: string; magic: readonly number[]; unpack: string }> = [
+  { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], unpack: 'xz -d' },
+  { name: 'bzip2', magic: [0x42, 0x5a, 0x68], unpack: 'bunzip2' },
+  { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd], unpack: 'zstd -d' },
+  { name: 'lz4', magic: [0x04, 0x22, 0x4d, 0x18], unpack: 'lz4 -d' },
+  { name: 'zip', magic: [0x50, 0x4b, 0x03, 0x04], unpack: 'unzip' },
+  { name: '7z', magic: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], unpack: '7z x' },
+  { name: 'rar', magic: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07], unpack: 'unrar x' },
+];
+
+/** The archive or compression format the first `n` bytes of `b` start like (other than gzip, which is read), or null. */
+export function archiveOf(b: Uint8Array, n: number): { name: string; unpack: string } | null {
+  for (const a of ARCHIVES) {
+    if (n >= a.magic.length && a.magic.every((x, i) => b[i] === x)) return a;
+  }
+  return null;
+}
+
+/** The longest magic number archiveOf() compares. */
+const ARCHIVE_MAGIC_BYTES = 6;
+
 function describeStart(buf: Uint8Array, n: number): string {
   if (n === 0) return 'the file is empty (0 bytes), not a capture';
+  const archive = archiveOf(buf, n);
+  if (archive !== null) {
+    return archive.name === 'zip' || archive.name === '7z' || archive.name === 'rar'
+      ? `a ${archive.name} archive, not a capture: extract the capture from it first (${archive.unpack})`
+      : `compressed with ${archive.name}, which synfin does not read: decompress it first (${archive.unpack})`;
+  }
   const k = Math.min(n, 8);
   const hex = Array.from(buf.subarray(0, k), (b) => b.toString(16).padStart(2, '0')).join(' ');
   let text = '';
