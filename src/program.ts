@@ -6,8 +6,9 @@ import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
 import { WIRESHARK_KINDS } from './analysis/seq-analysis.js';
 import { BUILTIN_RUBRIC, RubricError, expandInputs, gradeAll, loadRubric, type Rubric } from './analysis/grade.js';
 import type { Lang } from './analysis/grade-text.js';
-import { gradeCsvHeader, gradeCsvRow, renderGrade } from './report/grade.js';
-import { existsSync } from 'node:fs';
+import { canonicalIp } from './report/addr.js';
+import { gradeCsvHeader, gradeCsvRow, renderGrade, renderGradeSummary } from './report/grade.js';
+import { existsSync, statSync } from 'node:fs';
 import { FilterError, compileFilter, filterNeedsFindings } from './analysis/filter.js';
 import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
@@ -322,14 +323,18 @@ export function buildProgram(): Command {
     .description('grade student captures: the built-in tcp-lifecycle rubric (handshake, options, data, teardown, TIME_WAIT, no RST or retransmission; 100 points) or a custom one, with feedback citing frames and states; a directory grades every capture in it')
     .argument('<path...>', 'capture files or directories of submissions')
     .option('--rubric <file>', 'a custom rubric (JSON): { "name": ..., "items": [ { "check": "handshake", "points": 30, "params": {} } ] }')
-    .option('--host <ip>', 'grade the connection with this address')
+    .option('--host <ip>', 'grade the connection with this address (IPv4, or IPv6 with or without brackets)', (v) => {
+      const ip = canonicalIp(v);
+      if (ip === null) throw new InvalidArgumentError('expected an IPv4 or IPv6 address');
+      return ip;
+    })
     .option('--port <n>', 'grade the connection with this port', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number, 0 to 65535');
       return n;
     })
     .addOption(new Option('--lang <lang>', 'language of the feedback').choices(['en', 'zh']).default('en'))
-    .option('--json', 'one JSON object per submission (an array for several)')
+    .option('--json', 'one JSON object per submission (an array for several files or a folder)')
     .option('--csv', 'one CSV row per submission, points per item')
     .action(async (paths: string[], opts: { rubric?: string; host?: string; port?: number; lang: Lang; json?: boolean; csv?: boolean }) => {
       if (opts.json && opts.csv) fail('choose one of --json and --csv');
@@ -350,9 +355,11 @@ export function buildProgram(): Command {
       if (files.length === 0) fail(`${paths.join(', ')}: no captures to grade`);
       const grades = await gradeAll(files, { rubric, host: opts.host, port: opts.port, lang: opts.lang });
       const checks = rubric.items.map((i) => i.check);
-      if (opts.json) await write(JSON.stringify(grades.length === 1 && paths.length === 1 && files.length === 1 ? grades[0] : grades, null, 2) + '\n');
+      // one object for one file named; an array for several, or for a folder (even of one submission)
+      const one = paths.length === 1 && files.length === 1 && !statSync(paths[0]).isDirectory();
+      if (opts.json) await write(JSON.stringify(one ? grades[0] : grades, null, 2) + '\n');
       else if (opts.csv) await write(gradeCsvHeader(checks) + grades.map((g) => gradeCsvRow(g, checks)).join(''));
-      else await write(grades.map((g) => renderGrade(g, opts.lang)).join('\n'));
+      else await write(grades.map((g) => renderGrade(g, opts.lang)).join('\n') + (one ? '' : '\n' + renderGradeSummary(grades, opts.lang)));
     });
 
   program

@@ -3,10 +3,12 @@ import { feedback, type Lang } from '../analysis/grade-text.js';
 import { csvCell, table } from './flows.js';
 
 const LABELS = {
-  en: { points: 'points', rubric: 'rubric', item: 'ITEM', score: 'POINTS', facts: 'Lab facts', isn: 'ISN', rtt: 'handshake RTT', mss: 'MSS',
-    win: 'initial windows', bytes: 'payload bytes', tput: 'throughput', frames: 'frames', client: 'client', server: 'server', none: '-' },
-  zh: { points: '分', rubric: '评分标准', item: '项目', score: '得分', facts: '实验数据', isn: '初始序号', rtt: '握手往返时间', mss: 'MSS',
-    win: '初始窗口', bytes: '数据字节', tput: '吞吐量', frames: '帧号', client: '客户端', server: '服务器', none: '-' },
+  en: { points: 'points', rubric: 'rubric', item: 'ITEM', score: 'POINTS', facts: 'Lab facts', isn: 'initial sequence numbers (ISN)', rtt: 'handshake RTT', mss: 'MSS',
+    win: 'initial windows', bytes: 'payload bytes', tput: 'throughput', frames: 'frames', client: 'client', server: 'server', none: '-',
+    relative: '(Wireshark shows each as relative sequence number 0)', lastAck: 'last ACK' },
+  zh: { points: '分', rubric: '评分标准', item: '项目', score: '得分', facts: '实验数据', isn: '初始序号（ISN）', rtt: '握手往返时间', mss: 'MSS',
+    win: '初始窗口', bytes: '数据字节', tput: '吞吐量', frames: '帧号', client: '客户端', server: '服务器', none: '-',
+    relative: '（Wireshark 中都显示为相对序号 0）', lastAck: '最后的 ACK' },
 } as const;
 
 /** One submission as text: total, the connection graded and why, points per item, feedback, lab facts. */
@@ -14,6 +16,7 @@ export function renderGrade(g: Grade, lang: Lang): string {
   const L = LABELS[lang];
   const t = feedback(lang);
   const out = [`${g.file}: ${g.total} / ${g.max} ${L.points} (${L.rubric} ${g.rubric})`, `  ${g.reason}`];
+  if (g.damage !== null) out.push(`  ${g.damage}`);
   if (g.items.length > 0) {
     out.push(table([`  ${L.item}`, L.score], g.items.map((i) => [`  ${t.checkName(i.check)}`, `${i.points} / ${i.max}`])).trimEnd());
     for (const i of g.items) {
@@ -25,11 +28,11 @@ export function renderGrade(g: Grade, lang: Lang): string {
   if (f !== null) {
     const n = (x: number | null, unit = '') => (x === null ? L.none : `${x}${unit}`);
     out.push(`  ${L.facts}:`);
-    out.push(`    ${L.isn}: ${L.client} ${n(f.isn.client)}, ${L.server} ${n(f.isn.server)} (relative 0)`);
+    out.push(`    ${L.isn}: ${L.client} ${n(f.isn.client)}, ${L.server} ${n(f.isn.server)} ${L.relative}`);
     out.push(`    ${L.rtt}: ${f.handshakeRtt === null ? L.none : `${(f.handshakeRtt * 1000).toFixed(3)} ms`}; ${L.mss}: ${n(f.mss.client)} / ${n(f.mss.server)}; ${L.win}: ${n(f.initialWindow.client)} / ${n(f.initialWindow.server)}`);
     out.push(`    ${L.bytes}: ${L.client} → ${f.bytes.c2s}, ${L.server} → ${f.bytes.s2c}; ${L.tput}: ${f.throughput === null ? L.none : `${f.throughput} B/s`}`);
     const fr = f.frames;
-    out.push(`    ${L.frames}: SYN ${n(fr.syn)}, SYN+ACK ${n(fr.synAck)}, ACK ${n(fr.ack)}, FIN ${L.client} ${n(fr.finClient)}, FIN ${L.server} ${n(fr.finServer)}, last ACK ${n(fr.lastAck)}`);
+    out.push(`    ${L.frames}: SYN ${n(fr.syn)}, SYN+ACK ${n(fr.synAck)}, ACK ${n(fr.ack)}, FIN ${L.client} ${n(fr.finClient)}, FIN ${L.server} ${n(fr.finServer)}, ${L.lastAck} ${n(fr.lastAck)}`);
   }
   return out.join('\n') + '\n';
 }
@@ -42,5 +45,32 @@ export function gradeCsvHeader(checks: CheckId[]): string {
 export function gradeCsvRow(g: Grade, checks: CheckId[]): string {
   const byCheck = new Map(g.items.map((i) => [i.check, i.points]));
   const fb = g.items.flatMap((i) => i.feedback.map((l) => `${i.check}: ${l}`)).join(' | ');
-  return [g.file, g.total, g.max, ...checks.map((c) => byCheck.get(c) ?? 0), g.flow, g.duplicateOf, g.reason, fb].map(csvCell).join(',') + '\n';
+  return [g.file, g.total, g.max, ...checks.map((c) => byCheck.get(c) ?? 0), g.flow, g.duplicateOf, g.damage === null ? g.reason : `${g.reason} ${g.damage}`, fb].map(csvCell).join(',') + '\n';
+}
+
+const SUMMARY = {
+  en: (k: number, graded: Grade[], notGraded: string[], dups: number, max: number) => {
+    const totals = graded.map((g) => g.total);
+    const avg = totals.length === 0 ? 0 : Math.round((totals.reduce((a, b) => a + b, 0) / totals.length) * 10) / 10;
+    return `${k} submissions: ${graded.length} graded` +
+      (graded.length > 0 ? ` (average ${avg} / ${max}, lowest ${Math.min(...totals)}, highest ${Math.max(...totals)})` : '') +
+      (notGraded.length > 0 ? `; ${notGraded.length} not graded (${notGraded.join(', ')})` : '') +
+      (dups > 0 ? `; ${dups} share a connection with another submission` : '') + '.';
+  },
+  zh: (k: number, graded: Grade[], notGraded: string[], dups: number, max: number) => {
+    const totals = graded.map((g) => g.total);
+    const avg = totals.length === 0 ? 0 : Math.round((totals.reduce((a, b) => a + b, 0) / totals.length) * 10) / 10;
+    return `共 ${k} 份提交：已评分 ${graded.length} 份` +
+      (graded.length > 0 ? `（平均 ${avg} / ${max}，最低 ${Math.min(...totals)}，最高 ${Math.max(...totals)}）` : '') +
+      (notGraded.length > 0 ? `；未评分 ${notGraded.length} 份（${notGraded.join('、')}）` : '') +
+      (dups > 0 ? `；${dups} 份与其他提交包含同一个连接` : '') + '。';
+  },
+} as const;
+
+/** The last line of a batch in text: how many were graded, their average, lowest and highest, which were not, and duplicates. */
+export function renderGradeSummary(grades: Grade[], lang: Lang): string {
+  const graded = grades.filter((g) => g.flow !== null);
+  const notGraded = grades.filter((g) => g.flow === null).map((g) => g.file);
+  const max = grades.length > 0 ? grades[0].max : 0;
+  return SUMMARY[lang](grades.length, graded, notGraded, grades.filter((g) => g.duplicateOf !== null).length, max) + '\n';
 }
