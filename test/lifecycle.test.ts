@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture, mergeLeaks } from '../src/analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, icmpName } from '../src/analysis/lifecycle.js';
-import { renderLeakTables } from '../src/report/analyze.js';
+import { renderLeakFindings, renderLeakTables } from '../src/report/analyze.js';
 import { formatDuration, parseDuration } from '../src/report/duration.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CLI, ROOT } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
-import { closingAtEndCapture, finalAckAgainCapture, threeFlowsCapture } from './helpers/synthetic.js';
+import { clientCloseWaitCapture, closingAtEndCapture, finalAckAgainCapture, threeFlowsCapture } from './helpers/synthetic.js';
 import { tmpFile } from './helpers/pcap-writer.js';
 import { testDir } from './helpers/tmp.js';
 
@@ -237,7 +237,7 @@ describe('lifecycle anomalies on the recorded scenarios', () => {
   it('server-time-wait: the service holding server-side TIME_WAIT is named, in JSON and in the host table', async () => {
     const a = await analyzeCapture(fx('server-time-wait'));
     expect(a.hosts).toEqual([{ ip: '10.77.0.2', timeWait: { atEnd: 12, peak: 12, clientSide: 0, serverSide: 12 }, portPressure: [],
-      services: [{ server: '10.77.0.2:8080', inUse: 12 }] }]);
+      services: [{ server: '10.77.0.2:8080', inUse: 12 }], closeWait: { count: 0, oldestAge: null, peers: [] } }]);
     expect(renderLeakTables(a)).toMatch(/^10\.77\.0\.2 +12 +12 +0 +12 +10\.77\.0\.2:8080 \(12 held as server\)$/m);
     // client-side TIME_WAIT: the remote service the client's ports pile up towards
     const storm = await analyzeCapture(fx('time-wait-storm'));
@@ -379,7 +379,7 @@ describe('synfin analyze / leaks', () => {
   it('leak tables: ages of hours and days read as such', () => {
     const e = {
       ip: '10.0.0.2', port: 80, connections: 9, lastAck: 0, finWait2: 0, timeWaitServerSide: 0,
-      closeWait: { count: 3, atEnd: 3, oldestAge: 3 * 86400, oldestSince: '1795000000.000000000', medianAge: 3 * 3600, maxAge: 3 * 86400, share: 1 / 3, peers: ['10.0.0.1:5000'] },
+      closeWait: { count: 3, atEnd: 3, unseen: 0, oldestAge: 3 * 86400, oldestSince: '1795000000.000000000', medianAge: 3 * 3600, maxAge: 3 * 86400, share: 1 / 3, peers: ['10.0.0.1:5000'] },
     };
     const text = renderLeakTables({ endpoints: [e], hosts: [], thresholds: { ...DEFAULT_THRESHOLDS } });
     expect(text).toMatch(/^10\.0\.0\.2:80\s+9\s+3\s+3\s+33%\s+3\.0 d\s+11-18 11:06:40\s+3\.0 h\s+10\.0\.0\.1:5000$/m);
@@ -530,6 +530,70 @@ describe('close-wait-stuck and the peer\'s FIN_WAIT_2 orphan timeout', () => {
     for (const x of expired) {
       expect(x.data.peerState).toBe('FIN_WAIT_2 or expired');
       expect(x.message).toContain('may have left FIN_WAIT_2 meanwhile, if its application closed the socket (orphan timeout 0.001 s)');
+    }
+  });
+});
+
+describe('the leak hunt beyond the server side', () => {
+  /** A recorded capture keeping only the frames whose IPv4 source is `src` (Ethernet frames). */
+  const fromOnly = (name: string, src: string): string => {
+    const b = readFileSync(join(ROOT, 'fixtures', `${name}.pcap`));
+    const want = src.split('.').map(Number);
+    const out: Uint8Array[] = [b.subarray(0, 24)];
+    for (let p = 24; p < b.length;) {
+      const len = 16 + b.readUInt32LE(p + 8);
+      const ip = p + 16 + 14 + 12;
+      if (want.every((x, i) => b[ip + i] === x)) out.push(b.subarray(p, p + len));
+      p += len;
+    }
+    return tmpFile(`${name}-from-${src}.pcap`, Buffer.concat(out));
+  };
+
+  it('clients stuck in CLOSE_WAIT (a leaking connection pool) are counted per host, and the text says why it exits 3', async () => {
+    const f = tmpFile('client-close-wait.pcap', clientCloseWaitCapture(6));
+    const a = await analyzeCapture(f);
+    expect(a.anomalies.filter((x) => x.kind === 'close-wait-stuck').map((x) => x.data.holder)).toEqual(Array(6).fill('client'));
+    expect(a.hosts).toEqual([{ ip: '192.0.2.1', timeWait: { atEnd: 0, peak: 0, clientSide: 0, serverSide: 0 }, portPressure: [], services: [],
+      closeWait: { count: 6, oldestAge: 115, peers: ['192.0.2.80:80'] } }]);
+    expect(renderLeakTables(a)).toMatch(/CLOSE_WAIT on the client side, per host .*\nHOST +STUCK +OLDEST +SERVERS\n192\.0\.2\.1 +6 +115\.0 s +192\.0\.2\.80:80\n/);
+    expect(renderLeakFindings(a)).toBe('Thresholds crossed (exit status 3):\n' +
+      '  warn close-wait-stuck: 6 connections idle in CLOSE_WAIT for 10.0 s (--close-wait-threshold) or more, 6 of them on the client side: the application received its peer\'s FIN and never closed (tables above).\n');
+    const r = spawnSync(process.execPath, [CLI, 'leaks', f], { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/Thresholds crossed \(exit status 3\):/);
+  });
+
+  it('a CLOSE_WAIT side the capture holds nothing of is not judged; a FIN the capture missed dates from its acknowledgment', async () => {
+    const silent = await analyzeCapture(fromOnly('close-wait-leak', '10.77.0.1'), { thresholds: { ...DEFAULT_THRESHOLDS, closeWaitThreshold: 0.01 } });
+    expect(silent.anomalies.filter((x) => x.kind === 'close-wait-stuck')).toEqual([]);
+    expect(silent.endpoints[0].closeWait).toMatchObject({ atEnd: 20, unseen: 20, count: 0 });
+    expect(renderLeakTables(silent)).toMatch(/Their CLOSE_WAIT only inferred: nothing the server sent is in the capture \(a one-sided capture\), so they are not judged\./);
+    const seen = await analyzeCapture(fromOnly('close-wait-leak', '10.77.0.2'), { thresholds: { ...DEFAULT_THRESHOLDS, closeWaitThreshold: 0.01 } });
+    const stuck = seen.anomalies.filter((x) => x.kind === 'close-wait-stuck');
+    expect(stuck.length).toBeGreaterThan(0);
+    for (const x of stuck) {
+      expect(x.frame).toBeNull();
+      expect(x.message).toMatch(/acknowledged a FIN of client .*'s that the capture does not hold, but never sent its own FIN/);
+      expect(Number(x.data.age)).toBeLessThan(5);
+    }
+  });
+
+  it('--fail-on names variants exactly: a misspelt one is an error, not a gate that never closes', () => {
+    const r = spawnSync(process.execPath, [CLI, 'analyze', '--fail-on', 'time-wait-excess:port_pressure', join(ROOT, 'fixtures', 'time-wait-storm.pcap')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown variant time-wait-excess:port_pressure \(time-wait-excess has time-wait-excess:port-pressure\)/);
+  });
+});
+
+describe('the variants --fail-on knows', () => {
+  it('are every variant the recorded scenarios raise', async () => {
+    const { ANOMALY_KINDS, ANOMALY_VARIANTS } = await import('../src/program.js');
+    for (const f of recordedFixtures()) {
+      const a = await analyzeCapture(f.capture);
+      for (const x of a.anomalies) {
+        expect(ANOMALY_KINDS).toContain(x.kind);
+        if (x.variant !== null) expect(ANOMALY_VARIANTS[x.kind] ?? [], `${f.capture}: ${x.kind}:${x.variant}`).toContain(x.variant);
+      }
     }
   });
 });

@@ -29,7 +29,10 @@ export interface EndpointLeaks {
    * `atEnd` counts every connection whose server side ends in CLOSE_WAIT, stuck or not yet.
    */
   closeWait: {
-    count: number; atEnd: number; oldestAge: number | null;
+    count: number; atEnd: number;
+    /** Of atEnd, those only inferred: the server sent nothing the capture holds (a one-sided capture), so they are not judged. */
+    unseen: number;
+    oldestAge: number | null;
     /** When the oldest stuck connection's peer sent its FIN: decimal seconds, to the millisecond. */
     oldestSince: string | null;
     medianAge: number | null; maxAge: number | null; share: number; peers: string[];
@@ -47,6 +50,12 @@ export interface HostLeaks {
   portPressure: Array<{ client: string; server: string; inUse: number; range: number }>;
   /** Per service of this host (its ip:port), the connections it holds in TIME_WAIT as their server at the end, most first. */
   services: Array<{ server: string; inUse: number }>;
+  /**
+   * Connections this host holds stuck in CLOSE_WAIT as their client (`close-wait-stuck` of the client: its server
+   * closed, the client application never did, as a leaking connection pool does; reference §7.10): how many, the
+   * oldest age (seconds since the server's FIN), and the servers (the ten commonest).
+   */
+  closeWait: { count: number; oldestAge: number | null; peers: string[] };
 }
 
 export interface AnalyzeReport extends StatsReport {
@@ -349,29 +358,39 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     let e = eps.get(key);
     if (e === undefined) {
       const ip = ipOf(st, s);
-      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, atEnd: 0, oldestAge: null, oldestSince: null, medianAge: null, maxAge: null, share: 0, peers: [] },
+      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, atEnd: 0, unseen: 0, oldestAge: null, oldestSince: null, medianAge: null, maxAge: null, share: 0, peers: [] },
         lastAck: 0, finWait2: 0, timeWaitServerSide: 0, key: formatEndpoint(ip, st.portOf(s)), ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
       eps.set(key, e);
     }
     e.connections++;
     const sf = st.finalOf(s), cf = st.finalOf(c);
-    if (sf === CLOSE_WAIT) e.closeWait.atEnd++;
+    if (sf === CLOSE_WAIT) { e.closeWait.atEnd++; if (st.packetsOf(s) === 0) e.closeWait.unseen++; }
     if (sf === LAST_ACK) e.lastAck++;
     if (cf === FIN_WAIT_2) e.finWait2++;
     if (sf === TIME_WAIT) e.timeWaitServerSide++;
     const closer = st.closer();
     if (closer === 0 || closer === 1) { e.graceful++; if (closer === s) e.serverClosed++; }
   }
+  const clientCloseWait = new Map<number | string, { ip: string; ages: number[]; peers: Map<string, number> }>();
   for (const r of analyzer.life) {
     if (r.kind !== 'close-wait-stuck') continue;
     const st = streams[r.stream];
     const c = clients[st.id], s = (1 - c) as 0 | 1;
     const holderIsServer = r.data.holder === 'server';
     const holder = holderIsServer ? s : c;
-    const e = eps.get(endpointKey(st, holder));
-    if (e === undefined) continue; // a client stuck in CLOSE_WAIT: reported per connection only
-    e.ages.push(Number(r.data.age));
     const peer = formatEndpoint(ipOf(st, 1 - holder), st.portOf(1 - holder));
+    if (!holderIsServer) {
+      // a client stuck in CLOSE_WAIT: per host (reference §7.10)
+      const hk = hostKey(st, holder);
+      let c = clientCloseWait.get(hk);
+      if (c === undefined) { c = { ip: ipOf(st, holder), ages: [], peers: new Map() }; clientCloseWait.set(hk, c); }
+      c.ages.push(Number(r.data.age));
+      c.peers.set(peer, (c.peers.get(peer) ?? 0) + 1);
+      continue;
+    }
+    const e = eps.get(endpointKey(st, holder));
+    if (e === undefined) continue;
+    e.ages.push(Number(r.data.age));
     e.peerSet.set(peer, (e.peerSet.get(peer) ?? 0) + 1);
   }
   const aggregate: Anomaly[] = [];
@@ -422,20 +441,29 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
       }
     }
   }
+  // hosts stuck in CLOSE_WAIT as clients, holding no TIME_WAIT
+  for (const [hk, c] of clientCloseWait) {
+    if (!hostMap.has(hk)) hostMap.set(hk, { ip: c.ip, atEnd: 0, clientSide: 0, serverSide: 0, enter: [], exit: [], pairs: new Map(), services: new Map() });
+  }
   const hosts: HostLeaks[] = [];
-  for (const h of hostMap.values()) {
+  for (const [hk, h] of hostMap) {
     const ip = h.ip;
     const peak = peakOverlap(h.enter, h.exit);
-    const portPressure = [...h.pairs.values()].sort((a, b) => b.n - a.n).map(({ pair, n }) => {
+    const portPressure = [...h.pairs.values()].sort((a, b) => b.n - a.n || byText(a.pair, b.pair)).map(({ pair, n }) => {
       const [client, server] = pair.split(' → ');
       return { client, server, inUse: n, range: t.ephemeralRange };
     });
-    const services = [...h.services.values()].sort((a, b) => b.inUse - a.inUse);
-    hosts.push({ ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure, services });
+    const services = [...h.services.values()].sort((a, b) => b.inUse - a.inUse || byText(a.server, b.server));
+    const c = clientCloseWait.get(hk);
+    const closeWait = c === undefined ? { count: 0, oldestAge: null, peers: [] }
+      : { count: c.ages.length, oldestAge: r3(Math.max(...c.ages)), peers: [...c.peers].sort((a, b) => b[1] - a[1] || byText(a[0], b[0])).slice(0, 10).map(([p]) => p) };
+    hosts.push({ ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure, services, closeWait });
     if (h.atEnd >= t.timeWaitThreshold || peak >= t.timeWaitThreshold) {
       aggregate.push({
         kind: 'time-wait-excess', variant: null, severity: 'warn', frame: null, flow: null, direction: null, states: null,
-        message: `Host ${ip} holds ${h.atEnd} connection(s) in TIME_WAIT at the end of the capture (peak ${peak}; ${h.clientSide} as client, ${h.serverSide} as server), at or above the threshold of ${t.timeWaitThreshold}.`,
+        message: h.atEnd >= t.timeWaitThreshold
+          ? `Host ${ip} holds ${h.atEnd} connection(s) in TIME_WAIT at the end of the capture (peak ${peak}; ${h.clientSide} as client, ${h.serverSide} as server), at or above the threshold of ${t.timeWaitThreshold}.`
+          : `Host ${ip} held up to ${peak} connection(s) in TIME_WAIT at once during the capture, at or above the threshold of ${t.timeWaitThreshold}; ${h.atEnd} remain at the end (${h.clientSide} as client, ${h.serverSide} as server).`,
         data: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide },
       });
     }
@@ -509,9 +537,13 @@ function captureDrops(drops: StatsReport['captureDrops']): Anomaly[] {
   return out;
 }
 
+/** Ties in the leak tables go by address, numbers in numeric order, so the order never depends on when connections were released. */
+const byText = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+
 function sortLeaks(endpoints: EndpointLeaks[], hosts: HostLeaks[]): void {
-  endpoints.sort((a, b) => b.closeWait.count - a.closeWait.count || b.closeWait.atEnd - a.closeWait.atEnd || b.connections - a.connections);
-  hosts.sort((a, b) => b.timeWait.atEnd - a.timeWait.atEnd || b.timeWait.peak - a.timeWait.peak);
+  endpoints.sort((a, b) => b.closeWait.count - a.closeWait.count || b.closeWait.atEnd - a.closeWait.atEnd || b.connections - a.connections ||
+    byText(a.ip, b.ip) || a.port - b.port);
+  hosts.sort((a, b) => b.timeWait.atEnd - a.timeWait.atEnd || b.timeWait.peak - a.timeWait.peak || byText(a.ip, b.ip));
 }
 
 /** Float seconds as a timestamp string, to the millisecond. */
@@ -529,7 +561,7 @@ export function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[],
   const med = median(ages);
   cw.medianAge = med === null ? null : r3(med);
   cw.share = connections ? r3(ages.length / connections) : 0;
-  cw.peers = [...peers].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([p]) => p);
+  cw.peers = [...peers].sort((a, b) => b[1] - a[1] || byText(a[0], b[0])).slice(0, 10).map(([p]) => p);
 }
 
 export interface MergedLeaks {
@@ -553,12 +585,12 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
       const key = formatEndpoint(e.ip, e.port);
       let m = eps.get(key);
       if (m === undefined) {
-        m = { ...e, closeWait: { ...e.closeWait, atEnd: 0, oldestSince: null }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
+        m = { ...e, closeWait: { ...e.closeWait, atEnd: 0, unseen: 0, oldestSince: null }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
         eps.set(key, m);
       }
       const since = e.closeWait.oldestSince, was = m.closeWait.oldestSince;
       if (since !== null && (was === null || Number(since) < Number(was))) m.closeWait.oldestSince = since;
-      m.connections += e.connections; m.closeWait.atEnd += e.closeWait.atEnd; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
+      m.connections += e.connections; m.closeWait.atEnd += e.closeWait.atEnd; m.closeWait.unseen += e.closeWait.unseen; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
       const d = a.closeWaitDetail.get(key);
       if (d !== undefined) {
         for (const age of d.ages) m.ages.push(age);
@@ -568,9 +600,13 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
     for (const h of a.hosts) {
       const m = hosts.get(h.ip);
       if (m === undefined) {
-        hosts.set(h.ip, { ip: h.ip, timeWait: { ...h.timeWait }, portPressure: h.portPressure.map((p) => ({ ...p })), services: h.services.map((v) => ({ ...v })) });
+        hosts.set(h.ip, { ip: h.ip, timeWait: { ...h.timeWait }, portPressure: h.portPressure.map((p) => ({ ...p })), services: h.services.map((v) => ({ ...v })),
+          closeWait: { ...h.closeWait, peers: [...h.closeWait.peers] } });
         continue;
       }
+      m.closeWait.count += h.closeWait.count;
+      if (h.closeWait.oldestAge !== null) m.closeWait.oldestAge = Math.max(m.closeWait.oldestAge ?? 0, h.closeWait.oldestAge);
+      for (const p of h.closeWait.peers) if (!m.closeWait.peers.includes(p) && m.closeWait.peers.length < 10) m.closeWait.peers.push(p);
       m.timeWait.atEnd += h.timeWait.atEnd; m.timeWait.clientSide += h.timeWait.clientSide; m.timeWait.serverSide += h.timeWait.serverSide;
       m.timeWait.peak = Math.max(m.timeWait.peak, h.timeWait.peak);
       addInUse(m.portPressure, h.portPressure, (x, p) => x.client === p.client && x.server === p.server);
@@ -583,7 +619,7 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
     return e;
   });
   const hostList = [...hosts.values()];
-  for (const h of hostList) { h.portPressure.sort((x, y) => y.inUse - x.inUse); h.services.sort((x, y) => y.inUse - x.inUse); }
+  for (const h of hostList) { h.portPressure.sort((x, y) => y.inUse - x.inUse || byText(x.client + x.server, y.client + y.server)); h.services.sort((x, y) => y.inUse - x.inUse || byText(x.server, y.server)); }
   sortLeaks(endpoints, hostList);
   return { files: list.map((a) => a.set.stats.file), endpoints, hosts: hostList, anomalies };
 }

@@ -398,6 +398,11 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   released(st: Stream): void {
     const side = this.sides[st.id];
     if (side === undefined || side === null) return;
+    // a SYN nobody answered is judged at the end of the capture (syn-unanswered needs T_end): keep its facts until then
+    // (rare: a connection is released only when both ends are CLOSED or in TIME_WAIT)
+    for (const i of [0, 1] as const) {
+      if (side[i].synCount > 0 && side[1 - i].synAckCount === 0 && side[1 - i].rstCount === 0 && st.packetsOf(1 - i) === 0) return;
+    }
     this.settle(st, side);
     this.spareSides.push(side);
     this.sides[st.id] = null;
@@ -831,14 +836,18 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
           }
         }
         // close-wait-stuck (§7.10): the peer's FIN acknowledged, no FIN of its own for too long
-        if (st.finalOf(i) === CLOSE_WAIT && P.cwAckSec >= 0 && P.finCount === 0 && P.rstCount === 0) {
+        // (not for a side the capture holds nothing of: its CLOSE_WAIT is only inferred, reference §9.14)
+        if (st.finalOf(i) === CLOSE_WAIT && P.cwAckSec >= 0 && P.finCount === 0 && P.rstCount === 0 && st.packetsOf(i) > 0) {
           const idleFrom = Math.max(P.cwAckSec, P.lastDataSec);
           if (endSec - idleFrom >= t.closeWaitThreshold) {
-            const age = endSec - P.cwFinSec;
+            // a FIN the capture missed (inferred from the acknowledgment, §6.3 rule 8c) dates from that acknowledgment
+            const finSeen = P.cwFinFrame > 0 && P.cwFinSec >= 0;
+            const age = endSec - (finSeen ? P.cwFinSec : P.cwAckSec);
             // the peer sits in FIN_WAIT_2, unless it closed its socket and its orphan timer has run out since our ACK (§7.10)
             const peerMayHaveExpired = endSec - P.cwAckSec > t.finWait2Timeout;
             this.add(st, 'close-wait-stuck', null, 'warn', P.cwFinFrame || null, (1 - i) as 0 | 1, fin(),
-              `{${i}} received {${1 - i}}'s FIN in frame ${P.cwFinFrame} and acknowledged it, but never sent its own FIN in the ${formatDuration(endSec - idleFrom)} left in the capture` +
+              (finSeen ? `{${i}} received {${1 - i}}'s FIN in frame ${P.cwFinFrame} and acknowledged it` : `{${i}} acknowledged a FIN of {${1 - i}}'s that the capture does not hold`) +
+              `, but never sent its own FIN in the ${formatDuration(endSec - idleFrom)} left in the capture` +
               (peerMayHaveExpired ? `; {${1 - i}} may have left FIN_WAIT_2 meanwhile, if its application closed the socket (orphan timeout ${t.finWait2Timeout} s).` : '.'),
               { age: Math.round(age * 1e3) / 1e3, idle: Math.round((endSec - idleFrom) * 1e3) / 1e3, holder: i === srv ? 'server' : 'client',
                 peerState: peerMayHaveExpired ? 'FIN_WAIT_2 or expired' : 'FIN_WAIT_2' });

@@ -43,8 +43,19 @@ export interface LeakSection<T> {
  * The leak tables, for the text report and the terminal UI alike: CLOSE_WAIT per server endpoint,
  * stragglers, TIME_WAIT per host (at most `maxHosts` of them).
  */
-export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>, maxHosts = Infinity):
-  { closeWait: LeakSection<EndpointLeaks>; stragglers: LeakSection<EndpointLeaks> | null; timeWait: LeakSection<HostLeaks> } {
+/** What the CLOSE_WAIT table cannot show: connections not judged, and why. */
+function closeWaitNote(cw: EndpointLeaks[], threshold: string): string | undefined {
+  const unseen = cw.reduce((a, e) => a + e.closeWait.unseen, 0), atEnd = cw.reduce((a, e) => a + e.closeWait.atEnd, 0);
+  const inferred = unseen === 0 ? ''
+    : `${unseen === atEnd ? 'Their' : `${thousands(unseen)} of them have their`} CLOSE_WAIT only inferred: nothing the server sent is in the capture (a one-sided capture), so they are not judged.`;
+  if (cw.some((e) => e.closeWait.count > 0) || unseen === atEnd) return inferred || undefined;
+  return `None of them was idle for ${threshold} (--close-wait-threshold) by the end of the capture: too soon to call them stuck.` + (inferred ? ` ${inferred}` : '');
+}
+
+export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>, maxHosts = Infinity): {
+  closeWait: LeakSection<EndpointLeaks>; clientCloseWait: LeakSection<HostLeaks> | null; stragglers: LeakSection<EndpointLeaks> | null;
+  timeWait: LeakSection<HostLeaks>;
+} {
   const threshold = formatDuration(a.thresholds.closeWaitThreshold);
   const cw = a.endpoints.filter((e) => e.closeWait.atEnd > 0 || e.closeWait.count > 0);
   const closeWait: LeakSection<EndpointLeaks> = cw.length === 0
@@ -58,28 +69,43 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
           `${Math.round(e.closeWait.share * 100)}%`, formatDuration(e.closeWait.oldestAge), utcTime(e.closeWait.oldestSince), formatDuration(e.closeWait.medianAge),
           e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : '')],
       })),
-      note: cw.every((e) => e.closeWait.count === 0)
-        ? `None of them was idle for ${threshold} (--close-wait-threshold) by the end of the capture: too soon to call them stuck.`
-        : undefined,
+      note: closeWaitNote(cw, threshold),
     };
+  const ccw = a.hosts.filter((h) => h.closeWait.count > 0).sort((x, y) => y.closeWait.count - x.closeWait.count);
+  const clientCloseWait: LeakSection<HostLeaks> | null = ccw.length === 0 ? null : {
+    title: `CLOSE_WAIT on the client side, per host (its server closed, the client application never did, as a leaking connection pool does; idle for ${threshold} or more):`,
+    head: ['HOST', 'STUCK', 'OLDEST', 'SERVERS'],
+    rows: ccw.map((h) => ({
+      item: h,
+      cells: [h.ip, thousands(h.closeWait.count), formatDuration(h.closeWait.oldestAge), h.closeWait.peers.slice(0, 3).join(' ') + (h.closeWait.peers.length > 3 ? ' …' : '')],
+    })),
+  };
   const strag = a.endpoints.filter((e) => e.lastAck > 0 || e.finWait2 > 0);
   const stragglers: LeakSection<EndpointLeaks> | null = strag.length === 0 ? null : {
     title: 'Stragglers at the end of the capture:',
     head: ['SERVER ENDPOINT', 'SERVER LAST_ACK', 'CLIENT FIN_WAIT_2'],
     rows: strag.map((e) => ({ item: e, cells: [formatEndpoint(e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2)] })),
   };
-  const timeWait: LeakSection<HostLeaks> = a.hosts.length === 0
+  // at most maxHosts rows, but every host over a threshold among them
+  const over = (h: HostLeaks) => h.timeWait.atEnd >= a.thresholds.timeWaitThreshold || h.timeWait.peak >= a.thresholds.timeWaitThreshold;
+  const twHosts = a.hosts.filter((h) => h.timeWait.peak > 0);
+  const crossed = twHosts.filter(over);
+  const shownHosts = twHosts.length <= maxHosts ? twHosts
+    : [...crossed, ...twHosts.filter((h) => !over(h)).slice(0, Math.max(0, maxHosts - crossed.length))];
+  const hiddenHosts = twHosts.length - shownHosts.length;
+  const timeWait: LeakSection<HostLeaks> = twHosts.length === 0
     ? { title: 'TIME_WAIT: no host holds a connection in TIME_WAIT.', head: [], rows: [] }
     : {
       title: `TIME_WAIT per host (threshold ${thousands(a.thresholds.timeWaitThreshold)}, TIME_WAIT length ${formatDuration(a.thresholds.timeWaitLen)}):`,
       head: ['HOST', 'AT END', 'PEAK', 'CLIENT-SIDE', 'SERVER-SIDE', 'BUSIEST SERVICE'],
-      rows: a.hosts.slice(0, maxHosts).map((h) => ({
+      rows: shownHosts.map((h) => ({
         item: h,
         cells: [h.ip, thousands(h.timeWait.atEnd), thousands(h.timeWait.peak), thousands(h.timeWait.clientSide), thousands(h.timeWait.serverSide),
           busiestService(h)],
       })),
+      note: hiddenHosts > 0 ? `… and ${thousands(hiddenHosts)} more host${hiddenHosts === 1 ? '' : 's'} below the threshold (--json lists them all).` : undefined,
     };
-  return { closeWait, stragglers, timeWait };
+  return { closeWait, clientCloseWait, stragglers, timeWait };
 }
 
 /**
@@ -95,9 +121,9 @@ function busiestService(h: HostLeaks): string {
 
 /** The leak tables as text (see leakSections; at most 20 hosts). */
 export function renderLeakTables(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>): string {
-  const { closeWait, stragglers, timeWait } = leakSections(a, 20);
+  const { closeWait, clientCloseWait, stragglers, timeWait } = leakSections(a, 20);
   const out: string[] = [];
-  for (const s of [closeWait, stragglers, timeWait]) {
+  for (const s of [closeWait, clientCloseWait, stragglers, timeWait]) {
     if (s === null) continue;
     out.push(s.title);
     if (s.head.length > 0) out.push(table(s.head, s.rows.map((r) => r.cells)).trimEnd());
@@ -265,7 +291,7 @@ export function* analyzeJson(a: Analysis): Generator<string> {
 /** `synfin leaks --json`: the head fields, the aggregates and the leak findings. */
 export function* leaksJson(a: Analysis): Generator<string> {
   const head = JSON.stringify(a.set.head(), null, 2);
-  const findings = [...a.eachAnomaly({ kinds: LEAK_KINDS })];
+  const findings = [...a.eachAnomaly({ kinds: new Set([...LEAK_KINDS, ...LEAK_NOTE_KINDS]) })];
   yield head.slice(0, head.length - 2) +
     `,\n  "endpoints": ${JSON.stringify(a.endpoints, null, 2).split('\n').join('\n  ')}` +
     `,\n  "hosts": ${JSON.stringify(a.hosts, null, 2).split('\n').join('\n  ')}` +
@@ -274,6 +300,30 @@ export function* leaksJson(a: Analysis): Generator<string> {
 
 /** The findings `synfin leaks` is about; any of them makes it exit with status 3. */
 export const LEAK_KINDS: ReadonlySet<string> = new Set(['close-wait-stuck', 'time-wait-excess']);
+/** What `synfin leaks` reports besides: a server that closes first piles up TIME_WAIT by design (reference §7.11). */
+export const LEAK_NOTE_KINDS: ReadonlySet<string> = new Set(['time-wait-server-side']);
+
+/**
+ * Why `synfin leaks` exits with status 3, in words: the thresholds crossed (the stuck CLOSE_WAIT
+ * connections counted, each host-wide finding in full), then the notes; empty when there is none.
+ */
+export function renderLeakFindings(a: Pick<Analysis, 'eachAnomaly' | 'thresholds'>): string {
+  const crossed: string[] = [];
+  let stuck = 0, stuckClients = 0;
+  for (const x of a.eachAnomaly({ kinds: LEAK_KINDS })) {
+    if (x.kind === 'close-wait-stuck') { stuck++; if (x.data.holder === 'client') stuckClients++; continue; }
+    crossed.push(`  ${x.severity} ${kindLabel(x.kind, x.variant)}: ${x.message}`);
+  }
+  if (stuck > 0) {
+    crossed.unshift(`  warn close-wait-stuck: ${thousands(stuck)} connection${stuck === 1 ? '' : 's'} idle in CLOSE_WAIT for ${formatDuration(a.thresholds.closeWaitThreshold)} ` +
+      `(--close-wait-threshold) or more${stuckClients > 0 ? `, ${thousands(stuckClients)} of them on the client side` : ''}: the application received its peer's FIN and never closed (tables above).`);
+  }
+  const notes = [...a.eachAnomaly({ kinds: LEAK_NOTE_KINDS })].map((x) => `  ${x.severity} ${kindLabel(x.kind, x.variant)}: ${x.message}`);
+  const out: string[] = [];
+  if (crossed.length > 0) out.push('Thresholds crossed (exit status 3):', ...crossed);
+  if (notes.length > 0) out.push('Also:', ...notes);
+  return out.length === 0 ? '' : out.join('\n') + '\n';
+}
 
 export const ANOMALY_CSV_COLUMNS = ['file', 'frame', 'flow', 'kind', 'variant', 'severity', 'direction', 'client_state', 'server_state', 'message'];
 

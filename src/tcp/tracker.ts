@@ -410,8 +410,13 @@ export function endsConnectionAttempt(ipVersion: number, type: number, code: num
 }
 
 const SWEEP_EVERY_PACKETS = 1 << 16;
-/** A timestamp this far past the latest one is taken as bogus, not as the capture's end (§9.13). */
+/** A timestamp this far past the latest one is taken as bogus, not as the capture's end (§9.13)… */
 const MAX_CLOCK_JUMP_SECONDS = 86_400;
+/**
+ * …unless this many frames in a row keep the new time: then the capture's clock did jump (a capture
+ * that ran on days later, or a file merged from two), and the frames after it are the capture.
+ */
+const CLOCK_JUMP_CONFIRM = 3;
 /** A connection whose endpoints are both CLOSED is released after this much capture time without segments. */
 const RELEASE_IDLE_SECONDS = 5;
 
@@ -446,6 +451,10 @@ export class Tracker {
   nowNsec = 0;
   /** Frames whose timestamp jumped more than a day past the others (not trusted as the capture's end). */
   implausibleTimestamps = 0;
+  /** Frames in a row past such a jump, and the latest time among them (see CLOCK_JUMP_CONFIRM). */
+  private jumpRun = 0;
+  private jumpSec = 0;
+  private jumpNsec = 0;
 
   private readonly sweepEvery: number;
   private readonly sweepLiveFactor: number;
@@ -464,13 +473,35 @@ export class Tracker {
     this.nowNsec = nsec;
   }
 
-  /** Track the capture clock; a timestamp more than a day ahead of the others is not trusted. */
+  /**
+   * Track the capture clock. A timestamp more than a day ahead of the others is not trusted, unless
+   * the frames after it keep that time (CLOCK_JUMP_CONFIRM in a row): then the clock moves to it.
+   */
   clock(sec: number, nsec: number): void {
     if (sec > this.nowSec || (sec === this.nowSec && nsec > this.nowNsec)) {
-      if (this.nowSec !== -Infinity && sec - this.nowSec >= MAX_CLOCK_JUMP_SECONDS) { this.implausibleTimestamps++; return; }
+      if (this.nowSec !== -Infinity && sec - this.nowSec >= MAX_CLOCK_JUMP_SECONDS) {
+        this.implausibleTimestamps++;
+        if (this.jumpRun > 0 && Math.abs(sec - this.jumpSec) < MAX_CLOCK_JUMP_SECONDS) {
+          this.jumpRun++;
+          if (sec > this.jumpSec || (sec === this.jumpSec && nsec > this.jumpNsec)) { this.jumpSec = sec; this.jumpNsec = nsec; }
+        } else {
+          this.jumpRun = 1;
+          this.jumpSec = sec;
+          this.jumpNsec = nsec;
+        }
+        if (this.jumpRun >= CLOCK_JUMP_CONFIRM) {
+          // the capture's own time: those frames were plausible after all
+          this.implausibleTimestamps -= this.jumpRun;
+          this.jumpRun = 0;
+          this.nowSec = this.jumpSec;
+          this.nowNsec = this.jumpNsec;
+        }
+        return;
+      }
       this.nowSec = sec;
       this.nowNsec = nsec;
     }
+    this.jumpRun = 0;
   }
 
   onSegment(seg: Segment): void {

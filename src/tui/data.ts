@@ -72,11 +72,15 @@ function leakRows(a: Analysis, t: FlowTable): LeakRow[] {
   };
   const CLOSE_WAIT = STATES.indexOf('CLOSE_WAIT'), LAST_ACK = STATES.indexOf('LAST_ACK');
   const FIN_WAIT_2 = STATES.indexOf('FIN_WAIT_2'), TIME_WAIT = STATES.indexOf('TIME_WAIT');
-  const { closeWait, stragglers, timeWait } = leakSections(a);
+  const { closeWait, clientCloseWait, stragglers, timeWait } = leakSections(a);
   section(closeWait, (e) => {
     const ep = formatEndpoint(e.ip, e.port);
     return { title: `in CLOSE_WAIT at ${ep}`, ids: () => idsWhere(t, (id) => t.server[id] === ep && t.serverState[id] === CLOSE_WAIT) };
   });
+  section(clientCloseWait, (h) => ({
+    title: `clients in CLOSE_WAIT on ${h.ip}`,
+    ids: () => idsWhere(t, (id) => t.clientState[id] === CLOSE_WAIT && hostOf(t.client[id]) === h.ip),
+  }));
   section(stragglers, (e) => {
     const ep = formatEndpoint(e.ip, e.port);
     return { title: `LAST_ACK or FIN_WAIT_2 at ${ep}`, ids: () => idsWhere(t, (id) => t.server[id] === ep && (t.serverState[id] === LAST_ACK || t.clientState[id] === FIN_WAIT_2)) };

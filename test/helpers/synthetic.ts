@@ -264,3 +264,28 @@ export function manySynsCapture(n: number): Uint8Array {
   }
   return pcapFile({}, recs);
 }
+
+/**
+ * Connection pools that leak: `n` connections whose server closes (idle timeout) and whose client
+ * acknowledges the FIN but never closes, so the clients sit in CLOSE_WAIT; the capture runs on for
+ * two minutes (a last keep-alive of the first connection ends it).
+ */
+export function clientCloseWaitCapture(n: number): Uint8Array {
+  const list: Array<[number, Uint8Array]> = [];
+  for (let k = 0; k < n; k++) {
+    const port = 40000 + k, t = k * 100;
+    list.push(
+      [t, pkt(true, SYN, CI, 0, 64240, 0, 1, port)],
+      [t + 1, pkt(false, SYN | ACK, SI, CI + 1, 65535, 0, 1, port)],
+      [t + 2, pkt(true, ACK, CI + 1, SI + 1, 64240, 0, 1, port)],
+      [t + 10, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100, 1, port)],
+      [t + 11, pkt(false, PSH | ACK, SI + 1, CI + 101, 65535, 200, 1, port)],
+      [t + 12, pkt(true, ACK, CI + 101, SI + 201, 64240, 0, 1, port)],
+      [t + 5000, pkt(false, FIN | ACK, SI + 201, CI + 101, 65535, 0, 1, port)], // the server's idle timeout
+      [t + 5001, pkt(true, ACK, CI + 101, SI + 202, 64240, 0, 1, port)], // acknowledged, never closed
+    );
+  }
+  list.sort((a, b) => a[0] - b[0]);
+  list.push([120_000, pkt(true, ACK, CI + 100, SI + 202, 64240, 0, 1, 40000)]); // a keep-alive probe two minutes on
+  return pcapFile({}, records(list));
+}
