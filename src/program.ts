@@ -10,7 +10,7 @@ import { canonicalIp } from './report/addr.js';
 import { gradeCsvHeader, gradeCsvRow, renderGrade, renderGradeSummary } from './report/grade.js';
 import { existsSync, statSync } from 'node:fs';
 import { FilterError, compileFilter, filterNeedsFindings } from './analysis/filter.js';
-import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, renderAnalyze, renderLeakTables } from './report/analyze.js';
+import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, renderAnalyze, renderLeakFindings, renderLeakTables } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
 import { ProgressLine } from './report/progress.js';
@@ -27,12 +27,26 @@ export const EXIT_DAMAGED = 2; // a file was damaged but partly read
 export const EXIT_FINDINGS = 3; // --fail-on matched, or leaks crossed a threshold
 
 /** Every anomaly id synfin reports (reference §11). */
-const ANOMALY_KINDS = [
+export const ANOMALY_KINDS = [
   ...WIRESHARK_KINDS.map((k) => k.id),
   'syn-unanswered', 'connection-refused', 'handshake-aborted', 'synack-unanswered', 'handshake-bad-ack', 'reset', 'invalid-rst',
   'half-open', 'missing-final-ack', 'close-wait-stuck', 'time-wait-excess', 'time-wait-server-side', 'data-after-close',
   'state-violation', 'duplicate-frame', 'capture-loss',
 ];
+
+/** The variants of the kinds that have them (reference §7): `--fail-on kind:variant` names one of these. */
+export const ANOMALY_VARIANTS: Record<string, readonly string[]> = {
+  'capture-loss': ['filtered', 'interface-drops'],
+  'data-after-close': ['after-own-fin', 'after-rst'],
+  'half-open': ['late-fin-reset', 'no-tcb-rst', 'stale-syn'],
+  'handshake-aborted': ['initiator-rst', 'responder-rst'],
+  'handshake-bad-ack': ['ack-without-flag', 'synack-ack', 'synack-wrong-direction', 'third-ack'],
+  'invalid-rst': ['crossed-fin', 'sender-continued', 'time-wait', 'unacceptable-ack', 'out-of-window'],
+  'missing-final-ack': ['not-seen', 'seen-but-lost'],
+  reset: ['abort', 'after-fin', 'time-wait', 'abortive-close'],
+  'state-violation': ['no-ack', 'syn-fin', 'syn-rst', 'fin-rst'],
+  'time-wait-excess': ['port-pressure'],
+};
 
 /** Warnings printed to stderr per file; the JSON report carries them all. */
 const WARNINGS_SHOWN = 20;
@@ -89,6 +103,15 @@ function kindsOption(value: string): string[] {
   // a kind, or kind:variant (reset:abort) to leave its other variants out
   const bad = kinds.filter((k) => !ANOMALY_KINDS.includes(k.split(':')[0]) || k.endsWith(':'));
   if (bad.length > 0) throw new InvalidArgumentError(`unknown kind ${bad.join(', ')} (known: ${ANOMALY_KINDS.join(', ')})`);
+  // a misspelt variant would make the gate pass for ever
+  for (const k of kinds) {
+    const [kind, variant] = k.split(':');
+    if (variant === undefined) continue;
+    const known = ANOMALY_VARIANTS[kind] ?? [];
+    if (!known.includes(variant)) {
+      throw new InvalidArgumentError(`unknown variant ${k} (${known.length > 0 ? `${kind} has ${known.map((v) => `${kind}:${v}`).join(', ')}` : `${kind} has no variants`})`);
+    }
+  }
   return kinds;
 }
 
@@ -123,8 +146,18 @@ function useColor(): boolean {
 }
 
 function flowIdOption(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a flow id (a tcp.stream number, 0 or more)');
+  // digits only: Number() would take '', 0x1 and 1e0 as well
+  const n = /^[0-9]{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a flow id (a tcp.stream number, 0 or more)');
+  return n;
+}
+
+/** The ladder's width in columns: the diagram needs this many to draw its arrows at all. */
+const MIN_LADDER_WIDTH = 60;
+
+function widthOption(value: string): number {
+  const n = /^[0-9]{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= MIN_LADDER_WIDTH)) throw new InvalidArgumentError(`expected a number of columns, ${MIN_LADDER_WIDTH} or more`);
   return n;
 }
 
@@ -268,6 +301,7 @@ export function buildProgram(): Command {
       return;
     }
     if (opts.json && opts.csv) fail('choose one of --json and --csv');
+    if (opts.transitions && !opts.json) fail('--transitions adds to the JSON report: add --json');
     let matched = false;
     const status = await perFile<Analysis>(
       files,
@@ -304,7 +338,7 @@ export function buildProgram(): Command {
         if (a.has([...LEAK_KINDS])) crossed = true;
         return a;
       },
-      { text: (a) => `${captureHeadline(a)}\n${renderLeakTables(a)}`, json: leaksJson },
+      { text: (a) => `${captureHeadline(a)}\n${renderLeakTables(a)}${renderLeakFindings(a)}`, json: leaksJson },
     );
     process.exitCode = Math.max(status, crossed ? EXIT_FINDINGS : EXIT_OK);
   });
@@ -390,6 +424,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress or warnings on stderr')
     .action(async (files: string[], opts: CommonOptions & { transitions?: boolean; timeWaitLen: number; filter?: string }) => {
       if (opts.json && opts.csv) fail('choose one of --json and --csv');
+      if (opts.transitions && !opts.json) fail('--transitions adds to the JSON report: add --json');
       if (opts.filter && filterNeedsFindings(opts.filter)) fail('kind:, class: and anomalies need the findings: use synfin analyze --filter');
       process.exitCode = await perFile<FlowSet>(
         files,
@@ -410,7 +445,7 @@ export function buildProgram(): Command {
     .argument('<id>', 'flow id (the tcp.stream number shown by synfin flows)', flowIdOption)
     .option('--json', 'print the flow report with its segments, transitions and findings as JSON')
     .option('--all', 'never elide long data transfers')
-    .option('--width <columns>', 'width of the diagram', (v) => Number(v))
+    .option('--width <columns>', 'width of the diagram (default: the terminal\'s, or 100)', widthOption)
     .option('-q, --quiet', 'no progress or warnings on stderr');
   thresholdOptions(flow).action(async (file: string, id: number, opts: CommonOptions & ThresholdOptions & { all?: boolean; width?: number }) => {
       const rows: WatchedSegment[] = [];

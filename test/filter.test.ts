@@ -34,6 +34,13 @@ describe('the filter language', () => {
     expect(test('!class:midstream', flow(), [], [])).toBe(true);
   });
 
+  it('host: takes an address in any spelling, as synfin prints it or otherwise', () => {
+    const v6 = flow({ client: { ip: 'fd77::1', port: 40000 }, server: { ip: 'fd77::2', port: 8080 }, ipVersion: 6 });
+    for (const h of ['fd77::1', '[fd77::1]', 'FD77:0:0::1', 'fd77:0:0:0:0:0:0:1']) expect(test(`host:${h}`, v6)).toBe(true);
+    expect(test('host:fd77::3', v6)).toBe(false);
+    expect(() => compileFilter('host:banana')).toThrow(/^host:banana: expected an IPv4 or IPv6 address$/);
+  });
+
   it('bad expressions name the bad term', () => {
     const err = (e: string) => { try { compileFilter(e); } catch (x) { expect(x).toBeInstanceOf(FilterError); return (x as Error).message; } return 'no error'; };
     expect(err('state:CLOSE-WAITING')).toMatch(/^state:CLOSE-WAITING: unknown state CLOSE-WAITING/);

@@ -129,13 +129,30 @@ describe('synfin flows / flow / states', () => {
     const r = run(['flow', fx('http-close-client-first'), '0', '--width', '120']);
     expect(r.status).toBe(0);
     const rows = r.stdout.split('\n');
-    expect(rows[0]).toMatch(/^flow 0 \(Wireshark: tcp\.stream eq 0\): client 10\.77\.0\.1:\d+ → server 10\.77\.0\.2:8080 {3}zeek SF /);
-    expect(rows[1]).toMatch(/^window scale: client \d+, server \d+ /);
-    expect(rows[3]).toMatch(/^\s+CLOSED\s+LISTEN$/);
+    // (the title and the Zeek summary take two lines when one would pass the width)
+    expect(rows[0]).toMatch(/^flow 0 \(Wireshark: tcp\.stream eq 0\): client 10\.77\.0\.1:\d+ → server 10\.77\.0\.2:8080$/);
+    expect(rows[1]).toBe('  zeek SF ShADadFf   closed first by client');
+    expect(rows[2]).toMatch(/^window scale: client \d+, server \d+ /);
+    expect(rows[4]).toMatch(/^\s+CLOSED\s+LISTEN$/);
     expect(r.stdout).toMatch(/SYN_SENT\s+─+ S seq=0 len=0/);
     expect(r.stdout).toMatch(/FIN_WAIT_1\s+─+ FA seq=301 ack=\d+/);
     expect(r.stdout).toMatch(/FIN_WAIT_2›TIME_WAIT\*\s+◀/);
     expect(r.stdout).toMatch(/CLOSE_WAIT›LAST_ACK/);
+  });
+
+  it('flow --width: the arrows shrink (SACK blocks counted, then window and length left out) so the segments fit, times in one column', () => {
+    for (const width of [100, 120]) {
+      const rows = run(['flow', fx('lossy-transfer'), '0', '--width', String(width)]).stdout.split('\n');
+      const segments = rows.filter((l) => /^ +\d+  [A-Z]/.test(l));
+      expect(segments.length).toBeGreaterThan(10);
+      for (const l of segments) expect([...l].length).toBeLessThanOrEqual(width);
+      expect(new Set(segments.map((l) => [...l].findIndex((ch, i, a) => ch === '+' && a[i - 1] === ' ' && a[i - 2] === ' '))).size).toBe(1);
+    }
+    expect(run(['flow', fx('lossy-transfer'), '0', '--width', '120']).stdout).toMatch(/ A seq=1 ack=\d+ len=0 win=\d+ sack×1 /);
+    expect(run(['flow', fx('lossy-transfer'), '0', '--width', '100']).stdout).toMatch(/◀─+ A seq=1 ack=\d+ len=0 ─+ /);
+    expect(run(['flow', fx('lossy-transfer'), '0', '--width', '200']).stdout).toMatch(/ A seq=1 ack=\d+ len=0 win=\d+ sack=\d+-\d+ /);
+    for (const bad of ['abc', '10', '']) expect(run(['flow', fx('lossy-transfer'), '0', '--width', bad]).stderr).toMatch(/--width.*expected a number of columns, 60 or more/);
+    for (const bad of ['', '0x1', '1e0', '99999999999999999999']) expect(run(['flow', fx('port-reuse'), bad]).stderr).toMatch(/expected a flow id/);
   });
 
   it('flow --json: segments with relative numbers and SACK blocks as Wireshark shows them (SLE/SRE)', () => {
@@ -404,5 +421,37 @@ describe('VLANs and link-layer sources of a 4-tuple (reference §9.19)', () => {
     for (const f of ['mix-126-streams-keepalive.pcap', 'qinq-pppoe-retrans.pcap', 'vlan-mpls-http.pcap']) {
       expect((await flowsReport(join(CORPUS_DIR, f))).warnings.filter((w) => /VLAN|link-layer/.test(w.message)), f).toEqual([]);
     }
+  });
+});
+
+describe('the capture clock across a jump of more than a day (reference §1.4, §9.13)', () => {
+  /** A fixture with `days` added to the timestamps of the frames `shift` selects (1-based frame numbers). */
+  const shifted = (name: string, days: number, shift: (frame: number) => boolean): string => {
+    const b = Buffer.from(readFileSync(join(ROOT, 'fixtures', `${name}.pcap`)));
+    for (let p = 24, n = 1; p < b.length; n++) {
+      if (shift(n)) b.writeUInt32LE(b.readUInt32LE(p) + days * 86_400, p);
+      p += 16 + b.readUInt32LE(p + 8);
+    }
+    return tmpFile(`${name}-shifted.pcap`, b);
+  };
+  const lastTs = (r: { endTs: string | null }) => Number(r.endTs);
+  const jumpWarnings = (r: { warnings: Array<{ message: string }> }) => r.warnings.filter((w) => /more than a day past/.test(w.message)).map((w) => w.message);
+
+  it('frames that keep the new time after the jump are the capture: its end is theirs', async () => {
+    const plain = await flowsReport(join(ROOT, 'fixtures', 'http-close-client-first.pcap'));
+    const r = await flowsReport(shifted('http-close-client-first', 3, (n) => n >= 10));
+    expect(jumpWarnings(r)).toEqual([]);
+    expect(lastTs(r)).toBeCloseTo(lastTs(plain) + 3 * 86_400, 3);
+  });
+
+  it('one or two frames a day ahead are bogus: counted in a warning, not taken as the end', async () => {
+    const plain = await flowsReport(join(ROOT, 'fixtures', 'http-close-client-first.pcap'));
+    const one = await flowsReport(shifted('http-close-client-first', 100, (n) => n === 10));
+    expect(jumpWarnings(one)).toEqual(["1 frame(s) carry timestamps more than a day past the rest; they are not taken as the capture's end"]);
+    expect(lastTs(one)).toBe(lastTs(plain));
+    const two = await flowsReport(shifted('http-close-client-first', 100, (n) => n === 10 || n === 11));
+    expect(jumpWarnings(two)).toHaveLength(1);
+    expect(jumpWarnings(two)[0]).toMatch(/^2 frame\(s\)/);
+    expect(lastTs(two)).toBe(lastTs(plain));
   });
 });

@@ -10,6 +10,7 @@
  *   zeek:SF  closed-by:server  Zeek conn_state; who closed first (client, server, simultaneous, none)
  *   partial  one-sided  anomalies   flags: mid-stream, one direction only, any finding
  */
+import { canonicalIp } from '../report/addr.js';
 import { STATES } from '../tcp/state-table.js';
 import { FLOW_CLASSES } from './lifecycle.js';
 import type { FlowReport } from './flows.js';
@@ -51,7 +52,12 @@ function valueTest(key: string, value: string, term: string): Test {
       if (!Number.isInteger(p) || p < 0 || p > 65535) throw new FilterError(`${term}: expected a port number`);
       return (f) => f.flow.client.port === p || f.flow.server.port === p;
     }
-    case 'host': return (f) => f.flow.client.ip === value || f.flow.server.ip === value;
+    case 'host': {
+      // any spelling of the address: with brackets, zero groups written out, upper case
+      const ip = canonicalIp(value);
+      if (ip === null) throw new FilterError(`${term}: expected an IPv4 or IPv6 address`);
+      return (f) => f.flow.client.ip === ip || f.flow.server.ip === ip;
+    }
     case 'kind': return (f) => f.kinds.has(value);
     case 'class': {
       if (!(FLOW_CLASSES as readonly string[]).includes(value)) throw new FilterError(`${term}: unknown class ${value} (known: ${FLOW_CLASSES.join(', ')})`);

@@ -118,6 +118,9 @@ export function windowScaleLine(flow: FlowReport): string {
   return 'window scale: unknown, handshake not captured in full (win= shows the window field as sent, unscaled)';
 }
 
+/** The narrowest arrow: room for the flags and the sequence numbers. */
+const MIN_ARROW = 16;
+
 /** Render the ladder; `rows` are the segments of the flow in file order. */
 export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientIndex: 0 | 1, opts: LadderOptions = {}): string {
   return ladderLines(flow, rows, clientIndex, opts).map((l) => l.text).join('\n') + '\n';
@@ -125,7 +128,7 @@ export function renderLadder(flow: FlowReport, rows: WatchedSegment[], clientInd
 
 /** The ladder as lines, for a view that scrolls it and places findings at their frames. */
 export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientIndex: 0 | 1, opts: LadderOptions = {}): LadderLine[] {
-  const width = Math.max(72, opts.width ?? 100);
+  const width = Math.max(60, opts.width ?? 100);
   const elideAfter = opts.elideAfter ?? 24;
   // (the widest cells by a loop: a flow can have a million segments, too many to spread into arguments)
   const STATE_W = rows.reduce((w, r) => Math.max(w, statePath(r, clientIndex).length), 12);
@@ -136,10 +139,27 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     for (let i = 0; i < r.sack.length; i += 2) t += ` sack=${r.sack[i]}-${r.sack[i + 1]}`;
     return t;
   };
-  const labelOf = (r: WatchedSegment) =>
+  const fullLabel = (r: WatchedSegment) =>
     ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} len=${r.len} win=${r.window * 2 ** shift(r)}${sackOf(r)} `;
-  const longest = rows.reduce((w, r) => Math.max(w, labelOf(r).length), 0);
-  const arrowW = Math.max(40, longest + 6, width - 2 * (STATE_W + 1) - 22);
+  /** The label in at most `room` columns: SACK blocks counted, then the window, then the length left out, as room runs short. */
+  const labelOf = (r: WatchedSegment, room: number) => {
+    const full = fullLabel(r);
+    if (full.length <= room) return full;
+    const head = ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''}`;
+    const sack = r.sack.length > 0 ? ` sack×${r.sack.length / 2}` : '';
+    for (const l of [`${head} len=${r.len} win=${r.window * 2 ** shift(r)}${sack} `, `${head} len=${r.len}${sack} `, `${head} len=${r.len} `, `${head} `]) {
+      if (l.length <= room) return l;
+    }
+    return `${head} `;
+  };
+  const longest = rows.reduce((w, r) => Math.max(w, fullLabel(r).length), 0);
+  // the shortest label every row can be given: flags and sequence numbers (the arrow never gets narrower, or arrows would not line up)
+  const shortest = rows.reduce((w, r) => Math.max(w, ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} `.length), 0);
+  // the columns: frame (7) and two spaces, each state and a space, the arrow, and the time since the first segment
+  const last = rows.length > 0 ? rows[rows.length - 1] : undefined;
+  const TIME_W = 5 + (last === undefined ? 8 : ((last.tsSec + last.tsNsec / 1e9) - (rows[0].tsSec + rows[0].tsNsec / 1e9)).toFixed(6).length);
+  // as wide as the widest label needs (40 at least), but never wider than the width leaves
+  const arrowW = Math.max(MIN_ARROW, shortest + 4, Math.min(Math.max(40, longest + 6), width - 9 - 2 * (STATE_W + 1) - TIME_W));
   const lines: LadderLine[] = [];
   const byFrame = new Map<number, Anomaly[]>();
   const frameless: Anomaly[] = [];
@@ -151,7 +171,11 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   const out = { push: (text: string, frame: number | null = null, change = false) => { lines.push({ text, frame, change, severity: null, first: false }); } };
   const c = formatEndpoint(flow.client.ip, flow.client.port);
   const s = formatEndpoint(flow.server.ip, flow.server.port);
-  out.push(`flow ${flow.id} (Wireshark: tcp.stream eq ${flow.id}): client ${c} → server ${s}   zeek ${flow.connState} ${flow.history}${flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`);
+  const title = `flow ${flow.id} (Wireshark: tcp.stream eq ${flow.id}): client ${c} → server ${s}`;
+  const about = `zeek ${flow.connState} ${flow.history}${flow.closedBy === 'simultaneous' ? '   closed simultaneously' : flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`;
+  // one line if it fits the width, else two
+  if (title.length + 3 + about.length <= width) out.push(`${title}   ${about}`);
+  else { out.push(title); out.push(`  ${about}`); }
   out.push(windowScaleLine(flow));
   out.push(`${'frame'.padStart(7)}  ${'client'.padEnd(STATE_W)} ${''.padEnd(arrowW)} ${'server'}`);
   const stateOf = (r: WatchedSegment, side: 0 | 1) => statePath(r, side).padEnd(STATE_W);
@@ -163,7 +187,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   let shownKey = '';
   const line = (r: WatchedSegment): void => {
     const toServer = r.from === clientIndex;
-    const label = labelOf(r);
+    const label = labelOf(r, arrowW - 4);
     const fill = Math.max(2, arrowW - label.length - 2);
     const left = Math.floor(fill / 2), right = fill - left;
     const arrow = toServer ? `${'─'.repeat(left)}${label}${'─'.repeat(right)}─▶` : `◀─${'─'.repeat(left)}${label}${'─'.repeat(right)}`;
@@ -171,7 +195,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     const key = `${r.states[0].state}${r.states[0].pending}${r.states[1].state}${r.states[1].pending}`;
     const change = key !== (shownKey || `${r.initial[0]}false${r.initial[1]}false`);
     shownKey = key;
-    out.push(`${String(r.frame).padStart(7)}  ${stateOf(r, clientIndex)} ${arrow} ${stateOf(r, (1 - clientIndex) as 0 | 1).trimEnd()}   +${t}s`, r.frame, change);
+    out.push(`${String(r.frame).padStart(7)}  ${stateOf(r, clientIndex)} ${arrow} ${stateOf(r, (1 - clientIndex) as 0 | 1)}  +${t}s`, r.frame, change);
     const xs = byFrame.get(r.frame);
     if (xs === undefined) return;
     byFrame.delete(r.frame);
@@ -230,7 +254,8 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   }
   flushQuiet();
   offSegmentNotes(Infinity);
-  out.push(`${''.padStart(7)}  ${flow.finalState.client.padEnd(STATE_W)} ${'(at the end of the capture)'.padStart(Math.floor(arrowW / 2) + 14).padEnd(arrowW)} ${flow.finalState.server}`);
+  const atEnd = arrowW >= 30 ? '(at the end of the capture)' : '(at the end)';
+  out.push(`${''.padStart(7)}  ${flow.finalState.client.padEnd(STATE_W)} ${atEnd.padStart(Math.floor((arrowW + atEnd.length) / 2)).padEnd(arrowW)} ${flow.finalState.server}`);
   // findings at frames the ladder does not draw (none expected), then those decided at the end
   for (const xs of byFrame.values()) frameless.push(...xs);
   if (frameless.length > 0) {

@@ -33,7 +33,7 @@ export function figures(f: FlowReport): string[] {
 export function figureLines(f: FlowReport): string[] {
   const o = f.options;
   return [
-    `RTT ${ms(f.handshake.rtt)} · MSS ${o.mss.client ?? '-'}/${o.mss.server ?? '-'} · wscale ${o.windowScale ? `${o.windowScale.client}/${o.windowScale.server}` : o.windowScaling === 'unknown' ? 'unknown' : 'none'} · SACK ${o.sackPermitted ? 'yes' : 'no'} · closed first by ${f.closedBy ?? 'nobody'}`,
+    `RTT ${ms(f.handshake.rtt)} · MSS ${o.mss.client ?? '-'}/${o.mss.server ?? '-'} · wscale ${o.windowScale ? `${o.windowScale.client}/${o.windowScale.server}` : o.windowScaling === 'unknown' ? 'unknown' : 'none'} · SACK ${o.sackPermitted ? 'yes' : 'no'} · ${f.closedBy === 'simultaneous' ? 'closed simultaneously' : `closed first by ${f.closedBy ?? 'nobody'}`}`,
     `c→s ${n(f.c2s.packets)} pkts ${n(f.c2s.payloadBytes)} B data · s→c ${n(f.s2c.packets)} pkts ${n(f.s2c.payloadBytes)} B data · zeek ${f.connState} ${f.history}`,
   ];
 }
