@@ -9,7 +9,7 @@ import { formatDuration, parseDuration } from '../src/report/duration.js';
 import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CLI, ROOT } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
-import { clientCloseWaitCapture, closingAtEndCapture, finalAckAgainCapture, threeFlowsCapture } from './helpers/synthetic.js';
+import { clientCloseWaitCapture, closeWaitKeepAliveCapture, closingAtEndCapture, finalAckAgainCapture, threeFlowsCapture } from './helpers/synthetic.js';
 import { tmpFile } from './helpers/pcap-writer.js';
 import { testDir } from './helpers/tmp.js';
 
@@ -576,6 +576,26 @@ describe('the leak hunt beyond the server side', () => {
       expect(x.message).toMatch(/acknowledged a FIN of client .*'s that the capture does not hold, but never sent its own FIN/);
       expect(Number(x.data.age)).toBeLessThan(5);
     }
+  });
+
+  it('keep-alive probes, with a byte or without, do not restart the CLOSE_WAIT idle clock', async () => {
+    for (const oneByte of [false, true]) {
+      const a = await analyzeCapture(tmpFile(`cw-keepalive-${oneByte}.pcap`, closeWaitKeepAliveCapture(oneByte)));
+      expect(a.anomalies.filter((x) => x.kind === 'keep-alive')).toHaveLength(12);
+      const stuck = a.anomalies.filter((x) => x.kind === 'close-wait-stuck');
+      expect(stuck, `one byte: ${oneByte}`).toHaveLength(1);
+      expect(stuck[0].data.idle).toBeCloseTo(60, 0);
+    }
+  });
+
+  it('a FIN sent again re-arms the TIME_WAIT of the side that takes it, in the leak tables as in the final states', async () => {
+    const a = await analyzeCapture(join(ROOT, 'fixtures', 'final-ack-lost.pcap'), { thresholds: { ...DEFAULT_THRESHOLDS, timeWaitLen: 3 } });
+    const f = [...a.set.flows()][0];
+    expect(f.finalState.client).toBe('TIME_WAIT');
+    expect(a.hosts.find((h) => h.ip === f.client.ip)?.timeWait).toMatchObject({ atEnd: 1, clientSide: 1 });
+    // its ACKs of each copy are duplicate ACKs to Wireshark, and the sentence says what they answer
+    const dup = a.anomalies.find((x) => x.kind === 'duplicate-ack')!;
+    expect(dup.message).toMatch(/ from TIME_WAIT: server 10\.77\.0\.2:8080 sent its FIN again, so its earlier ACK was lost or late; no data is missing\.$/);
   });
 
   it('--fail-on names variants exactly: a misspelt one is an error, not a gate that never closes', () => {

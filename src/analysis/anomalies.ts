@@ -407,7 +407,10 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
       data.relAck = r.relAck;
       break;
     case F_DUPLICATE_ACK:
-      message = `${who} repeats its ACK of relative ${r.relAck} (duplicate #${r.dupNum} of frame ${r.dupFrame}): it is missing data from ${peer}.`;
+      // (from TIME_WAIT it answers a FIN sent again: its earlier ACK of it was lost or late, no data is missing, reference §7.9)
+      message = st(r.from === 0 ? r.s0 : r.s1) === 'TIME_WAIT'
+        ? `${who} repeats its ACK of relative ${r.relAck} (duplicate #${r.dupNum} of frame ${r.dupFrame}) from TIME_WAIT: ${peer} sent its FIN again, so its earlier ACK was lost or late; no data is missing.`
+        : `${who} repeats its ACK of relative ${r.relAck} (duplicate #${r.dupNum} of frame ${r.dupFrame}): it is missing data from ${peer}.`;
       data.number = r.dupNum; data.duplicateOf = r.dupFrame; data.relAck = r.relAck;
       break;
     case F_ZERO_WINDOW:

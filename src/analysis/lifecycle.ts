@@ -14,7 +14,7 @@ import {
 import type { TransitionListener } from '../tcp/replay.js';
 import type { Stream } from '../tcp/tracker.js';
 import { WiresharkFlags, type Severity } from './anomalies.js';
-import { F_ACKED_UNSEEN, F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE } from './seq-analysis.js';
+import { F_ACKED_UNSEEN, F_KEEP_ALIVE, F_PREVIOUS_SEGMENT_LOST, F_ZERO_WINDOW_PROBE } from './seq-analysis.js';
 import { RecordStore, RecordView } from '../tcp/record-store.js';
 import { formatDuration } from '../report/duration.js';
 
@@ -64,7 +64,7 @@ export interface LifeRecord {
   data: Record<string, number | string | boolean | null>;
 }
 
-const SIDE_F64 = 11;
+const SIDE_F64 = 12;
 /** Int32 slots: counts, frames and the previous segment's fields; the booleans (one bit each); sequence numbers (as their 32 bits). */
 const SIDE_FLAGS = 15;
 const SIDE_I32 = 24;
@@ -126,6 +126,11 @@ class Side extends RecordView {
   /** Sequence number of its last 1-byte zero-window probe, or −1. */
   get probeSeq(): number { return this.f[this.fo + 10]; }
   set probeSeq(v: number) { this.f[this.fo + 10] = v; }
+  /** When its TIME_WAIT timer was last (re)started (s): a FIN the peer sent again re-arms it (reference §7.11), −1 before any. */
+  get twArm(): number { return this.f[this.fo + 11]; }
+  set twArm(v: number) { this.f[this.fo + 11] = v; }
+  /** When TIME_WAIT runs out, as its timer stands now. */
+  twEnd(len: number): number { return Math.max(this.twEnter, this.twArm) + len; }
   /** Time of its latest copy of its FIN, and the frame of the first copy after the FIN (0: none). */
   get finLastSec(): number { return this.finSec + this.i[this.io + 22] / 1e6; }
   /** (kept as µs after finSec, which is set first) */
@@ -199,6 +204,7 @@ class Side extends RecordView {
     this.cwFinSec = -1;
     this.twEnter = -1;
     this.twExit = Infinity;
+    this.twArm = -1;
     this.prevSec = -1;
     this.lastSec = -1;
     this.probeSeq = -1;
@@ -435,7 +441,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       if (P.twEnter >= 0) {
         const open = P.twExit === Infinity ? this.timeWait.length : -1;
         K[k + i] = open + 1;
-        this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnter + this.t.timeWaitLen));
+        this.timeWait.push(st.id, i, P.twEnter, Math.min(P.twExit, P.twEnd(this.t.timeWaitLen)));
       }
       // capture-loss (§7.15): a gap the receiver acknowledged without any retransmission filling it
       const gaps = P.gaps, gapFrames = P.gapFrames;
@@ -558,6 +564,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   private dupPending = false;
 
   override replayed(st: Stream, d: 0 | 1, seg: Segment): void {
+    const wsFlags = this.pending; // (the Wireshark flags of this segment: super.replayed() records and clears them)
     super.replayed(st, d, seg);
     const r = (1 - d) as 0 | 1;
     const sides = this.current(st);
@@ -565,6 +572,9 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     const f = seg.flags;
     const t = seg.tsSec + seg.tsNsec / 1e9;
     const syn = (f & SYN) !== 0, ack = (f & ACK) !== 0, fin = (f & FIN) !== 0, rst = (f & RST) !== 0;
+    // a FIN received again in TIME_WAIT restarts the timer: the replay commits it as the sender acknowledges it (Connection.commit)
+    const c = st.conn;
+    if (c !== null && A.twArm >= 0 && c.ep[d].state === TIME_WAIT) A.twArm = c.ep[d].twSec + c.ep[d].twNsec / 1e9;
     const S = NAME[d], R = NAME[r]; // the sender's and the receiver's names in message templates
     if (this.dupPending) {
       this.dupPending = false;
@@ -643,7 +653,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         `${S} sent ${seg.payloadLength} byte(s) of data after its RST in frame ${A.rstAcceptedFrame}, which ${R} had accepted: for ${R} the connection was over.`,
         { rstFrame: A.rstAcceptedFrame, len: seg.payloadLength });
     }
-    if (!syn && !rst && seg.payloadLength > 0) A.lastDataSec = t;
+    // (a keep-alive probe's byte is no data from the application: it does not restart the CLOSE_WAIT idle clock, §9.22)
+    if (!syn && !rst && seg.payloadLength > 0 && (wsFlags & F_KEEP_ALIVE) === 0) A.lastDataSec = t;
     // data-after-close: new data past the sender's own FIN (reference §7.13)
     if (!syn && !rst && seg.payloadLength > 0 && A.finCount > 0 && seqGt(seqAdd(seg.seq, seg.payloadLength), A.finSeq)) {
       this.add(st, 'data-after-close', 'after-own-fin', 'warn', seg.frame, d, this.states(st), `${S} sent ${seg.payloadLength} byte(s) of new data after its own FIN.`);
@@ -725,10 +736,10 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       return;
     }
     if (to === CLOSE_WAIT && event === RCV_FIN) { S.cwAckSec = atSec; S.cwFinSec = sides[other].finSec; S.cwFinFrame = sides[other].finFrame; }
-    if (to === TIME_WAIT && from !== TIME_WAIT) { S.twEnter = atSec; S.closedByFin = true; }
+    if (to === TIME_WAIT && from !== TIME_WAIT) { S.twEnter = atSec; S.twArm = atSec; S.closedByFin = true; }
     if (from === LAST_ACK && to === CLOSED && event === RCV_ACK_FIN) S.closedByFin = true;
     if (from === TIME_WAIT && to !== TIME_WAIT) {
-      S.twExit = event === TIMEOUT_TW ? S.twEnter + this.t.timeWaitLen : atSec;
+      S.twExit = event === TIMEOUT_TW ? S.twEnd(this.t.timeWaitLen) : atSec;
     }
     if (event !== RCV_RST_OK) return;
     sides[other].rstAcceptedFrame = atFrame;

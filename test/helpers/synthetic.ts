@@ -289,3 +289,21 @@ export function clientCloseWaitCapture(n: number): Uint8Array {
   list.push([120_000, pkt(true, ACK, CI + 100, SI + 202, 64240, 0, 1, 40000)]); // a keep-alive probe two minutes on
   return pcapFile({}, records(list));
 }
+
+/**
+ * A server left in CLOSE_WAIT for a minute whose stack sends keep-alive probes every 5 s, as BSD and
+ * Windows do, with one garbage byte (`oneByte`), or as Linux does, with none.
+ */
+export function closeWaitKeepAliveCapture(oneByte: boolean): Uint8Array {
+  const list: Array<[number, Uint8Array]> = [
+    ...handshake(),
+    [30, pkt(true, PSH | ACK, CI + 1, SI + 1, 64240, 100)],
+    [40, pkt(false, ACK, SI + 1, CI + 101, 65535)],
+    [50, pkt(true, FIN | ACK, CI + 101, SI + 1, 64240)],
+    [60, pkt(false, ACK, SI + 1, CI + 102, 65535)], // the server acknowledges the FIN: CLOSE_WAIT
+  ];
+  for (let t = 5_060; t <= 60_060; t += 5_000) {
+    list.push([t, pkt(false, ACK, SI, CI + 102, 65535, oneByte ? 1 : 0)], [t + 1, pkt(true, ACK, CI + 102, SI + 1, 64240)]);
+  }
+  return pcapFile({}, records(list));
+}
