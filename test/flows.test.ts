@@ -155,6 +155,13 @@ describe('synfin flows / flow / states', () => {
     for (const bad of ['', '0x1', '1e0', '99999999999999999999']) expect(run(['flow', fx('port-reuse'), bad]).stderr).toMatch(/expected a flow id/);
   });
 
+  it('flow: a pending state the capture never confirms is explained on the last line, never changed unexplained', () => {
+    const out = run(['flow', fx('syn-unanswered'), '0']).stdout;
+    expect(out).toMatch(/SYN_RCVD\*/);
+    expect(out).toMatch(/\(at the end of the capture\)\s+LISTEN\n\s+· the server sent nothing in the capture, so the SYN_RCVD\* shown for it was never confirmed: it stays LISTEN/);
+    expect(run(['flow', fx('http-close-client-first'), '0']).stdout).not.toMatch(/sent nothing in the capture/);
+  });
+
   it('flow --json: segments with relative numbers and SACK blocks as Wireshark shows them (SLE/SRE)', () => {
     const j = JSON.parse(run(['flow', '--json', fx('lossy-transfer'), '0']).stdout);
     const withSack = j.segments.filter((x: { sack: number[] }) => x.sack.length > 0);

@@ -157,8 +157,15 @@ describe('flow detail reducer', () => {
     s = detailReducer(s, { type: 'resize', width: 78, height: 15 });
     expect(line().frame).toBe(37);
     expect(s.lines.every((l) => l.severity === null || l.text.length <= 78)).toBe(true);
+    // scrolling right stops where the widest line ends
+    const widest = Math.max(...s.lines.map((l) => l.text.length));
     s = detailReducer(s, key('scroll.right'));
-    expect(s.left).toBe(8);
+    expect(s.left).toBe(Math.min(8, Math.max(0, widest - 78)));
+    for (let i = 0; i < 100; i++) s = detailReducer(s, key('scroll.right'));
+    expect(s.left).toBe(Math.max(0, widest - 78));
+    s = detailReducer({ ...s, width: 40 }, key('scroll.right'));
+    expect(s.left).toBeGreaterThan(0);
+    expect(s.left).toBeLessThanOrEqual(widest - 40);
   });
 
   it('wraps a finding\'s sentence on word boundaries', () => {
@@ -303,4 +310,15 @@ describe('flow table', () => {
       expect([...columnOrder(t, 'server-state')]).toEqual(byNumber(t.serverState));
     });
   }
+});
+
+describe('what the headline tells', () => {
+  it('a damaged capture says so while it is browsed, not only after quitting', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { tmpFile } = await import('./helpers/pcap-writer.js');
+    const whole = readFileSync(join(FIXTURES, 'http-close-client-first.pcap'));
+    const cut = await fixtureData(tmpFile('cut-for-tui.pcap', whole.subarray(0, 700)));
+    expect(cut.headline).toMatch(/ · file damaged: read up to the damage \(the warning follows on quitting\)$/);
+    expect((await fixtureData('http-close-client-first.pcap')).headline).not.toMatch(/damaged/);
+  });
 });

@@ -256,6 +256,14 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   offSegmentNotes(Infinity);
   const atEnd = arrowW >= 30 ? '(at the end of the capture)' : '(at the end)';
   out.push(`${''.padStart(7)}  ${flow.finalState.client.padEnd(STATE_W)} ${atEnd.padStart(Math.floor((arrowW + atEnd.length) / 2)).padEnd(arrowW)} ${flow.finalState.server}`);
+  // a side shown in a pending state that it never confirmed, having sent nothing: rule 5 keeps its initial state (§6.3)
+  const lastRow = rows[rows.length - 1];
+  for (const [i, who] of [[clientIndex, 'client'], [1 - clientIndex, 'server']] as const) {
+    const shown = lastRow?.states[i];
+    const final = who === 'client' ? flow.finalState.client : flow.finalState.server;
+    if (shown === undefined || !shown.pending || shown.state === final || rows.some((r) => r.from === i)) continue;
+    out.push(`${''.padStart(7)}  · the ${who} sent nothing in the capture, so the ${shown.state}* shown for it was never confirmed: it stays ${final} (rule 5 of the replay)`, null, true);
+  }
   // findings at frames the ladder does not draw (none expected), then those decided at the end
   for (const xs of byFrame.values()) frameless.push(...xs);
   if (frameless.length > 0) {

@@ -11,6 +11,9 @@ import { visibleRange } from './window.js';
 const ms = (s: number | null) => (s === null ? '-' : s < 1 ? `${(s * 1000).toFixed(3)} ms` : `${s.toFixed(3)} s`);
 const n = (x: number) => x.toLocaleString('en-US');
 
+/** A handshake option: yes or no when both SYNs were captured whole, else unknown (a capture that starts mid-connection). */
+const optionWord = (f: FlowReport, on: boolean): string => (f.options.windowScaling === 'unknown' && !on ? 'unknown' : on ? 'yes' : 'no');
+
 /** The connection's figures for the side panel: RTT, MSS, window scale, bytes each way, who closed first. */
 export function figures(f: FlowReport): string[] {
   const o = f.options;
@@ -18,7 +21,7 @@ export function figures(f: FlowReport): string[] {
     `RTT      ${ms(f.handshake.rtt)}`,
     `MSS      ${o.mss.client ?? '-'} / ${o.mss.server ?? '-'}`,
     `wscale   ${o.windowScale ? `${o.windowScale.client} / ${o.windowScale.server}` : o.windowScaling === 'unknown' ? 'unknown (no handshake)' : 'not negotiated'}`,
-    `SACK     ${o.sackPermitted ? 'yes' : 'no'}, timestamps ${o.timestamps ? 'yes' : 'no'}`,
+    `SACK     ${optionWord(f, o.sackPermitted)}, timestamps ${optionWord(f, o.timestamps)}`,
     `c→s      ${n(f.c2s.packets)} pkts, ${n(f.c2s.payloadBytes)} B`,
     `s→c      ${n(f.s2c.packets)} pkts, ${n(f.s2c.payloadBytes)} B`,
     `closer   ${f.closedBy ?? 'nobody (no FIN)'}`,
@@ -33,7 +36,7 @@ export function figures(f: FlowReport): string[] {
 export function figureLines(f: FlowReport): string[] {
   const o = f.options;
   return [
-    `RTT ${ms(f.handshake.rtt)} · MSS ${o.mss.client ?? '-'}/${o.mss.server ?? '-'} · wscale ${o.windowScale ? `${o.windowScale.client}/${o.windowScale.server}` : o.windowScaling === 'unknown' ? 'unknown' : 'none'} · SACK ${o.sackPermitted ? 'yes' : 'no'} · ${f.closedBy === 'simultaneous' ? 'closed simultaneously' : `closed first by ${f.closedBy ?? 'nobody'}`}`,
+    `RTT ${ms(f.handshake.rtt)} · MSS ${o.mss.client ?? '-'}/${o.mss.server ?? '-'} · wscale ${o.windowScale ? `${o.windowScale.client}/${o.windowScale.server}` : o.windowScaling === 'unknown' ? 'unknown' : 'none'} · SACK ${optionWord(f, o.sackPermitted)} · ${f.closedBy === 'simultaneous' ? 'closed simultaneously' : `closed first by ${f.closedBy ?? 'nobody'}`}`,
     `c→s ${n(f.c2s.packets)} pkts ${n(f.c2s.payloadBytes)} B data · s→c ${n(f.s2c.packets)} pkts ${n(f.s2c.payloadBytes)} B data · zeek ${f.connState} ${f.history}`,
   ];
 }

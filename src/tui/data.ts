@@ -113,7 +113,9 @@ export function tuiData(file: string, path: string, a: Analysis, index: FrameInd
   const total = groups.reduce((n, g) => n + g.count, 0);
   return {
     file,
-    headline: `${file}: ${thousands(head.frames)} frames, ${thousands(set.count)} flow${set.count === 1 ? '' : 's'}, ${thousands(total)} finding${total === 1 ? '' : 's'}`,
+    headline: `${file}: ${thousands(head.frames)} frames, ${thousands(set.count)} flow${set.count === 1 ? '' : 's'}, ${thousands(total)} finding${total === 1 ? '' : 's'}` +
+      // a damaged file was read up to the damage: its last states may be those of connections cut off there
+      (head.damaged ? ' · file damaged: read up to the damage (the warning follows on quitting)' : ''),
     table: t,
     groups,
     findingsOf(g, limit) {

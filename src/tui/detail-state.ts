@@ -90,7 +90,12 @@ export function detailReducer(s: DetailState, a: DetailAction): DetailState {
   if (moved !== null) return { ...s, win: moved, note: null };
   switch (a.action) {
     case 'scroll.left': return { ...s, left: Math.max(0, s.left - SCROLL_STEP) };
-    case 'scroll.right': return { ...s, left: s.left + SCROLL_STEP };
+    case 'scroll.right': {
+      // no further than the widest line's end
+      let widest = 0;
+      for (const l of s.lines) if (l.text.length > widest) widest = l.text.length;
+      return { ...s, left: Math.min(s.left + SCROLL_STEP, Math.max(0, widest - s.width)) };
+    }
     case 'finding.next': return seek(s, 1, (l) => l.first, 'finding');
     case 'finding.prev': return seek(s, -1, (l) => l.first, 'finding');
     case 'change.next': return seek(s, 1, (l) => l.change, 'state change');
