@@ -617,3 +617,18 @@ describe('the variants --fail-on knows', () => {
     }
   });
 });
+
+describe('close-wait-stuck after the fact (reference §7.10, late variants)', () => {
+  it('a FIN that comes at last, past the threshold, is a close-wait-stuck that ended; answered by a RST, the peer had forgotten', async () => {
+    const a = await analyzeCapture(join(ROOT, 'fixtures', 'late-fin-reset.pcap'), { thresholds: { ...DEFAULT_THRESHOLDS, closeWaitThreshold: 1 } });
+    const late = a.anomalies.filter((x) => x.kind === 'close-wait-stuck');
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatchObject({ frame: 10, data: { ended: 'peer-forgot', finFrame: 12, holder: 'server' } });
+    expect(late[0].message).toMatch(/^Server 10\.77\.0\.2:8080 received client 10\.77\.0\.1:\d+'s FIN in frame 10 and acknowledged it, but sent its own FIN only 4\.0 s later \(frame 12\): it sat in CLOSE_WAIT all that time\. By then client 10\.77\.0\.1:\d+ had forgotten the connection, and answered it with a RST \(frame 13\)\.$/);
+    // history, not the end of the capture: the CLOSE_WAIT table holds no stuck connection
+    expect(a.endpoints.every((e) => e.closeWait.count === 0)).toBe(true);
+    // under the default threshold (10 s), four seconds in CLOSE_WAIT are no finding
+    const d = await analyzeCapture(join(ROOT, 'fixtures', 'late-fin-reset.pcap'));
+    expect(d.anomalies.filter((x) => x.kind === 'close-wait-stuck')).toEqual([]);
+  });
+});

@@ -373,7 +373,8 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   }
   const clientCloseWait = new Map<number | string, { ip: string; ages: number[]; peers: Map<string, number> }>();
   for (const r of analyzer.life) {
-    if (r.kind !== 'close-wait-stuck') continue;
+    // (a late one, whose FIN came at last, is history: the tables are about the end of the capture)
+    if (r.kind !== 'close-wait-stuck' || r.data.ended !== undefined) continue;
     const st = streams[r.stream];
     const c = clients[st.id], s = (1 - c) as 0 | 1;
     const holderIsServer = r.data.holder === 'server';

@@ -77,6 +77,8 @@ class Side extends RecordView {
   /** Open sequence gaps [start, end) seen as previous-segment-lost (capture-loss candidates), or null. */
   gaps: number[] | null = null;
   gapFrames: number[] | null = null;
+  /** Its late close-wait-stuck finding (its FIN came after the threshold), to say so if a RST answers that FIN. */
+  lateCloseWait: LifeRecord | null = null;
 
   constructor(store: RecordStore) {
     super(store);
@@ -210,6 +212,7 @@ class Side extends RecordView {
     this.probeSeq = -1;
     this.prevId = -2;
     this.gaps = null; this.gapFrames = null;
+    this.lateCloseWait = null;
     return this;
   }
 }
@@ -463,9 +466,11 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
   }
 
   private add(st: Stream, kind: string, variant: string | null, severity: Severity, frame: number | null, from: -1 | 0 | 1,
-    states: [number, number] | null, template: string, data: LifeRecord['data'] = {}): void {
-    this.life.push({ kind, variant, severity, frame, stream: st.id, from, s0: states ? states[0] : -1, s1: states ? states[1] : -1, template, data });
+    states: [number, number] | null, template: string, data: LifeRecord['data'] = {}): LifeRecord {
+    const rec: LifeRecord = { kind, variant, severity, frame, stream: st.id, from, s0: states ? states[0] : -1, s1: states ? states[1] : -1, template, data };
+    this.life.push(rec);
     if (EXPLAINS_END.has(kind)) this.markClasses(st.id, C_EXPLAINED);
+    return rec;
   }
 
   /** Stream `id`'s K_CLASSES word: its classes (C_* bits) and C_EXPLAINED. */
@@ -653,6 +658,8 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
         `${S} sent ${seg.payloadLength} byte(s) of data after its RST in frame ${A.rstAcceptedFrame}, which ${R} had accepted: for ${R} the connection was over.`,
         { rstFrame: A.rstAcceptedFrame, len: seg.payloadLength });
     }
+    // since when the sender has sat idle in CLOSE_WAIT, if it has (before this segment's data counts)
+    const idleSince = A.cwAckSec >= 0 ? Math.max(A.cwAckSec, A.lastDataSec) : -1;
     // (a keep-alive probe's byte is no data from the application: it does not restart the CLOSE_WAIT idle clock, §9.22)
     if (!syn && !rst && seg.payloadLength > 0 && (wsFlags & F_KEEP_ALIVE) === 0) A.lastDataSec = t;
     // data-after-close: new data past the sender's own FIN (reference §7.13)
@@ -661,7 +668,19 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     }
     if (fin && !rst) {
       const finSeq = seqAdd(seg.seq, seg.payloadLength + (syn ? 1 : 0));
-      if (A.finCount === 0) { A.finFrame = seg.frame; A.finSec = t; A.finLastSec = t; A.finSeq = finSeq; A.finCount = 1; }
+      if (A.finCount === 0) {
+        A.finFrame = seg.frame; A.finSec = t; A.finLastSec = t; A.finSeq = finSeq; A.finCount = 1;
+        // close-wait-stuck, late (reference §7.10): its FIN comes at last, after sitting idle in CLOSE_WAIT past the threshold
+        // (and at least LATE_FIN_S: an ordinary passive close spends microseconds there, whatever the threshold says)
+        if (idleSince >= 0 && A.rstCount === 0 && t - idleSince >= Math.max(this.t.closeWaitThreshold, LATE_FIN_S)) {
+          const holder = d === st.client ? 'client' : 'server';
+          A.lateCloseWait = this.add(st, 'close-wait-stuck', null, 'warn', A.cwFinFrame || seg.frame, r, this.states(st),
+            `${S} received ${R}'s FIN${A.cwFinFrame > 0 ? ` in frame ${A.cwFinFrame}` : ''} and acknowledged it, but sent its own FIN only ` +
+            `${formatDuration(t - idleSince)} later${idleSince > A.cwAckSec ? ' than its last data' : ''} (frame ${seg.frame}): it sat in CLOSE_WAIT all that time.`,
+            { age: Math.round((t - (A.cwFinSec >= 0 ? A.cwFinSec : A.cwAckSec)) * 1e3) / 1e3, idle: Math.round((t - idleSince) * 1e3) / 1e3, holder,
+              ended: 'fin', finFrame: seg.frame });
+        }
+      }
       else if (finSeq === A.finSeq) { if (A.finCount++ === 1) A.finRetxFrame = seg.frame; A.finLastSec = t; }
     }
     if (ack && B.finCount > 0 && seqGe(seg.ack, seqAdd(B.finSeq, 1))) B.finAcked = true;
@@ -682,6 +701,12 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       const waited = B.cwAckSec >= 0 ? t - B.cwAckSec : -1;
       if (B.lastFin && A.stateBeforeRst === FIN_WAIT_2 && waited >= LATE_FIN_S) {
         // the peer closed so late that this side's orphaned FIN_WAIT_2 had timed out (reference §7.8)
+        // its late close-wait-stuck ended with the peer having forgotten the connection (reference §7.10)
+        const late = B.lateCloseWait;
+        if (late !== null) {
+          late.data.ended = 'peer-forgot';
+          late.template += ` By then ${S} had forgotten the connection, and answered it with a RST (frame ${seg.frame}).`;
+        }
         this.add(st, 'half-open', 'late-fin-reset', 'error', seg.frame, d, this.states(st),
           `${S} answered ${R}'s FIN with a bare RST: ${S} no longer had the connection, its FIN_WAIT_2 having timed out ` +
           `(orphan timeout, Linux tcp_fin_timeout) while ${R} sat in CLOSE_WAIT for ${formatDuration(waited)}.`,

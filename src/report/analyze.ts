@@ -309,14 +309,19 @@ export const LEAK_NOTE_KINDS: ReadonlySet<string> = new Set(['time-wait-server-s
  */
 export function renderLeakFindings(a: Pick<Analysis, 'eachAnomaly' | 'thresholds'>): string {
   const crossed: string[] = [];
-  let stuck = 0, stuckClients = 0;
+  let stuck = 0, stuckClients = 0, late = 0;
   for (const x of a.eachAnomaly({ kinds: LEAK_KINDS })) {
+    if (x.kind === 'close-wait-stuck' && x.data.ended !== undefined) { late++; continue; }
     if (x.kind === 'close-wait-stuck') { stuck++; if (x.data.holder === 'client') stuckClients++; continue; }
     crossed.push(`  ${x.severity} ${kindLabel(x.kind, x.variant)}: ${x.message}`);
   }
   if (stuck > 0) {
     crossed.unshift(`  warn close-wait-stuck: ${thousands(stuck)} connection${stuck === 1 ? '' : 's'} idle in CLOSE_WAIT for ${formatDuration(a.thresholds.closeWaitThreshold)} ` +
       `(--close-wait-threshold) or more${stuckClients > 0 ? `, ${thousands(stuckClients)} of them on the client side` : ''}: the application received its peer's FIN and never closed (tables above).`);
+  }
+  if (late > 0) {
+    crossed.push(`  warn close-wait-stuck: ${thousands(late)} connection${late === 1 ? '' : 's'} sat in CLOSE_WAIT for ${formatDuration(a.thresholds.closeWaitThreshold)} or more ` +
+      'before closing at last (data.ended = fin, or peer-forgot when the peer answered that FIN with a RST): see synfin analyze for each.');
   }
   const notes = [...a.eachAnomaly({ kinds: LEAK_NOTE_KINDS })].map((x) => `  ${x.severity} ${kindLabel(x.kind, x.variant)}: ${x.message}`);
   const out: string[] = [];
