@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, trackFlows } from './analysis/flows.js';
 import { captureStats, type StatsReport } from './analysis/stats.js';
-import { analyzeCapture, mergeLeaks, type Analysis } from './analysis/analyze.js';
+import { MERGED_FILE, analyzeCapture, mergeLeaks, type Analysis, type MergedLeaks } from './analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
 import { WIRESHARK_KINDS } from './analysis/seq-analysis.js';
 import { BUILTIN_RUBRIC, RubricError, expandInputs, gradeAll, loadRubric, type Rubric } from './analysis/grade.js';
@@ -511,16 +511,30 @@ export function buildProgram(): Command {
 /** `leaks --merge`: read every file, then one report (the usual exit statuses, 3 when a threshold is crossed). */
 async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptions): Promise<number> {
   const list: Analysis[] = [];
+  const errors: Array<{ file: string; error: string }> = [];
   let status = EXIT_OK;
   for (const file of files) {
     const one = await readOne(file, opts.quiet, (f, progress) => analyzeCapture(f, { onProgress: progress.update, thresholds: thresholdsOf(opts) }));
     status = Math.max(status, one.status);
     if (one.ok) list.push(one.result);
+    else errors.push({ file, error: one.error.message });
   }
+  // nothing read: the errors said why, and there is no report to print
+  if (list.length === 0) return status;
   const m = mergeLeaks(list, LEAK_KINDS);
-  if (opts.json) await write(JSON.stringify(m, null, 2) + '\n');
-  else await write(`merged: ${m.files.join(', ')}\n${renderLeakTables({ ...m, thresholds: thresholdsOf(opts) })}`);
+  if (opts.json) await write(JSON.stringify(errors.length > 0 ? { ...m, errors } : m, null, 2) + '\n');
+  else await write(`merged: ${m.files.join(', ')}\n${renderLeakTables({ ...m, thresholds: thresholdsOf(opts) })}${renderMergedFindings(m)}`);
   return Math.max(status, m.anomalies.length > 0 ? EXIT_FINDINGS : EXIT_OK);
+}
+
+/** Why `leaks --merge` exits with status 3, in words: the findings the merged figures cross, and how many the captures have. */
+function renderMergedFindings(m: MergedLeaks): string {
+  const merged = m.anomalies.filter((x) => x.file === MERGED_FILE);
+  const own = m.anomalies.length - merged.length;
+  if (m.anomalies.length === 0) return '';
+  return ['Thresholds crossed (exit status 3):',
+    ...merged.map((x) => `  ${x.severity} ${x.variant ? `${x.kind}:${x.variant}` : x.kind}: ${x.message}`),
+    ...(own > 0 ? [`  ${own} finding(s) of the captures themselves (--json lists them, each with its file)`] : [])].join('\n') + '\n';
 }
 
 /** The terminal UI (loaded only when asked for): its one-line error, then the file's warnings, after the terminal is restored. */

@@ -632,3 +632,43 @@ describe('close-wait-stuck after the fact (reference §7.10, late variants)', ()
     expect(d.anomalies.filter((x) => x.kind === 'close-wait-stuck')).toEqual([]);
   });
 });
+
+describe('leaks --merge applies the thresholds to the merged figures', () => {
+  /** A recorded capture's frames from..to (1-based, inclusive). */
+  const part = (name: string, from: number, to: number): string => {
+    const b = readFileSync(join(ROOT, 'fixtures', `${name}.pcap`));
+    const out: Uint8Array[] = [b.subarray(0, 24)];
+    for (let p = 24, n = 1; p < b.length; n++) {
+      const len = 16 + b.readUInt32LE(p + 8);
+      if (n >= from && n <= to) out.push(b.subarray(p, p + len));
+      p += len;
+    }
+    return tmpFile(`${name}-${from}-${to}.pcap`, Buffer.concat(out));
+  };
+
+  it('two halves of a TIME_WAIT storm cross together what neither crosses alone', () => {
+    const frames = 200 * 10;
+    const halves = [part('time-wait-storm', 1, frames / 2), part('time-wait-storm', frames / 2 + 1, Infinity)];
+    for (const h of halves) expect(spawnSync(process.execPath, [CLI, 'leaks', '-q', '--time-wait-threshold', '150', h], { encoding: 'utf8' }).status).toBe(0);
+    const r = spawnSync(process.execPath, [CLI, 'leaks', '--merge', '--json', '-q', '--time-wait-threshold', '150', ...halves], { encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    const m = JSON.parse(r.stdout);
+    // (the cut falls inside one connection: each half holds the other 199 whole)
+    const atEnd = m.hosts[0].timeWait.atEnd;
+    expect(atEnd).toBeGreaterThanOrEqual(199);
+    expect(m.hosts[0].timeWait.peak).toBeGreaterThanOrEqual(atEnd);
+    expect(m.anomalies).toEqual([expect.objectContaining({ kind: 'time-wait-excess', file: '(merged)', data: expect.objectContaining({ atEnd }) })]);
+    const text = spawnSync(process.execPath, [CLI, 'leaks', '--merge', '-q', '--time-wait-threshold', '150', ...halves], { encoding: 'utf8' });
+    expect(text.stdout).toMatch(/Thresholds crossed \(exit status 3\):\n  warn time-wait-excess: Across the 2 captures, host 10\.77\.0\.1 holds \d+ connection\(s\) in TIME_WAIT at the end/);
+  });
+
+  it('a file that cannot be read is named in the JSON; with none read, there is no report', () => {
+    const one = spawnSync(process.execPath, [CLI, 'leaks', '--merge', '--json', '-q', fx('close-wait-leak'), '/nonexistent.pcap'], { encoding: 'utf8' });
+    expect(one.status).toBe(1);
+    expect(JSON.parse(one.stdout).errors).toEqual([{ file: '/nonexistent.pcap', error: '/nonexistent.pcap: no such file' }]);
+    const none = spawnSync(process.execPath, [CLI, 'leaks', '--merge', '/nonexistent.pcap'], { encoding: 'utf8' });
+    expect(none.status).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe('synfin: error: /nonexistent.pcap: no such file\n');
+  });
+});

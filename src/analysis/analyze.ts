@@ -569,17 +569,26 @@ export interface MergedLeaks {
   files: string[];
   endpoints: EndpointLeaks[];
   hosts: HostLeaks[];
-  /** The leak findings of every capture, each with its file. */
+  /**
+   * The leak findings of every capture, each with its file; then those only the merged figures cross
+   * (a host seen in several captures), with `file` "(merged)".
+   */
   anomalies: Array<Anomaly & { file: string }>;
 }
 
+/** The `file` of a finding the merged figures cross. */
+export const MERGED_FILE = '(merged)';
+
 /**
  * One leak report from captures of the same service taken at several points (`leaks --merge`):
- * endpoint and host figures are added up; a host's TIME_WAIT peak is the highest of the captures'.
+ * endpoint and host figures are added up; a host's TIME_WAIT peak is the highest of the captures'
+ * (and never below the merged count at the end). The thresholds apply to the merged figures too.
  */
 export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>): MergedLeaks {
   const eps = new Map<string, EndpointLeaks & { ages: number[]; peers: Map<string, number> }>();
   const hosts = new Map<string, HostLeaks>();
+  /** In how many of the captures each host holds TIME_WAIT. */
+  const seenIn = new Map<string, number>();
   const anomalies: Array<Anomaly & { file: string }> = [];
   for (const a of list) {
     for (const e of a.endpoints) {
@@ -600,6 +609,7 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
     }
     for (const h of a.hosts) {
       const m = hosts.get(h.ip);
+      if (h.timeWait.peak > 0) seenIn.set(h.ip, (seenIn.get(h.ip) ?? 0) + 1);
       if (m === undefined) {
         hosts.set(h.ip, { ip: h.ip, timeWait: { ...h.timeWait }, portPressure: h.portPressure.map((p) => ({ ...p })), services: h.services.map((v) => ({ ...v })),
           closeWait: { ...h.closeWait, peers: [...h.closeWait.peers] } });
@@ -621,6 +631,31 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
   });
   const hostList = [...hosts.values()];
   for (const h of hostList) { h.portPressure.sort((x, y) => y.inUse - x.inUse || byText(x.client + x.server, y.client + y.server)); h.services.sort((x, y) => y.inUse - x.inUse || byText(x.server, y.server)); }
+  // (connections held at the end of several captures were all held at once: the peak is at least their sum)
+  for (const h of hostList) h.timeWait.peak = Math.max(h.timeWait.peak, h.timeWait.atEnd);
+  const t = list.length > 0 ? list[0].thresholds : null;
+  if (t !== null && kinds.has('time-wait-excess')) {
+    const n = list.length;
+    for (const h of hostList) {
+      if ((seenIn.get(h.ip) ?? 0) < 2) continue; // one capture's figures: its own findings say it already
+      const tw = h.timeWait;
+      if (tw.atEnd >= t.timeWaitThreshold || tw.peak >= t.timeWaitThreshold) {
+        anomalies.push({
+          kind: 'time-wait-excess', variant: null, severity: 'warn', frame: null, flow: null, direction: null, states: null, file: MERGED_FILE,
+          message: `Across the ${n} captures, host ${h.ip} holds ${tw.atEnd} connection(s) in TIME_WAIT at the end (at least ${tw.peak} at once; ${tw.clientSide} as client, ${tw.serverSide} as server), at or above the threshold of ${t.timeWaitThreshold}.`,
+          data: { atEnd: tw.atEnd, peak: tw.peak, clientSide: tw.clientSide, serverSide: tw.serverSide },
+        });
+      }
+      for (const p of h.portPressure) {
+        if (p.inUse * 2 < p.range) continue;
+        anomalies.push({
+          kind: 'time-wait-excess', variant: 'port-pressure', severity: 'error', frame: null, flow: null, direction: null, states: null, file: MERGED_FILE,
+          message: `Across the ${n} captures, ${p.client} holds ${p.inUse} ports in TIME_WAIT towards ${p.server}, half or more of its ${p.range} ephemeral ports: new connections to that service will start failing or reusing ports.`,
+          data: { client: p.client, server: p.server, inUse: p.inUse, range: p.range },
+        });
+      }
+    }
+  }
   sortLeaks(endpoints, hostList);
   return { files: list.map((a) => a.set.stats.file), endpoints, hosts: hostList, anomalies };
 }
