@@ -672,3 +672,17 @@ describe('leaks --merge applies the thresholds to the merged figures', () => {
     expect(none.stderr).toBe('synfin: error: /nonexistent.pcap: no such file\n');
   });
 });
+
+describe('analyze --filter and the leak tables', () => {
+  it('the tables and the host-wide findings are those of the kept flows', async () => {
+    const a = await analyzeCapture(fx('close-wait-leak'), { thresholds: { ...DEFAULT_THRESHOLDS, closeWaitThreshold: 0.01 } });
+    expect(a.endpoints[0].closeWait.count).toBe(19);
+    const { compileFilter } = await import('../src/analysis/filter.js');
+    a.filter(compileFilter('port:42122|42130'));
+    expect(a.endpoints[0]).toMatchObject({ connections: 2, closeWait: { count: 2, atEnd: 2 } });
+    expect(a.anomalies.filter((x) => x.kind === 'close-wait-stuck')).toHaveLength(2);
+    const r = spawnSync(process.execPath, [CLI, 'analyze', '-q', '--filter', 'port:1', '--ephemeral-range', '400', '--fail-on', 'time-wait-excess', fx('time-wait-storm')], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/port-pressure/);
+  });
+});

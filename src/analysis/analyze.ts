@@ -82,17 +82,18 @@ export interface AnalyzeOptions extends FlowsOptions {
  * with hundreds of thousands of them is written without holding them all as objects.
  */
 export class Analysis {
-  readonly endpoints: EndpointLeaks[];
-  readonly hosts: HostLeaks[];
+  /** The leak figures, of the kept flows (see filter). */
+  endpoints: EndpointLeaks[];
+  hosts: HostLeaks[];
   /** Per server endpoint (ip:port), the CLOSE_WAIT ages and peers behind `endpoints`. */
-  readonly closeWaitDetail: Map<string, CloseWaitDetail>;
+  closeWaitDetail: Map<string, CloseWaitDetail>;
   private readonly life: LifeRecord[];
   /**
    * Flows that look filtered or lossy in the capture (a `capture-loss:filtered` finding, reference §9.23):
    * the text report summarizes their previous-segment-lost and acked-unseen flags (see eachAnomaly's `summarized`).
    */
   readonly filtered: ReadonlySet<number>;
-  private readonly aggregate: Anomaly[];
+  private aggregate: Anomaly[];
   private readonly clients: Array<0 | 1>;
   private cache: Anomaly[] | null = null;
 
@@ -104,13 +105,17 @@ export class Analysis {
     set.classesOf = (id) => analyzer.classesOf(id);
     this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));
     this.filtered = new Set(this.life.filter((r) => r.kind === 'capture-loss' && r.variant === 'filtered').map((r) => r.stream));
-    const { endpoints, hosts, aggregate, detail } = leaks(streams, this.clients, analyzer, end, thresholds);
+    this.end = end;
+    const { endpoints, hosts, aggregate, detail } = leaks(streams, this.clients, analyzer, end, thresholds, null);
     aggregate.unshift(...captureDrops(set.stats.captureDrops));
     this.endpoints = endpoints;
     this.hosts = hosts;
     this.aggregate = aggregate;
     this.closeWaitDetail = detail;
   }
+
+  /** T_end, in seconds. */
+  private readonly end: number;
 
   private name(st: Stream, i: 0 | 1): string {
     return `${i === this.clients[st.id] ? 'client' : 'server'} ${formatEndpoint(ipOf(st, i), st.portOf(i))}`;
@@ -144,9 +149,18 @@ export class Analysis {
     }
   }
 
-  /** Keep only the flows (and their findings) that pass the filter; per-host aggregates stay. */
+  /**
+   * Keep only the flows (and their findings) that pass the filter; the leak tables and their findings
+   * are then of those flows alone (the capture's own drop counters stay).
+   */
   filter(test: Parameters<FlowSet['filter']>[0]): void {
     this.set.filter(test, this.kindsByFlow());
+    const { endpoints, hosts, aggregate, detail } = leaks(this.set.tracker.streams, this.clients, this.analyzer, this.end, this.thresholds, this.set.keep);
+    aggregate.unshift(...captureDrops(this.set.stats.captureDrops));
+    this.endpoints = endpoints;
+    this.hosts = hosts;
+    this.aggregate = aggregate;
+    this.closeWaitDetail = detail;
     this.cache = null;
   }
 
@@ -349,10 +363,12 @@ const median = (xs: number[]) => {
 const r3 = (x: number) => Math.round(x * 1e3) / 1e3;
 
 /** Per server endpoint and per host figures (reference §7.10–7.11), and the aggregate findings. */
-function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Analyzer, end: number, t: Thresholds):
+function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Analyzer, end: number, t: Thresholds, keep: ReadonlySet<number> | null):
   { endpoints: EndpointLeaks[]; hosts: HostLeaks[]; aggregate: Anomaly[]; detail: Map<string, CloseWaitDetail> } {
+  const kept = (id: number) => keep === null || keep.has(id);
   const eps = new Map<number | string, EndpointLeaks & { key: string; ages: number[]; peerSet: Map<string, number>; graceful: number; serverClosed: number }>();
   for (const st of streams) {
+    if (!kept(st.id)) continue;
     const c = clients[st.id], s = (1 - c) as 0 | 1;
     const key = endpointKey(st, s);
     let e = eps.get(key);
@@ -374,7 +390,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   const clientCloseWait = new Map<number | string, { ip: string; ages: number[]; peers: Map<string, number> }>();
   for (const r of analyzer.life) {
     // (a late one, whose FIN came at last, is history: the tables are about the end of the capture)
-    if (r.kind !== 'close-wait-stuck' || r.data.ended !== undefined) continue;
+    if (r.kind !== 'close-wait-stuck' || r.data.ended !== undefined || !kept(r.stream)) continue;
     const st = streams[r.stream];
     const c = clients[st.id], s = (1 - c) as 0 | 1;
     const holderIsServer = r.data.holder === 'server';
@@ -415,6 +431,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   const hostMap = new Map<number | string, { ip: string; atEnd: number; clientSide: number; serverSide: number; enter: number[]; exit: number[];
     pairs: Map<number | string, { pair: string; n: number }>; services: Map<number | string, { server: string; inUse: number }> }>();
   for (let k = 0; k < tw.length; k += 4) {
+    if (!kept(tw[k])) continue;
     const st = streams[tw[k]];
     const holder = tw[k + 1] as 0 | 1;
     const enter = tw[k + 2], exit = tw[k + 3];
@@ -478,7 +495,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
       }
     }
   }
-  aggregate.push(...abortiveClosers(streams, analyzer));
+  aggregate.push(...abortiveClosers(streams, analyzer, kept));
   sortLeaks(endpoints, hosts);
   return { endpoints, hosts, aggregate, detail };
 }
@@ -491,10 +508,10 @@ const ABORT_HABIT_MIN = 10;
  * typically SO_LINGER 0 to avoid TIME_WAIT (reference §9.25): one `reset:abortive-close` finding
  * per host, so the pattern reads as one finding rather than as one reset per connection.
  */
-function abortiveClosers(streams: readonly Stream[], analyzer: Analyzer): Anomaly[] {
+function abortiveClosers(streams: readonly Stream[], analyzer: Analyzer, kept: (id: number) => boolean): Anomaly[] {
   const hosts = new Map<number | string, { ip: string; aborts: number; connections: number }>();
   for (const r of analyzer.life) {
-    if (r.kind !== 'reset' || r.variant !== 'abort' || r.from < 0) continue;
+    if (r.kind !== 'reset' || r.variant !== 'abort' || r.from < 0 || !kept(r.stream)) continue;
     const st = streams[r.stream];
     const k = hostKey(st, r.from);
     const h = hosts.get(k);
@@ -504,6 +521,7 @@ function abortiveClosers(streams: readonly Stream[], analyzer: Analyzer): Anomal
   for (const [k, h] of hosts) if (h.aborts < ABORT_HABIT_MIN) hosts.delete(k);
   if (hosts.size === 0) return [];
   for (const st of streams) {
+    if (!kept(st.id)) continue;
     const a = hosts.get(hostKey(st, 0)), b = hosts.get(hostKey(st, 1));
     if (a !== undefined) a.connections += st.connections;
     if (b !== undefined && b !== a) b.connections += st.connections;
