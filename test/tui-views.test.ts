@@ -40,6 +40,15 @@ describe('FlowList', () => {
     expect(lastFrame()).not.toMatch(COLOUR_CODE);
   });
 
+  it('on a narrow terminal the endpoints give way, keeping their ports, before the states do', async () => {
+    const d = await fixtureData('ipv6-close-server-first.pcapng');
+    const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 64, colour: false, noFlows: d.noFlows }));
+    const lines = lastFrame()!.split('\n');
+    expect(lines[0]).toMatch(/CLIENT ST\s+SERVER ST\s+FINDINGS/);
+    expect(lines[1]).toMatch(/^\s+0 \[fd…:\d+ \[fd7…:8080 CLOSED\s+TIME_WAIT/);
+    expect(lines.every((l) => l.length <= 64)).toBe(true);
+  });
+
   it('shows every column on a wide terminal', async () => {
     const d = await fixtureData('lossy-transfer.pcap');
     const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 100, colour: false, noFlows: d.noFlows }));

@@ -23,6 +23,10 @@ export function columnsFor(t: FlowTable, ids: Int32Array, from: number, to: numb
   for (let i = from; i < to; i++) ep = Math.max(ep, t.client[ids[i]].length, t.server[ids[i]].length);
   ep = Math.min(ep, 41);
   const idW = Math.max(4, String(t.count - 1).length);
+  // the two endpoints give way before the two states do: the states are what this tool is for
+  const FINDINGS_MIN = 12, STATE_W = 11;
+  // (each column takes its width and a space; the findings column what is left)
+  ep = Math.max(9, Math.min(ep, Math.floor((width - FINDINGS_MIN - (idW + 1) - 2 * (STATE_W + 1)) / 2) - 1));
   const all: Array<Column & { priority: number }> = [
     { priority: 0, name: 'ID', sort: 'id', width: idW, right: true, cell: (_, id) => String(id) },
     { priority: 1, name: 'CLIENT', sort: 'client', width: ep, cell: (tt, id) => tt.client[id] },
@@ -30,11 +34,10 @@ export function columnsFor(t: FlowTable, ids: Int32Array, from: number, to: numb
     { priority: 5, name: 'PKTS', sort: 'packets', width: 6, right: true, cell: (tt, id) => size(tt.packets[id]) },
     { priority: 6, name: 'BYTES', sort: 'bytes', width: 6, right: true, cell: (tt, id) => size(tt.bytes[id]) },
     { priority: 7, name: 'DUR', sort: 'duration', width: 7, right: true, cell: (tt, id) => dur(tt.duration[id]) },
-    { priority: 2, name: 'CLIENT ST', sort: 'client-state', width: 11, cell: (tt, id) => STATES[tt.clientState[id]] },
-    { priority: 2, name: 'SERVER ST', sort: 'server-state', width: 11, cell: (tt, id) => STATES[tt.serverState[id]] },
+    { priority: 2, name: 'CLIENT ST', sort: 'client-state', width: STATE_W, cell: (tt, id) => STATES[tt.clientState[id]] },
+    { priority: 2, name: 'SERVER ST', sort: 'server-state', width: STATE_W, cell: (tt, id) => STATES[tt.serverState[id]] },
     { priority: 8, name: 'ZEEK', sort: 'zeek', width: 6, cell: (tt, id) => tt.zeek[id] },
   ];
-  const FINDINGS_MIN = 12;
   let room = width - FINDINGS_MIN;
   const chosen = new Set<Column>();
   for (const c of [...all].sort((a, b) => a.priority - b.priority)) {
@@ -47,8 +50,12 @@ export function columnsFor(t: FlowTable, ids: Int32Array, from: number, to: numb
   return cols;
 }
 
+/** A cell cut to its column; an endpoint (ip:port) loses the middle of its address, never its port. */
 const fit = (text: string, c: Column) => {
-  const s = text.length > c.width ? text.slice(0, c.width - 1) + '…' : text;
+  const port = (c.sort === 'client' || c.sort === 'server') ? text.lastIndexOf(':') : -1;
+  const s = text.length <= c.width ? text
+    : port > 0 && text.length - port < c.width - 2 ? text.slice(0, c.width - 1 - (text.length - port)) + '…' + text.slice(port)
+    : text.slice(0, c.width - 1) + '…';
   return c.right ? s.padStart(c.width) : s.padEnd(c.width);
 };
 
