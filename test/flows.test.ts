@@ -155,6 +155,11 @@ describe('synfin flows / flow / states', () => {
     for (const bad of ['', '0x1', '1e0', '99999999999999999999']) expect(run(['flow', fx('port-reuse'), bad]).stderr).toMatch(/expected a flow id/);
   });
 
+  it('flow: a change taken back says so, instead of showing the event it takes back as happening', () => {
+    const out = run(['flow', fx('final-ack-lost'), '0']).stdout;
+    expect(out).toMatch(/· server back from CLOSED to LAST_ACK: its RCV_ACK_FIN is taken back \(the segment below shows it did not happen\)\n\s+18\s/);
+  });
+
   it('flow: a pending state the capture never confirms is explained on the last line, never changed unexplained', () => {
     const out = run(['flow', fx('syn-unanswered'), '0']).stdout;
     expect(out).toMatch(/SYN_RCVD\*/);

@@ -162,6 +162,14 @@ describe('grading what students really hand in', () => {
     expect(feedbackOf(g, 'capture-complete')).toMatch(/frame 1 comes before any SYN/);
   });
 
+  it('a capture that begins at the SYN+ACK: the missing SYN is named, and the third segment still checked', async () => {
+    const f = tmpFile('from-synack.pcap', slicePcap('http-close-client-first', 4));
+    const [g] = await gradeAll([f], { rubric: BUILTIN_RUBRIC, lang: 'en' });
+    expect(feedbackOf(g, 'capture-complete')).toBe("The client's SYN is not in the capture, which begins at frame 1: start capturing before you connect.");
+    expect(feedbackOf(g, 'handshake')).toMatch(/^No SYN from the client was captured, so the handshake cannot be checked\. The client's ACK \(frame 2\) does acknowledge the server's ISN \+ 1 from the SYN\+ACK \(frame 1\)\./);
+    expect(points(g).handshake).toBe(10);
+  });
+
   it('--host takes an address as synfin prints it, or any other spelling; anything else is an error', () => {
     for (const host of ['[fd77::2]', 'fd77:0:0::2', 'FD77::2']) {
       const r = spawnSync(process.execPath, [CLI, 'grade', '--json', '--host', host, join(ROOT, 'fixtures', 'ipv6-close-server-first.pcapng')], { encoding: 'utf8' });

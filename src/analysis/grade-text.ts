@@ -23,6 +23,8 @@ export interface Feedback {
   duplicate(others: string[]): string;
   completeOk(frame: number): string;
   completeNo(first: number | null): string;
+  /** No SYN of the client's in the capture, which begins at frame `first`. */
+  completeNoSyn(first: number | null): string;
   /** No segment of `silent` was captured (a one-sided capture). */
   oneSided(silent: Who): string;
   /** Nothing `who` sent is in the capture, so what it did cannot be checked. */
@@ -101,6 +103,7 @@ const EN: Feedback = {
   duplicate: (o) => `The same connection (same addresses, sequence numbers and times) is also in ${o.join(', ')}.`,
   completeOk: (f) => `The capture starts with the connection's SYN (frame ${f}).`,
   completeNo: (f) => `The capture starts in the middle of the connection${f !== null ? ` (frame ${f} comes before any SYN)` : ''}: start capturing before you connect.`,
+  completeNoSyn: (f) => `The client's SYN is not in the capture${f !== null ? `, which begins at frame ${f}` : ''}: start capturing before you connect.`,
   oneSided: (w) => `Only one direction was captured: nothing the ${w} sent is in the file (a capture filter, or \`tcpdump -Q in\`/\`-Q out\`, keeps one direction). Capture both directions; what the ${w} did is only inferred below, and gets no points.`,
   sideNotCaptured: (w) => `Nothing the ${w} sent is in the capture, so its part cannot be checked.`,
   noSyn: () => 'No SYN from the client was captured, so the handshake cannot be checked.',
@@ -179,6 +182,7 @@ const ZH: Feedback = {
   duplicate: (o) => `同一个连接（相同的地址、序号和时间）也出现在 ${o.join('、')} 中。`,
   completeOk: (f) => `抓包从该连接的 SYN（第 ${f} 帧）开始。`,
   completeNo: (f) => `抓包从连接中途开始${f !== null ? `（第 ${f} 帧出现在任何 SYN 之前）` : ''}：请在建立连接之前开始抓包。`,
+  completeNoSyn: (f) => `抓包中没有客户端的 SYN${f !== null ? `（抓包从第 ${f} 帧开始）` : ''}：请在建立连接之前开始抓包。`,
   oneSided: (w) => `只抓到了一个方向：文件中没有${ZH_WHO[w]}发送的任何报文段（抓包过滤条件，或 \`tcpdump -Q in\`/\`-Q out\` 只保留一个方向）。请抓取双向的报文；下面${ZH_WHO[w]}的行为只是推断出来的，不计分。`,
   sideNotCaptured: (w) => `抓包中没有${ZH_WHO[w]}发送的任何报文段，无法检查这一部分。`,
   noSyn: () => '没有抓到客户端的 SYN，无法检查三次握手。',

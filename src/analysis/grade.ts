@@ -372,6 +372,7 @@ export function gradeFlow(flow: FlowReport, rows: WatchedSegment[], client: 0 | 
         const ok = !flow.partial && syn !== null && early === null && silent === null;
         part('from-syn', ok);
         if (silent !== null) fb.push(t.oneSided(silent));
+        else if (syn === null && synAck !== null) fb.push(t.completeNoSyn(rows[0]?.frame ?? null));
         else fb.push(ok ? t.completeOk(syn!.frame) : t.completeNo(early?.frame ?? (syn === null ? rows[0]?.frame ?? null : null)));
         break;
       }

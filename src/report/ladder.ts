@@ -204,9 +204,14 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   /** A note line about one transition: who went from what to what, on which event, and `rest`. */
   const noteLine = (who: string, t: Pick<TransitionRecord, 'from' | 'to' | 'event'>, rest: string): string =>
     `${''.padStart(7)}  · ${who} ${t.from} → ${t.to} on ${t.event}${rest}`;
-  const note = (t: TransitionRecord): string =>
-    noteLine(t.endpoint === clientIndex ? 'client' : 'server', t,
-      `${t.inferred ? ' (inferred: segment not captured or unconfirmed)' : ''}${t.revert ? ' (taken back by later evidence)' : ''}`);
+  const note = (t: TransitionRecord): string => {
+    const who = t.endpoint === clientIndex ? 'client' : 'server';
+    // a revert carries the event it takes back: say so, rather than show it as that event happening
+    if (t.revert) {
+      return `${''.padStart(7)}  · ${who} back from ${t.from} to ${t.to}: its ${t.event} is taken back (the segment below shows it did not happen)`;
+    }
+    return noteLine(who, t, t.inferred ? ' (inferred: segment not captured or unconfirmed)' : '');
+  };
   const offSegment = offSegmentTransitions(flow, rows, clientIndex);
   let nextOff = 0;
   /** The off-segment transitions before frame `frame` (all that are left, for Infinity). */
