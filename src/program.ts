@@ -10,7 +10,7 @@ import { canonicalIp } from './report/addr.js';
 import { gradeCsvHeader, gradeCsvRow, renderGrade, renderGradeSummary } from './report/grade.js';
 import { existsSync, statSync } from 'node:fs';
 import { FilterError, compileFilter, filterNeedsFindings } from './analysis/filter.js';
-import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, renderAnalyze, renderLeakFindings, renderLeakTables } from './report/analyze.js';
+import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, noConnectionsLine, renderAnalyze, renderLeakFindings, renderLeakTables } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
 import { ProgressLine } from './report/progress.js';
@@ -338,7 +338,7 @@ export function buildProgram(): Command {
         if (a.has([...LEAK_KINDS])) crossed = true;
         return a;
       },
-      { text: (a) => `${captureHeadline(a)}\n${renderLeakTables(a)}${renderLeakFindings(a)}`, json: leaksJson },
+      { text: (a) => a.set.count === 0 ? `${captureHeadline(a)}\n${noConnectionsLine(a.set.stats)}\n` : `${captureHeadline(a)}\n${renderLeakTables(a)}${renderLeakFindings(a)}`, json: leaksJson },
     );
     process.exitCode = Math.max(status, crossed ? EXIT_FINDINGS : EXIT_OK);
   });

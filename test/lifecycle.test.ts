@@ -686,3 +686,14 @@ describe('analyze --filter and the leak tables', () => {
     expect(r.stdout).not.toMatch(/port-pressure/);
   });
 });
+
+describe('a capture without TCP', () => {
+  it('analyze, leaks and flows say what it holds instead of printing empty tables', () => {
+    for (const cmd of ['analyze', 'leaks', 'flows']) {
+      const r = spawnSync(process.execPath, [CLI, cmd, fx('no-tcp')], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout.trimEnd().split('\n').pop()).toBe('No TCP connection in this capture. Its 12 frames: non-ip 2, udp 5, icmp 5.');
+      expect(r.stdout).not.toMatch(/COUNT|ENDPOINT|CLOSE_WAIT|ID +CLIENT/);
+    }
+  });
+});

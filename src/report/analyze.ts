@@ -1,5 +1,7 @@
 import type { Analysis, EndpointLeaks, HostLeaks } from '../analysis/analyze.js';
 import { utcDateTime } from '../capture/time.js';
+import type { StatsReport } from '../analysis/stats.js';
+import { ENCRYPTED_FRAMES } from '../decode/decoder.js';
 import { kindLabel, type Anomaly } from '../analysis/anomalies.js';
 import { wiresharkFilterOf } from '../analysis/seq-analysis.js';
 import { formatEndpoint } from './addr.js';
@@ -139,10 +141,27 @@ export function captureHeadline(a: Analysis): string {
   return `${s.file}: ${s.format}, ${thousands(s.frames)} frames, ${thousands(s.tcpSegments)} TCP segments, ${thousands(n)} connection${n === 1 ? '' : 's'}`;
 }
 
+/**
+ * What a capture without a single TCP connection holds instead (the reasons `synfin stats` counts),
+ * and, when some of it is encrypted, why no TCP can be seen in it.
+ */
+export function noConnectionsLine(s: Pick<StatsReport, 'frames' | 'notDecoded'>): string {
+  if (s.frames === 0) return 'No TCP connection in this capture: it holds no frames.';
+  const nd = Object.entries(s.notDecoded).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${thousands(v)}`);
+  const enc = s.notDecoded.encrypted ?? 0;
+  return `No TCP connection in this capture. Its ${thousands(s.frames)} frame${s.frames === 1 ? '' : 's'}: ${nd.join(', ') || 'TCP headers too short to track'}` +
+    (enc > 0 ? `; the ${thousands(enc)} encrypted (${ENCRYPTED_FRAMES}) may hold TCP that cannot be seen` : '') + '.';
+}
+
+/** Rows of the final-state combinations in the summary, the commonest first. */
+const STATE_ROWS = 12;
+
 /** The text report of `synfin analyze`: summary, worst connections, leaks, then the findings. */
 export function renderAnalyze(a: Analysis, o: TextOptions): string {
   const out: string[] = [];
   out.push(captureHeadline(a));
+  // (no connection: no tables to fill, only what the capture holds instead)
+  if (a.set.count === 0) return `${out[0]}\n${noConnectionsLine(a.set.stats)}\n`;
   out.push('');
   const states = new Map<string, number>(), zeek = new Map<string, number>(), classes = new Map<string, number>();
   let oversized = 0, oversizedFlows = 0;
@@ -155,7 +174,8 @@ export function renderAnalyze(a: Analysis, o: TextOptions): string {
   }
   const byCount = (m: Map<string, number>) => [...m].sort((x, y) => y[1] - x[1]);
   out.push('Connections by final state (client / server):');
-  out.push(table(['COUNT', 'CLIENT', 'SERVER'], byCount(states).slice(0, 12).map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
+  out.push(table(['COUNT', 'CLIENT', 'SERVER'], byCount(states).slice(0, STATE_ROWS).map(([k, n]) => [thousands(n), ...k.split('\t')])).trimEnd());
+  if (states.size > STATE_ROWS) out.push(`… and ${thousands(states.size - STATE_ROWS)} more combination${states.size - STATE_ROWS === 1 ? '' : 's'} (synfin flows lists every connection)`);
   out.push(`Zeek conn_state: ${byCount(zeek).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ') || '-'}`);
   if (classes.size > 0) out.push(`Classes: ${byCount(classes).map(([k, n]) => `${k} ${thousands(n)}`).join(' · ')}`);
   if (oversized > 0) {

@@ -1,5 +1,6 @@
 import type { FlowReport, FlowSet } from '../analysis/flows.js';
 import { formatEndpoint } from './addr.js';
+import { noConnectionsLine } from './analyze.js';
 
 const ep = (f: FlowReport, side: 'client' | 'server') => formatEndpoint(f[side].ip, f[side].port);
 
@@ -91,6 +92,8 @@ export function* renderFlows(set: FlowSet): Generator<string> {
   };
   const w = columnWidths(FLOW_COLUMNS, rows());
   yield `${r.file}: ${count} connection(s), ${r.frames} frames, ${r.tcpSegments} TCP segments\n`;
+  // (no connection: what the capture holds instead, rather than an empty table)
+  if (count === 0) { yield noConnectionsLine(r) + '\n'; return; }
   yield tableLine(FLOW_COLUMNS, w) + '\n';
   let chunk = '';
   for (const f of set.flows()) {
