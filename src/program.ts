@@ -3,7 +3,7 @@ import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, trackFlows } from './analysis/flows
 import { captureStats, type StatsReport } from './analysis/stats.js';
 import { MERGED_FILE, analyzeCapture, mergeLeaks, type Analysis, type MergedLeaks } from './analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
-import { WIRESHARK_KINDS } from './analysis/seq-analysis.js';
+import { ANOMALY_KINDS, ANOMALY_VARIANTS } from './analysis/kinds.js';
 import { BUILTIN_RUBRIC, RubricError, expandInputs, gradeAll, loadRubric, type Rubric } from './analysis/grade.js';
 import type { Lang } from './analysis/grade-text.js';
 import { canonicalIp } from './report/addr.js';
@@ -25,28 +25,6 @@ export const EXIT_OK = 0;
 export const EXIT_USAGE = 1; // bad argument, unreadable file, not a capture
 export const EXIT_DAMAGED = 2; // a file was damaged but partly read
 export const EXIT_FINDINGS = 3; // --fail-on matched, or leaks crossed a threshold
-
-/** Every anomaly id synfin reports (reference §11). */
-export const ANOMALY_KINDS = [
-  ...WIRESHARK_KINDS.map((k) => k.id),
-  'syn-unanswered', 'connection-refused', 'handshake-aborted', 'synack-unanswered', 'handshake-bad-ack', 'reset', 'invalid-rst',
-  'half-open', 'missing-final-ack', 'close-wait-stuck', 'time-wait-excess', 'time-wait-server-side', 'data-after-close',
-  'state-violation', 'duplicate-frame', 'capture-loss',
-];
-
-/** The variants of the kinds that have them (reference §7): `--fail-on kind:variant` names one of these. */
-export const ANOMALY_VARIANTS: Record<string, readonly string[]> = {
-  'capture-loss': ['filtered', 'interface-drops'],
-  'data-after-close': ['after-own-fin', 'after-rst'],
-  'half-open': ['late-fin-reset', 'no-tcb-rst', 'stale-syn'],
-  'handshake-aborted': ['initiator-rst', 'responder-rst'],
-  'handshake-bad-ack': ['ack-without-flag', 'synack-ack', 'synack-wrong-direction', 'third-ack'],
-  'invalid-rst': ['crossed-fin', 'sender-continued', 'time-wait', 'unacceptable-ack', 'out-of-window'],
-  'missing-final-ack': ['not-seen', 'seen-but-lost'],
-  reset: ['abort', 'after-fin', 'time-wait', 'abortive-close'],
-  'state-violation': ['no-ack', 'syn-fin', 'syn-rst', 'fin-rst'],
-  'time-wait-excess': ['port-pressure'],
-};
 
 /** Warnings printed to stderr per file; the JSON report carries them all. */
 const WARNINGS_SHOWN = 20;

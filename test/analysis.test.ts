@@ -227,7 +227,7 @@ describe('collectAfterTracking', () => {
 describe('CLOSE_WAIT figures', () => {
   it('takes the ages of 300,000 stuck connections (a real leak), not only as many as fit in a call\'s arguments', () => {
     const ages = Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 300_000 / 10);
-    const cw: EndpointLeaks['closeWait'] = { count: 0, atEnd: 0, unseen: 0, oldestAge: null, oldestSince: null, medianAge: null, maxAge: null, share: 0, peers: [] };
+    const cw: EndpointLeaks['closeWait'] = { count: 0, atEnd: 0, unseen: 0, oldestAge: null, oldestSince: null, minAge: null, medianAge: null, maxAge: null, share: 0, peers: [] };
     closeWaitFigures(cw, ages, new Map([['10.0.0.9', 200_000], ['10.0.0.8', 100_000]]), 600_000);
     expect(cw).toMatchObject({ count: 300_000, oldestAge: 29999.9, maxAge: 29999.9, share: 0.5, peers: ['10.0.0.9', '10.0.0.8'] });
     expect(cw.medianAge).toBeCloseTo(15000, 0);

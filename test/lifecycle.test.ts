@@ -378,8 +378,8 @@ describe('synfin analyze / leaks', () => {
 
   it('leak tables: ages of hours and days read as such', () => {
     const e = {
-      ip: '10.0.0.2', port: 80, connections: 9, lastAck: 0, finWait2: 0, timeWaitServerSide: 0,
-      closeWait: { count: 3, atEnd: 3, unseen: 0, oldestAge: 3 * 86400, oldestSince: '1795000000.000000000', medianAge: 3 * 3600, maxAge: 3 * 86400, share: 1 / 3, peers: ['10.0.0.1:5000'] },
+      ip: '10.0.0.2', port: 80, connections: 9, lastAck: 0, finWait2: 0, finWait2MayHaveExpired: 0, timeWaitServerSide: 0,
+      closeWait: { count: 3, atEnd: 3, unseen: 0, oldestAge: 3 * 86400, oldestSince: '1795000000.000000000', minAge: 60, medianAge: 3 * 3600, maxAge: 3 * 86400, share: 1 / 3, peers: ['10.0.0.1:5000'] },
     };
     const text = renderLeakTables({ endpoints: [e], hosts: [], thresholds: { ...DEFAULT_THRESHOLDS } });
     expect(text).toMatch(/^10\.0\.0\.2:80\s+9\s+3\s+3\s+33%\s+3\.0 d\s+11-18 11:06:40\s+3\.0 h\s+10\.0\.0\.1:5000$/m);
@@ -607,7 +607,7 @@ describe('the leak hunt beyond the server side', () => {
 
 describe('the variants --fail-on knows', () => {
   it('are every variant the recorded scenarios raise', async () => {
-    const { ANOMALY_KINDS, ANOMALY_VARIANTS } = await import('../src/program.js');
+    const { ANOMALY_KINDS, ANOMALY_VARIANTS } = await import('../src/analysis/kinds.js');
     for (const f of recordedFixtures()) {
       const a = await analyzeCapture(f.capture);
       for (const x of a.anomalies) {
@@ -695,5 +695,19 @@ describe('a capture without TCP', () => {
       expect(r.stdout.trimEnd().split('\n').pop()).toBe('No TCP connection in this capture. Its 12 frames: non-ip 2, udp 5, icmp 5.');
       expect(r.stdout).not.toMatch(/COUNT|ENDPOINT|CLOSE_WAIT|ID +CLIENT/);
     }
+  });
+});
+
+describe('stragglers whose orphan timer may have ended them', () => {
+  it('clients in FIN_WAIT_2 acknowledged longer ago than --fin-wait2-timeout are counted apart, and ages run from youngest to oldest', async () => {
+    const a = await analyzeCapture(fx('close-wait-leak'), { thresholds: { ...DEFAULT_THRESHOLDS, closeWaitThreshold: 0.01, finWait2Timeout: 0.5 } });
+    const e = a.endpoints[0];
+    expect(e.finWait2).toBe(20);
+    const expired = a.anomalies.filter((x) => x.kind === 'close-wait-stuck' && x.data.peerState === 'FIN_WAIT_2 or expired').length;
+    expect(expired).toBeGreaterThan(0);
+    expect(e.finWait2MayHaveExpired).toBe(expired);
+    expect(renderLeakTables(a)).toMatch(new RegExp(`10\\.77\\.0\\.2:8080 +0 +20 \\(${expired} may have expired\\)`));
+    expect(e.closeWait.minAge).toBeLessThanOrEqual(e.closeWait.medianAge!);
+    expect(e.closeWait.medianAge).toBeLessThanOrEqual(e.closeWait.maxAge!);
   });
 });

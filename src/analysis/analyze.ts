@@ -35,11 +35,14 @@ export interface EndpointLeaks {
     oldestAge: number | null;
     /** When the oldest stuck connection's peer sent its FIN: decimal seconds, to the millisecond. */
     oldestSince: string | null;
-    medianAge: number | null; maxAge: number | null; share: number; peers: string[];
+    /** The youngest, median and oldest ages (maxAge = oldestAge). */
+    minAge: number | null; medianAge: number | null; maxAge: number | null; share: number; peers: string[];
   };
   /** Connections where this server is stuck in LAST_ACK, or its client in FIN_WAIT_2, at the end. */
   lastAck: number;
   finWait2: number;
+  /** Of finWait2, those whose FIN was acknowledged longer ago than --fin-wait2-timeout: if their application closed, the orphan timer has ended them. */
+  finWait2MayHaveExpired: number;
   /** Connections where this server holds TIME_WAIT at the end (it closed first). */
   timeWaitServerSide: number;
 }
@@ -374,8 +377,8 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     let e = eps.get(key);
     if (e === undefined) {
       const ip = ipOf(st, s);
-      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, atEnd: 0, unseen: 0, oldestAge: null, oldestSince: null, medianAge: null, maxAge: null, share: 0, peers: [] },
-        lastAck: 0, finWait2: 0, timeWaitServerSide: 0, key: formatEndpoint(ip, st.portOf(s)), ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
+      e = { ip, port: st.portOf(s), connections: 0, closeWait: { count: 0, atEnd: 0, unseen: 0, oldestAge: null, oldestSince: null, minAge: null, medianAge: null, maxAge: null, share: 0, peers: [] },
+        lastAck: 0, finWait2: 0, finWait2MayHaveExpired: 0, timeWaitServerSide: 0, key: formatEndpoint(ip, st.portOf(s)), ages: [], peerSet: new Map(), graceful: 0, serverClosed: 0 };
       eps.set(key, e);
     }
     e.connections++;
@@ -408,6 +411,7 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
     const e = eps.get(endpointKey(st, holder));
     if (e === undefined) continue;
     e.ages.push(Number(r.data.age));
+    if (r.data.peerState === 'FIN_WAIT_2 or expired' && st.finalOf(1 - holder) === FIN_WAIT_2) e.finWait2MayHaveExpired++;
     e.peerSet.set(peer, (e.peerSet.get(peer) ?? 0) + 1);
   }
   const aggregate: Anomaly[] = [];
@@ -424,7 +428,8 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
         data: { serverClosed: e.serverClosed, graceful: e.graceful },
       });
     }
-    endpoints.push({ ip: e.ip, port: e.port, connections: e.connections, closeWait: e.closeWait, lastAck: e.lastAck, finWait2: e.finWait2, timeWaitServerSide: e.timeWaitServerSide });
+    endpoints.push({ ip: e.ip, port: e.port, connections: e.connections, closeWait: e.closeWait, lastAck: e.lastAck, finWait2: e.finWait2,
+      finWait2MayHaveExpired: e.finWait2MayHaveExpired, timeWaitServerSide: e.timeWaitServerSide });
   }
   // TIME_WAIT per host: at the end of the capture and at peak, by holder side
   const tw = analyzer.timeWait;
@@ -577,6 +582,7 @@ export function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[],
   cw.count = ages.length;
   cw.oldestAge = ages.length ? r3(ages.reduce((m, x) => Math.max(m, x), -Infinity)) : null; // (no spread: a leak can have a million ages)
   cw.maxAge = cw.oldestAge;
+  cw.minAge = ages.length ? r3(ages.reduce((m, x) => Math.min(m, x), Infinity)) : null;
   const med = median(ages);
   cw.medianAge = med === null ? null : r3(med);
   cw.share = connections ? r3(ages.length / connections) : 0;
@@ -613,12 +619,12 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
       const key = formatEndpoint(e.ip, e.port);
       let m = eps.get(key);
       if (m === undefined) {
-        m = { ...e, closeWait: { ...e.closeWait, atEnd: 0, unseen: 0, oldestSince: null }, connections: 0, lastAck: 0, finWait2: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
+        m = { ...e, closeWait: { ...e.closeWait, atEnd: 0, unseen: 0, oldestSince: null }, connections: 0, lastAck: 0, finWait2: 0, finWait2MayHaveExpired: 0, timeWaitServerSide: 0, ages: [], peers: new Map() };
         eps.set(key, m);
       }
       const since = e.closeWait.oldestSince, was = m.closeWait.oldestSince;
       if (since !== null && (was === null || Number(since) < Number(was))) m.closeWait.oldestSince = since;
-      m.connections += e.connections; m.closeWait.atEnd += e.closeWait.atEnd; m.closeWait.unseen += e.closeWait.unseen; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.timeWaitServerSide += e.timeWaitServerSide;
+      m.connections += e.connections; m.closeWait.atEnd += e.closeWait.atEnd; m.closeWait.unseen += e.closeWait.unseen; m.lastAck += e.lastAck; m.finWait2 += e.finWait2; m.finWait2MayHaveExpired += e.finWait2MayHaveExpired; m.timeWaitServerSide += e.timeWaitServerSide;
       const d = a.closeWaitDetail.get(key);
       if (d !== undefined) {
         for (const age of d.ages) m.ages.push(age);

@@ -86,7 +86,14 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
   const stragglers: LeakSection<EndpointLeaks> | null = strag.length === 0 ? null : {
     title: 'Stragglers at the end of the capture:',
     head: ['SERVER ENDPOINT', 'SERVER LAST_ACK', 'CLIENT FIN_WAIT_2'],
-    rows: strag.map((e) => ({ item: e, cells: [formatEndpoint(e.ip, e.port), thousands(e.lastAck), thousands(e.finWait2)] })),
+    rows: strag.map((e) => ({
+      item: e,
+      cells: [formatEndpoint(e.ip, e.port), thousands(e.lastAck),
+        thousands(e.finWait2) + (e.finWait2MayHaveExpired > 0 ? ` (${thousands(e.finWait2MayHaveExpired)} may have expired)` : '')],
+    })),
+    note: strag.some((e) => e.finWait2MayHaveExpired > 0)
+      ? 'A client whose FIN was acknowledged longer ago than --fin-wait2-timeout may have left FIN_WAIT_2 unseen, if its application closed the socket (Linux tcp_fin_timeout).'
+      : undefined,
   };
   // at most maxHosts rows, but every host over a threshold among them
   const over = (h: HostLeaks) => h.timeWait.atEnd >= a.thresholds.timeWaitThreshold || h.timeWait.peak >= a.thresholds.timeWaitThreshold;
