@@ -28,7 +28,7 @@ function bigTable(n: number): FlowTable {
     count: n, client: Array.from({ length: n }, (_, i) => `10.0.${i >> 8 & 255}.${i & 255}:${1024 + i % 60000}`), server: new Array(n).fill('10.9.9.9:80'),
     zeek: new Array(n).fill('SF'), badges: new Array(n).fill(''), packets, bytes: packets.map((p) => p * 100), duration: new Float64Array(n),
     findings: new Int32Array(n).map((_, i) => (i % 10 === 0 ? 1 : 0)),
-    clientState: new Uint8Array(n).map((_, i) => (i % 2 === 0 ? TW : EST)), serverState: new Uint8Array(n).fill(CLOSED),
+    clientState: new Uint8Array(n).map((_, i) => (i % 2 === 0 ? TW : EST)), serverState: new Uint8Array(n).fill(CLOSED), assumed: new Uint8Array(n),
     kinds: () => none, facts: () => { throw new Error('not used'); },
   };
 }

@@ -49,6 +49,12 @@ describe('FlowList', () => {
     expect(lines.every((l) => l.length <= 64)).toBe(true);
   });
 
+  it('marks the states of a flow joined mid-connection as assumed, as synfin flows does', async () => {
+    const d = await fixtureData('midstream.pcap');
+    const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 100, colour: false, noFlows: d.noFlows }));
+    expect(lastFrame()).toMatch(/TIME_WAIT\?\s+CLOSED\?/);
+  });
+
   it('shows every column on a wide terminal', async () => {
     const d = await fixtureData('lossy-transfer.pcap');
     const { lastFrame } = render(h(FlowList, { t: d.table, s: initialList(d.table, 5), width: 100, colour: false, noFlows: d.noFlows }));

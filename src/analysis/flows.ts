@@ -356,6 +356,8 @@ export interface FlowRow {
   /** Final states, as indexes into STATES. */
   clientState: number;
   serverState: number;
+  /** An endpoint's initial state was assumed (the capture starts mid-connection). */
+  assumed: boolean;
 }
 
 /**
@@ -439,6 +441,7 @@ export class FlowSet {
     row.duration = durationOf(st);
     row.clientState = st.finalOf(client);
     row.serverState = st.finalOf(server);
+    row.assumed = st.assumed(0) || st.assumed(1);
   }
 
   /** Flow `id`'s classes (none when this set was not analyzed). */

@@ -180,9 +180,12 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   out.push(`${'frame'.padStart(7)}  ${'client'.padEnd(STATE_W)} ${''.padEnd(arrowW)} ${'server'}`);
   const stateOf = (r: WatchedSegment, side: 0 | 1) => statePath(r, side).padEnd(STATE_W);
   const first = rows[0];
-  const initialLine = (r: WatchedSegment) =>
-    `${''.padStart(7)}  ${r.initial[clientIndex].padEnd(STATE_W)} ${''.padEnd(arrowW)} ${r.initial[1 - clientIndex]}`;
-  if (first !== undefined) out.push(initialLine(first));
+  /** The initial states of a connection; `assumed` marks them `?` (the capture starts mid-connection). */
+  const initialLine = (r: WatchedSegment, assumed = false) => {
+    const q = assumed ? '?' : '';
+    return `${''.padStart(7)}  ${(r.initial[clientIndex] + q).padEnd(STATE_W)} ${''.padEnd(arrowW)} ${r.initial[1 - clientIndex]}${q}`;
+  };
+  if (first !== undefined) out.push(initialLine(first, flow.partial && flow.assumed));
   const t0 = first ? first.tsSec + first.tsNsec / 1e9 : 0;
   let shownKey = '';
   const line = (r: WatchedSegment): void => {
@@ -276,6 +279,7 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     for (const x of frameless) lines.push(...findingLines(x, width));
   }
   out.push('');
+  if (first !== undefined && flow.partial && flow.assumed) out.push('? = initial state assumed: the capture starts mid-connection.');
   out.push('* = inferred: the receiver has not yet acknowledged the SYN or FIN it was sent (pending).');
   out.push('A›B = the endpoint went through A to B in one frame.');
   return lines;

@@ -24,7 +24,10 @@ export function columnsFor(t: FlowTable, ids: Int32Array, from: number, to: numb
   ep = Math.min(ep, 41);
   const idW = Math.max(4, String(t.count - 1).length);
   // the two endpoints give way before the two states do: the states are what this tool is for
-  const FINDINGS_MIN = 12, STATE_W = 11;
+  // (a state with the `?` of an assumed start takes one column more)
+  let anyAssumed = false;
+  for (let i = from; i < to && !anyAssumed; i++) if (t.assumed[ids[i]] !== 0) anyAssumed = true;
+  const FINDINGS_MIN = 12, STATE_W = anyAssumed ? 12 : 11;
   // (each column takes its width and a space; the findings column what is left)
   ep = Math.max(9, Math.min(ep, Math.floor((width - FINDINGS_MIN - (idW + 1) - 2 * (STATE_W + 1)) / 2) - 1));
   const all: Array<Column & { priority: number }> = [
@@ -34,8 +37,8 @@ export function columnsFor(t: FlowTable, ids: Int32Array, from: number, to: numb
     { priority: 5, name: 'PKTS', sort: 'packets', width: 6, right: true, cell: (tt, id) => size(tt.packets[id]) },
     { priority: 6, name: 'BYTES', sort: 'bytes', width: 6, right: true, cell: (tt, id) => size(tt.bytes[id]) },
     { priority: 7, name: 'DUR', sort: 'duration', width: 7, right: true, cell: (tt, id) => dur(tt.duration[id]) },
-    { priority: 2, name: 'CLIENT ST', sort: 'client-state', width: STATE_W, cell: (tt, id) => STATES[tt.clientState[id]] },
-    { priority: 2, name: 'SERVER ST', sort: 'server-state', width: STATE_W, cell: (tt, id) => STATES[tt.serverState[id]] },
+    { priority: 2, name: 'CLIENT ST', sort: 'client-state', width: STATE_W, cell: (tt, id) => STATES[tt.clientState[id]] + (tt.assumed[id] ? '?' : '') },
+    { priority: 2, name: 'SERVER ST', sort: 'server-state', width: STATE_W, cell: (tt, id) => STATES[tt.serverState[id]] + (tt.assumed[id] ? '?' : '') },
     { priority: 8, name: 'ZEEK', sort: 'zeek', width: 6, cell: (tt, id) => tt.zeek[id] },
   ];
   let room = width - FINDINGS_MIN;

@@ -26,6 +26,8 @@ export interface FlowTable {
   /** Final states as indexes into STATES. */
   readonly clientState: Uint8Array;
   readonly serverState: Uint8Array;
+  /** 1 where an endpoint's initial state was assumed (shown with `?`, as synfin flows does). */
+  readonly assumed: Uint8Array;
   /** The kinds of the flow's findings. */
   kinds(id: number): ReadonlySet<string>;
   /** What the filter language asks about a flow. */
@@ -69,7 +71,7 @@ export function buildFlowTable(src: FlowTableSource): FlowTable {
   const count = src.count;
   const client: string[] = new Array(count), server: string[] = new Array(count), zeek: string[] = new Array(count);
   const packets = new Float64Array(count), bytes = new Float64Array(count), duration = new Float64Array(count);
-  const clientState = new Uint8Array(count), serverState = new Uint8Array(count);
+  const clientState = new Uint8Array(count), serverState = new Uint8Array(count), assumed = new Uint8Array(count);
   // a capture's flows share servers, and a reused 4-tuple its client: one string each (looked up by
   // address, whose text is one string per address already, and port)
   const endpoints = new Map<string, Map<number, string>>();
@@ -80,7 +82,7 @@ export function buildFlowTable(src: FlowTableSource): FlowTable {
     if (s === undefined) { s = formatEndpoint(ip, port); byPort.set(port, s); }
     return s;
   };
-  const row: FlowRow = { clientIp: '', clientPort: 0, serverIp: '', serverPort: 0, connState: '', packets: 0, bytes: 0, duration: 0, clientState: 0, serverState: 0 };
+  const row: FlowRow = { clientIp: '', clientPort: 0, serverIp: '', serverPort: 0, connState: '', packets: 0, bytes: 0, duration: 0, clientState: 0, serverState: 0, assumed: false };
   for (let id = 0; id < count; id++) {
     src.fillRow(id, row);
     client[id] = endpoint(row.clientIp, row.clientPort);
@@ -89,6 +91,7 @@ export function buildFlowTable(src: FlowTableSource): FlowTable {
     packets[id] = row.packets; bytes[id] = row.bytes; duration[id] = row.duration;
     clientState[id] = row.clientState;
     serverState[id] = row.serverState;
+    assumed[id] = row.assumed ? 1 : 0;
   }
 
   // the findings, then grouped by flow (a counting sort, which keeps their frame order): flow id's
@@ -153,7 +156,7 @@ export function buildFlowTable(src: FlowTableSource): FlowTable {
     return set;
   };
   return {
-    count, client, server, zeek, badges, packets, bytes, duration, findings, clientState, serverState,
+    count, client, server, zeek, badges, packets, bytes, duration, findings, clientState, serverState, assumed,
     kinds,
     facts: (id) => ({ flow: src.view(id), kinds: kinds(id), classes: src.classes(id) }),
   };
