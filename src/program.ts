@@ -76,6 +76,13 @@ function countOption(value: string): number {
   return n;
 }
 
+/** A number of ports: a host has 65,535 at most. */
+function portCountOption(value: string): number {
+  const n = countOption(value);
+  if (n > 65535) throw new InvalidArgumentError('expected a number of ports, 65535 at most');
+  return n;
+}
+
 function kindsOption(value: string): string[] {
   const kinds = value.split(',').map((k) => k.trim()).filter(Boolean);
   // a kind, or kind:variant (reset:abort) to leave its other variants out
@@ -108,7 +115,7 @@ function thresholdOptions(cmd: Command): Command {
     .addOption(durationOpt('--time-wait-len <duration>', 'TIME_WAIT length (Linux: 60 s)', d.timeWaitLen))
     .addOption(durationOpt('--fin-wait2-timeout <duration>', 'orphaned FIN_WAIT_2 timeout (Linux tcp_fin_timeout)', d.finWait2Timeout))
     .option('--time-wait-threshold <count>', 'TIME_WAIT connections per host that count as excess', countOption, d.timeWaitThreshold)
-    .option('--ephemeral-range <count>', 'ephemeral ports per client IP (Linux: 28232)', countOption, d.ephemeralRange)
+    .option('--ephemeral-range <count>', 'ephemeral ports per client IP (Linux: 28232)', portCountOption, d.ephemeralRange)
     .addOption(durationOpt('--half-open-window <duration>', 'a bare RST this soon after a segment answers it', d.halfOpenWindow));
 }
 
@@ -183,6 +190,8 @@ async function perFile<R extends Reported>(
   work: (file: string, progress: ProgressLine) => Promise<R>,
   out: Outputs<R>,
 ): Promise<number> {
+  // standard input holds one stream: a second '-' would read it empty
+  if (files.filter((f) => f === '-').length > 1) fail('- (standard input) can be given only once');
   let status = EXIT_OK;
   const many = files.length > 1;
   const w = new ChunkWriter();
@@ -488,6 +497,7 @@ export function buildProgram(): Command {
 
 /** `leaks --merge`: read every file, then one report (the usual exit statuses, 3 when a threshold is crossed). */
 async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptions): Promise<number> {
+  if (files.filter((f) => f === '-').length > 1) fail('- (standard input) can be given only once');
   const list: Analysis[] = [];
   const errors: Array<{ file: string; error: string }> = [];
   let status = EXIT_OK;

@@ -711,3 +711,16 @@ describe('stragglers whose orphan timer may have ended them', () => {
     expect(e.closeWait.medianAge).toBeLessThanOrEqual(e.closeWait.maxAge!);
   });
 });
+
+describe('arguments that cannot mean anything', () => {
+  it('standard input twice, and more ephemeral ports than a host has, are refused in one line', () => {
+    for (const args of [['leaks', '-', '-'], ['leaks', '--merge', '-', '-'], ['analyze', '-', '-']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { input: readFileSync(fx('no-tcp')), encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('synfin: error: - (standard input) can be given only once\n');
+    }
+    const r = spawnSync(process.execPath, [CLI, 'leaks', '--ephemeral-range', '70000', fx('no-tcp')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/expected a number of ports, 65535 at most/);
+  });
+});
