@@ -10,7 +10,7 @@ import { RecordStore } from '../src/tcp/record-store.js';
 import { TupleIndex } from '../src/tcp/tuple-table.js';
 import { CLI, CORPUS_DIR, CORPUS_PRESENT, ROOT, corpusExpected } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
-import { concat, ether, hex, ipv4, pcapFile, tcp, tmpFile, type PcapRecord } from './helpers/pcap-writer.js';
+import { concat, ether, hex, ipv4, pcapFile, rewritePcap, tcp, tmpFile, type PcapRecord } from './helpers/pcap-writer.js';
 import { longTransferCapture, manySynsCapture } from './helpers/synthetic.js';
 
 const ep = (e: { ip: string; port: number }) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
@@ -438,14 +438,11 @@ describe('VLANs and link-layer sources of a 4-tuple (reference §9.19)', () => {
 
 describe('the capture clock across a jump of more than a day (reference §1.4, §9.13)', () => {
   /** A fixture with `days` added to the timestamps of the frames `shift` selects (1-based frame numbers). */
-  const shifted = (name: string, days: number, shift: (frame: number) => boolean): string => {
-    const b = Buffer.from(readFileSync(join(ROOT, 'fixtures', `${name}.pcap`)));
-    for (let p = 24, n = 1; p < b.length; n++) {
-      if (shift(n)) b.writeUInt32LE(b.readUInt32LE(p) + days * 86_400, p);
-      p += 16 + b.readUInt32LE(p + 8);
-    }
-    return tmpFile(`${name}-shifted.pcap`, b);
-  };
+  const shifted = (name: string, days: number, shift: (frame: number) => boolean): string =>
+    tmpFile(`${name}-shifted.pcap`, rewritePcap(readFileSync(join(ROOT, 'fixtures', `${name}.pcap`)), (r, n) => {
+      if (shift(n)) r.writeUInt32LE(r.readUInt32LE(0) + days * 86_400, 0);
+      return r;
+    }));
   const lastTs = (r: { endTs: string | null }) => Number(r.endTs);
   const jumpWarnings = (r: { warnings: Array<{ message: string }> }) => r.warnings.filter((w) => /more than a day past/.test(w.message)).map((w) => w.message);
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_RUBRIC, gradeAll, loadRubric, RubricError, type Grade } from '../src/analysis/grade.js';
 import { renderGrade } from '../src/report/grade.js';
 import { CLI, ROOT } from './helpers/corpus.js';
-import { protectedWifiCapture, tmpFile } from './helpers/pcap-writer.js';
+import { protectedWifiCapture, rewritePcap, tmpFile } from './helpers/pcap-writer.js';
 import { testDir } from './helpers/tmp.js';
 
 const fx = (name: string) => join(ROOT, 'fixtures', `${name}.pcap`);
@@ -85,17 +85,9 @@ describe('grading the recorded cases with the built-in tcp-lifecycle rubric', ()
   });
 });
 
-/** The pcap file `name` with only its frames `from`..`to` (1-based, inclusive), or cut after `cutAt` bytes. */
-function slicePcap(name: string, from: number, to = Infinity): Uint8Array {
-  const b = readFileSync(fx(name));
-  const out: Uint8Array[] = [b.subarray(0, 24)];
-  for (let p = 24, n = 1; p < b.length; n++) {
-    const len = 16 + b.readUInt32LE(p + 8);
-    if (n >= from && n <= to) out.push(b.subarray(p, p + len));
-    p += len;
-  }
-  return Buffer.concat(out);
-}
+/** The recorded capture `name` with only its frames `from`..`to` (1-based, inclusive). */
+const slicePcap = (name: string, from: number, to = Infinity): Uint8Array =>
+  rewritePcap(readFileSync(fx(name)), (r, n) => (n >= from && n <= to ? r : null));
 
 const feedbackOf = (g: Grade, check: string) => g.items.find((i) => i.check === check)!.feedback.join(' ');
 

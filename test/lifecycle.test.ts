@@ -10,7 +10,7 @@ import { WIRESHARK_KINDS } from '../src/analysis/seq-analysis.js';
 import { CLI, ROOT } from './helpers/corpus.js';
 import { recordedFixtures } from './helpers/fixtures.js';
 import { clientCloseWaitCapture, closeWaitKeepAliveCapture, closingAtEndCapture, finalAckAgainCapture, threeFlowsCapture } from './helpers/synthetic.js';
-import { tmpFile } from './helpers/pcap-writer.js';
+import { rewritePcap, tmpFile } from './helpers/pcap-writer.js';
 import { testDir } from './helpers/tmp.js';
 
 const WIRESHARK = new Set(WIRESHARK_KINDS.map((k) => k.id));
@@ -537,16 +537,9 @@ describe('close-wait-stuck and the peer\'s FIN_WAIT_2 orphan timeout', () => {
 describe('the leak hunt beyond the server side', () => {
   /** A recorded capture keeping only the frames whose IPv4 source is `src` (Ethernet frames). */
   const fromOnly = (name: string, src: string): string => {
-    const b = readFileSync(join(ROOT, 'fixtures', `${name}.pcap`));
     const want = src.split('.').map(Number);
-    const out: Uint8Array[] = [b.subarray(0, 24)];
-    for (let p = 24; p < b.length;) {
-      const len = 16 + b.readUInt32LE(p + 8);
-      const ip = p + 16 + 14 + 12;
-      if (want.every((x, i) => b[ip + i] === x)) out.push(b.subarray(p, p + len));
-      p += len;
-    }
-    return tmpFile(`${name}-from-${src}.pcap`, Buffer.concat(out));
+    return tmpFile(`${name}-from-${src}.pcap`, rewritePcap(readFileSync(join(ROOT, 'fixtures', `${name}.pcap`)),
+      (r) => (want.every((x, i) => r[16 + 14 + 12 + i] === x) ? r : null)));
   };
 
   it('clients stuck in CLOSE_WAIT (a leaking connection pool) are counted per host, and the text says why it exits 3', async () => {
@@ -635,16 +628,8 @@ describe('close-wait-stuck after the fact (reference §7.10, late variants)', ()
 
 describe('leaks --merge applies the thresholds to the merged figures', () => {
   /** A recorded capture's frames from..to (1-based, inclusive). */
-  const part = (name: string, from: number, to: number): string => {
-    const b = readFileSync(join(ROOT, 'fixtures', `${name}.pcap`));
-    const out: Uint8Array[] = [b.subarray(0, 24)];
-    for (let p = 24, n = 1; p < b.length; n++) {
-      const len = 16 + b.readUInt32LE(p + 8);
-      if (n >= from && n <= to) out.push(b.subarray(p, p + len));
-      p += len;
-    }
-    return tmpFile(`${name}-${from}-${to}.pcap`, Buffer.concat(out));
-  };
+  const part = (name: string, from: number, to: number): string =>
+    tmpFile(`${name}-${from}-${to}.pcap`, rewritePcap(readFileSync(join(ROOT, 'fixtures', `${name}.pcap`)), (r, n) => (n >= from && n <= to ? r : null)));
 
   it('two halves of a TIME_WAIT storm cross together what neither crosses alone', () => {
     const frames = 200 * 10;

@@ -204,3 +204,20 @@ export function protectedWifiCapture(n: number): Uint8Array {
   const frame = concat(hex('0841 0000 020000000001 020000000002 020000000003 1000'), new Uint8Array(80));
   return pcapFile({ linktype: 105 }, Array.from({ length: n }, (_, i) => (i === 0 ? { sec: 1700000000, data: frame } : { data: frame })));
 }
+
+/**
+ * A pcap file (little-endian, as the recorder writes) rebuilt record by record: `keep` sees each
+ * record (its 16-byte header and data, a copy it may change) and its 1-based frame number, and
+ * returns it to keep it or null to leave it out. The file header stays.
+ */
+export function rewritePcap(file: Uint8Array, keep: (record: Buffer, frame: number) => Buffer | null): Uint8Array {
+  const b = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  const out: Uint8Array[] = [b.subarray(0, 24)];
+  for (let p = 24, n = 1; p + 16 <= b.length; n++) {
+    const len = 16 + b.readUInt32LE(p + 8);
+    const r = keep(Buffer.from(b.subarray(p, p + len)), n);
+    if (r !== null) out.push(r);
+    p += len;
+  }
+  return Buffer.concat(out);
+}
