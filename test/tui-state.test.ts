@@ -141,6 +141,8 @@ describe('flow detail reducer', () => {
     const o = await d.openFlow(3);
     expect(o.via).toBe('span');
     let s = initialDetail(o, 100, 15);
+    // (the view's header names the flow: the ladder starts at its window-scale line, without its own title)
+    expect(s.lines[0].text).toMatch(/^window scale: /);
     const line = () => s.lines[s.win.cursor];
     expect(line().first).toBe(true);
     expect(line().text).toMatch(/warn close-wait-stuck: Server 10\.77\.0\.2:8080 received/);
