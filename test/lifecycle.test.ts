@@ -709,3 +709,15 @@ describe('arguments that cannot mean anything', () => {
     expect(r.stderr).toMatch(/expected a number of ports, 65535 at most/);
   });
 });
+
+describe('Wireshark flags explained where they mislead', () => {
+  it('in a simultaneous open, the SYN+ACK Wireshark calls a retransmission is said to answer the peer\'s SYN', async () => {
+    const a = await analyzeCapture(fx('simultaneous-open'));
+    const rx = a.anomalies.filter((x) => x.kind === 'retransmission');
+    expect(rx).toHaveLength(2);
+    for (const x of rx) expect(x.message).toMatch(/ sent its SYN\+ACK at relative seq 0, the sequence number its own SYN \(frame \d+\) took: in a simultaneous open each side answers/);
+    // a SYN+ACK sent again after a lost one keeps its sentence
+    const lost = await analyzeCapture(fx('synack-lost'));
+    expect(lost.anomalies.find((x) => x.kind === 'retransmission' && x.frame === 6)!.message).toMatch(/ re-sent its SYN\+ACK at relative seq 0, below its highest sequence number 1/);
+  });
+});
