@@ -109,16 +109,18 @@ export class Analysis {
     this.life = [...analyzer.life].sort((a, b) => (a.frame ?? Infinity) - (b.frame ?? Infinity));
     this.filtered = new Set(this.life.filter((r) => r.kind === 'capture-loss' && r.variant === 'filtered').map((r) => r.stream));
     this.end = end;
-    const { endpoints, hosts, aggregate, detail } = leaks(streams, this.clients, analyzer, end, thresholds, null);
-    aggregate.unshift(...captureDrops(set.stats.captureDrops));
-    this.endpoints = endpoints;
-    this.hosts = hosts;
-    this.aggregate = aggregate;
-    this.closeWaitDetail = detail;
+    ({ endpoints: this.endpoints, hosts: this.hosts, aggregate: this.aggregate, detail: this.closeWaitDetail } = this.leakFigures(null));
   }
 
   /** T_end, in seconds. */
   private readonly end: number;
+
+  /** The leak tables and the host-wide findings of the flows `keep` holds (all when null), with the capture's own drop counters. */
+  private leakFigures(keep: ReadonlySet<number> | null): ReturnType<typeof leaks> {
+    const r = leaks(this.set.tracker.streams, this.clients, this.analyzer, this.end, this.thresholds, keep);
+    r.aggregate.unshift(...captureDrops(this.set.stats.captureDrops));
+    return r;
+  }
 
   private name(st: Stream, i: 0 | 1): string {
     return `${i === this.clients[st.id] ? 'client' : 'server'} ${formatEndpoint(ipOf(st, i), st.portOf(i))}`;
@@ -158,12 +160,7 @@ export class Analysis {
    */
   filter(test: Parameters<FlowSet['filter']>[0]): void {
     this.set.filter(test, this.kindsByFlow());
-    const { endpoints, hosts, aggregate, detail } = leaks(this.set.tracker.streams, this.clients, this.analyzer, this.end, this.thresholds, this.set.keep);
-    aggregate.unshift(...captureDrops(this.set.stats.captureDrops));
-    this.endpoints = endpoints;
-    this.hosts = hosts;
-    this.aggregate = aggregate;
-    this.closeWaitDetail = detail;
+    ({ endpoints: this.endpoints, hosts: this.hosts, aggregate: this.aggregate, detail: this.closeWaitDetail } = this.leakFigures(this.set.keep));
     this.cache = null;
   }
 
@@ -480,37 +477,57 @@ function leaks(streams: readonly Stream[], clients: Array<0 | 1>, analyzer: Anal
   for (const [hk, h] of hostMap) {
     const ip = h.ip;
     const peak = peakOverlap(h.enter, h.exit);
-    const portPressure = [...h.pairs.values()].sort((a, b) => b.n - a.n || byText(a.pair, b.pair)).map(({ pair, n }) => {
+    const portPressure = [...h.pairs.values()].map(({ pair, n }) => {
       const [client, server] = pair.split(' → ');
       return { client, server, inUse: n, range: t.ephemeralRange };
     });
-    const services = [...h.services.values()].sort((a, b) => b.inUse - a.inUse || byText(a.server, b.server));
     const c = clientCloseWait.get(hk);
-    const closeWait = c === undefined ? { count: 0, oldestAge: null, peers: [] }
-      : { count: c.ages.length, oldestAge: r3(Math.max(...c.ages)), peers: [...c.peers].sort((a, b) => b[1] - a[1] || byText(a[0], b[0])).slice(0, 10).map(([p]) => p) };
-    hosts.push({ ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure, services, closeWait });
-    if (h.atEnd >= t.timeWaitThreshold || peak >= t.timeWaitThreshold) {
-      aggregate.push({
-        kind: 'time-wait-excess', variant: null, severity: 'warn', frame: null, flow: null, direction: null, states: null,
-        message: h.atEnd >= t.timeWaitThreshold
-          ? `Host ${ip} holds ${h.atEnd} connection(s) in TIME_WAIT at the end of the capture (peak ${peak}; ${h.clientSide} as client, ${h.serverSide} as server), at or above the threshold of ${t.timeWaitThreshold}.`
-          : `Host ${ip} held up to ${peak} connection(s) in TIME_WAIT at once during the capture, at or above the threshold of ${t.timeWaitThreshold}; ${h.atEnd} remain at the end (${h.clientSide} as client, ${h.serverSide} as server).`,
-        data: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide },
-      });
-    }
-    for (const p of portPressure) {
-      if (p.inUse * 2 >= t.ephemeralRange) {
-        aggregate.push({
-          kind: 'time-wait-excess', variant: 'port-pressure', severity: 'error', frame: null, flow: null, direction: null, states: null,
-          message: `${p.client} holds ${p.inUse} ports in TIME_WAIT towards ${p.server}, half or more of its ${p.range} ephemeral ports: new connections to that service will start failing or reusing ports.`,
-          data: { client: p.client, server: p.server, inUse: p.inUse, range: p.range },
-        });
-      }
-    }
+    const closeWait = c === undefined ? { count: 0, oldestAge: null, peers: [] } : { count: c.ages.length, oldestAge: oldestOf(c.ages), peers: commonest(c.peers) };
+    const host: HostLeaks = { ip, timeWait: { atEnd: h.atEnd, peak, clientSide: h.clientSide, serverSide: h.serverSide }, portPressure, services: [...h.services.values()], closeWait };
+    sortHostLists(host);
+    hosts.push(host);
+    aggregate.push(...timeWaitFindings(host, t));
   }
   aggregate.push(...abortiveClosers(streams, analyzer, kept));
   sortLeaks(endpoints, hosts);
   return { endpoints, hosts, aggregate, detail };
+}
+
+/**
+ * The time-wait-excess findings of a host's TIME_WAIT figures (reference §7.11): its count at the end or
+ * its peak at or above the threshold, and port pressure per service; `captures` above 1 when the
+ * figures are those of several captures merged.
+ */
+function timeWaitFindings(h: HostLeaks, t: Thresholds, captures = 1): Anomaly[] {
+  const out: Anomaly[] = [];
+  const tw = h.timeWait, n = t.timeWaitThreshold;
+  const across = captures > 1 ? `Across the ${captures} captures, ` : '';
+  if (tw.atEnd >= n || tw.peak >= n) {
+    out.push({
+      kind: 'time-wait-excess', variant: null, severity: 'warn', frame: null, flow: null, direction: null, states: null,
+      message: captures > 1
+        ? `${across}host ${h.ip} holds ${tw.atEnd} connection(s) in TIME_WAIT at the end (at least ${tw.peak} at once; ${tw.clientSide} as client, ${tw.serverSide} as server), at or above the threshold of ${n}.`
+        : tw.atEnd >= n
+          ? `Host ${h.ip} holds ${tw.atEnd} connection(s) in TIME_WAIT at the end of the capture (peak ${tw.peak}; ${tw.clientSide} as client, ${tw.serverSide} as server), at or above the threshold of ${n}.`
+          : `Host ${h.ip} held up to ${tw.peak} connection(s) in TIME_WAIT at once during the capture, at or above the threshold of ${n}; ${tw.atEnd} remain at the end (${tw.clientSide} as client, ${tw.serverSide} as server).`,
+      data: { atEnd: tw.atEnd, peak: tw.peak, clientSide: tw.clientSide, serverSide: tw.serverSide },
+    });
+  }
+  for (const p of h.portPressure) {
+    if (p.inUse * 2 < p.range) continue;
+    out.push({
+      kind: 'time-wait-excess', variant: 'port-pressure', severity: 'error', frame: null, flow: null, direction: null, states: null,
+      message: `${across}${p.client} holds ${p.inUse} ports in TIME_WAIT towards ${p.server}, half or more of its ${p.range} ephemeral ports: new connections to that service will start failing or reusing ports.`,
+      data: { client: p.client, server: p.server, inUse: p.inUse, range: p.range },
+    });
+  }
+  return out;
+}
+
+/** A host's port pressure and services, most ports in use first (ties by address). */
+function sortHostLists(h: HostLeaks): void {
+  h.portPressure.sort((x, y) => y.inUse - x.inUse || byText(x.server, y.server));
+  h.services.sort((x, y) => y.inUse - x.inUse || byText(x.server, y.server));
 }
 
 /** A host aborts this many connections or more, and at least half of those it took part in, as a habit (reference §9.25). */
@@ -588,14 +605,21 @@ function msTs(x: number): string {
 /** Oldest, median and maximum age, share of stuck connections, and the top peers (exported for a test). */
 export function closeWaitFigures(cw: EndpointLeaks['closeWait'], ages: number[], peers: Map<string, number>, connections: number): void {
   cw.count = ages.length;
-  cw.oldestAge = ages.length ? r3(ages.reduce((m, x) => Math.max(m, x), -Infinity)) : null; // (no spread: a leak can have a million ages)
+  cw.oldestAge = oldestOf(ages);
   cw.maxAge = cw.oldestAge;
   cw.minAge = ages.length ? r3(ages.reduce((m, x) => Math.min(m, x), Infinity)) : null;
   const med = median(ages);
   cw.medianAge = med === null ? null : r3(med);
   cw.share = connections ? r3(ages.length / connections) : 0;
-  cw.peers = [...peers].sort((a, b) => b[1] - a[1] || byText(a[0], b[0])).slice(0, 10).map(([p]) => p);
+  cw.peers = commonest(peers);
 }
+
+/** The oldest of some ages (s), to the millisecond; null for none. (No spread: a leak can have a million ages.) */
+const oldestOf = (ages: readonly number[]): number | null => (ages.length ? r3(ages.reduce((m, x) => Math.max(m, x), -Infinity)) : null);
+
+/** The ten commonest peers, most connections first (ties by address). */
+const commonest = (peers: ReadonlyMap<string, number>): string[] =>
+  [...peers].sort((a, b) => b[1] - a[1] || byText(a[0], b[0])).slice(0, 10).map(([p]) => p);
 
 export interface MergedLeaks {
   files: string[];
@@ -662,30 +686,14 @@ export function mergeLeaks(list: readonly Analysis[], kinds: ReadonlySet<string>
     return e;
   });
   const hostList = [...hosts.values()];
-  for (const h of hostList) { h.portPressure.sort((x, y) => y.inUse - x.inUse || byText(x.client + x.server, y.client + y.server)); h.services.sort((x, y) => y.inUse - x.inUse || byText(x.server, y.server)); }
+  for (const h of hostList) sortHostLists(h);
   // (connections held at the end of several captures were all held at once: the peak is at least their sum)
   for (const h of hostList) h.timeWait.peak = Math.max(h.timeWait.peak, h.timeWait.atEnd);
   const t = list.length > 0 ? list[0].thresholds : null;
   if (t !== null && kinds.has('time-wait-excess')) {
-    const n = list.length;
     for (const h of hostList) {
       if ((seenIn.get(h.ip) ?? 0) < 2) continue; // one capture's figures: its own findings say it already
-      const tw = h.timeWait;
-      if (tw.atEnd >= t.timeWaitThreshold || tw.peak >= t.timeWaitThreshold) {
-        anomalies.push({
-          kind: 'time-wait-excess', variant: null, severity: 'warn', frame: null, flow: null, direction: null, states: null, file: MERGED_FILE,
-          message: `Across the ${n} captures, host ${h.ip} holds ${tw.atEnd} connection(s) in TIME_WAIT at the end (at least ${tw.peak} at once; ${tw.clientSide} as client, ${tw.serverSide} as server), at or above the threshold of ${t.timeWaitThreshold}.`,
-          data: { atEnd: tw.atEnd, peak: tw.peak, clientSide: tw.clientSide, serverSide: tw.serverSide },
-        });
-      }
-      for (const p of h.portPressure) {
-        if (p.inUse * 2 < p.range) continue;
-        anomalies.push({
-          kind: 'time-wait-excess', variant: 'port-pressure', severity: 'error', frame: null, flow: null, direction: null, states: null, file: MERGED_FILE,
-          message: `Across the ${n} captures, ${p.client} holds ${p.inUse} ports in TIME_WAIT towards ${p.server}, half or more of its ${p.range} ephemeral ports: new connections to that service will start failing or reusing ports.`,
-          data: { client: p.client, server: p.server, inUse: p.inUse, range: p.range },
-        });
-      }
+      for (const x of timeWaitFindings(h, t, list.length)) anomalies.push({ ...x, file: MERGED_FILE });
     }
   }
   sortLeaks(endpoints, hostList);
