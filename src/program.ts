@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TIME_WAIT_SECONDS, FlowSet, trackFlows } from './analysis/flows.js';
 import { captureStats, type StatsReport } from './analysis/stats.js';
-import { MERGED_FILE, analyzeCapture, mergeLeaks, type Analysis, type MergedLeaks } from './analysis/analyze.js';
+import { analyzeCapture, mergeLeaks, type Analysis } from './analysis/analyze.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './analysis/lifecycle.js';
 import { ANOMALY_KINDS, ANOMALY_VARIANTS } from './analysis/kinds.js';
 import { BUILTIN_RUBRIC, RubricError, expandInputs, gradeAll, loadRubric, type Rubric } from './analysis/grade.js';
@@ -10,7 +10,7 @@ import { canonicalIp } from './report/addr.js';
 import { gradeCsvHeader, gradeCsvRow, renderGrade, renderGradeSummary } from './report/grade.js';
 import { existsSync, statSync } from 'node:fs';
 import { FilterError, compileFilter, filterNeedsFindings } from './analysis/filter.js';
-import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, noConnectionsLine, renderAnalyze, renderLeakFindings, renderLeakTables } from './report/analyze.js';
+import { ANOMALY_CSV_COLUMNS, LEAK_KINDS, analyzeJson, anomaliesCsv, captureHeadline, leaksJson, noConnectionsLine, renderAnalyze, renderLeakFindings, renderLeakTables, renderMergedFindings } from './report/analyze.js';
 import { CaptureError, type CaptureWarning } from './capture/frame.js';
 import { renderStats } from './report/stats.js';
 import { ProgressLine } from './report/progress.js';
@@ -184,14 +184,18 @@ interface Outputs<R> {
  * for one file, an array for several; errors as one line on stderr; the highest exit status wins.
  * Reports are written as they are produced, in chunks, never as one string.
  */
+/** Standard input holds one stream: a second '-' would read it empty. */
+function standardInputOnce(files: readonly string[]): void {
+  if (files.filter((f) => f === '-').length > 1) fail('- (standard input) can be given only once');
+}
+
 async function perFile<R extends Reported>(
   files: string[],
   opts: CommonOptions,
   work: (file: string, progress: ProgressLine) => Promise<R>,
   out: Outputs<R>,
 ): Promise<number> {
-  // standard input holds one stream: a second '-' would read it empty
-  if (files.filter((f) => f === '-').length > 1) fail('- (standard input) can be given only once');
+  standardInputOnce(files);
   let status = EXIT_OK;
   const many = files.length > 1;
   const w = new ChunkWriter();
@@ -497,7 +501,7 @@ export function buildProgram(): Command {
 
 /** `leaks --merge`: read every file, then one report (the usual exit statuses, 3 when a threshold is crossed). */
 async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptions): Promise<number> {
-  if (files.filter((f) => f === '-').length > 1) fail('- (standard input) can be given only once');
+  standardInputOnce(files);
   const list: Analysis[] = [];
   const errors: Array<{ file: string; error: string }> = [];
   let status = EXIT_OK;
@@ -513,16 +517,6 @@ async function mergedLeaks(files: string[], opts: CommonOptions & ThresholdOptio
   if (opts.json) await write(JSON.stringify(errors.length > 0 ? { ...m, errors } : m, null, 2) + '\n');
   else await write(`merged: ${m.files.join(', ')}\n${renderLeakTables({ ...m, thresholds: thresholdsOf(opts) })}${renderMergedFindings(m)}`);
   return Math.max(status, m.anomalies.length > 0 ? EXIT_FINDINGS : EXIT_OK);
-}
-
-/** Why `leaks --merge` exits with status 3, in words: the findings the merged figures cross, and how many the captures have. */
-function renderMergedFindings(m: MergedLeaks): string {
-  const merged = m.anomalies.filter((x) => x.file === MERGED_FILE);
-  const own = m.anomalies.length - merged.length;
-  if (m.anomalies.length === 0) return '';
-  return ['Thresholds crossed (exit status 3):',
-    ...merged.map((x) => `  ${x.severity} ${x.variant ? `${x.kind}:${x.variant}` : x.kind}: ${x.message}`),
-    ...(own > 0 ? [`  ${own} finding(s) of the captures themselves (--json lists them, each with its file)`] : [])].join('\n') + '\n';
 }
 
 /** The terminal UI (loaded only when asked for): its one-line error, then the file's warnings, after the terminal is restored. */

@@ -1,4 +1,4 @@
-import type { Analysis, EndpointLeaks, HostLeaks } from '../analysis/analyze.js';
+import { MERGED_FILE, type Analysis, type EndpointLeaks, type HostLeaks, type MergedLeaks } from '../analysis/analyze.js';
 import { utcDateTime } from '../capture/time.js';
 import type { StatsReport } from '../analysis/stats.js';
 import { ENCRYPTED_FRAMES } from '../decode/decoder.js';
@@ -41,10 +41,6 @@ export interface LeakSection<T> {
   note?: string;
 }
 
-/**
- * The leak tables, for the text report and the terminal UI alike: CLOSE_WAIT per server endpoint,
- * stragglers, TIME_WAIT per host (at most `maxHosts` of them).
- */
 /** What the CLOSE_WAIT table cannot show: connections not judged, and why. */
 function closeWaitNote(cw: EndpointLeaks[], threshold: string): string | undefined {
   const unseen = cw.reduce((a, e) => a + e.closeWait.unseen, 0), atEnd = cw.reduce((a, e) => a + e.closeWait.atEnd, 0);
@@ -54,6 +50,13 @@ function closeWaitNote(cw: EndpointLeaks[], threshold: string): string | undefin
   return `None of them was idle for ${threshold} (--close-wait-threshold) by the end of the capture: too soon to call them stuck.` + (inferred ? ` ${inferred}` : '');
 }
 
+/** The first three peers of a table row, and a mark when there are more. */
+const peerCell = (peers: readonly string[]): string => peers.slice(0, 3).join(' ') + (peers.length > 3 ? ' …' : '');
+
+/**
+ * The leak tables, for the text report and the terminal UI alike: CLOSE_WAIT per server endpoint and
+ * per client host, stragglers, TIME_WAIT per host (at most `maxHosts` of them, but every host over the threshold).
+ */
 export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'thresholds'>, maxHosts = Infinity): {
   closeWait: LeakSection<EndpointLeaks>; clientCloseWait: LeakSection<HostLeaks> | null; stragglers: LeakSection<EndpointLeaks> | null;
   timeWait: LeakSection<HostLeaks>;
@@ -69,7 +72,7 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
         item: e,
         cells: [formatEndpoint(e.ip, e.port), thousands(e.connections), thousands(e.closeWait.atEnd), thousands(e.closeWait.count),
           `${Math.round(e.closeWait.share * 100)}%`, formatDuration(e.closeWait.oldestAge), utcTime(e.closeWait.oldestSince), formatDuration(e.closeWait.medianAge),
-          e.closeWait.peers.slice(0, 3).join(' ') + (e.closeWait.peers.length > 3 ? ' …' : '')],
+          peerCell(e.closeWait.peers)],
       })),
       note: closeWaitNote(cw, threshold),
     };
@@ -79,7 +82,7 @@ export function leakSections(a: Pick<Analysis, 'endpoints' | 'hosts' | 'threshol
     head: ['HOST', 'STUCK', 'OLDEST', 'SERVERS'],
     rows: ccw.map((h) => ({
       item: h,
-      cells: [h.ip, thousands(h.closeWait.count), formatDuration(h.closeWait.oldestAge), h.closeWait.peers.slice(0, 3).join(' ') + (h.closeWait.peers.length > 3 ? ' …' : '')],
+      cells: [h.ip, thousands(h.closeWait.count), formatDuration(h.closeWait.oldestAge), peerCell(h.closeWait.peers)],
     })),
   };
   const strag = a.endpoints.filter((e) => e.lastAck > 0 || e.finWait2 > 0);
@@ -340,7 +343,7 @@ export function renderLeakFindings(a: Pick<Analysis, 'eachAnomaly' | 'thresholds
   for (const x of a.eachAnomaly({ kinds: LEAK_KINDS })) {
     if (x.kind === 'close-wait-stuck' && x.data.ended !== undefined) { late++; continue; }
     if (x.kind === 'close-wait-stuck') { stuck++; if (x.data.holder === 'client') stuckClients++; continue; }
-    crossed.push(`  ${x.severity} ${kindLabel(x.kind, x.variant)}: ${x.message}`);
+    crossed.push(leakLine(x));
   }
   if (stuck > 0) {
     crossed.unshift(`  warn close-wait-stuck: ${thousands(stuck)} connection${stuck === 1 ? '' : 's'} idle in CLOSE_WAIT for ${formatDuration(a.thresholds.closeWaitThreshold)} ` +
@@ -350,11 +353,26 @@ export function renderLeakFindings(a: Pick<Analysis, 'eachAnomaly' | 'thresholds
     crossed.push(`  warn close-wait-stuck: ${thousands(late)} connection${late === 1 ? '' : 's'} sat in CLOSE_WAIT for ${formatDuration(a.thresholds.closeWaitThreshold)} or more ` +
       'before closing at last (data.ended = fin, or peer-forgot when the peer answered that FIN with a RST): see synfin analyze for each.');
   }
-  const notes = [...a.eachAnomaly({ kinds: LEAK_NOTE_KINDS })].map((x) => `  ${x.severity} ${kindLabel(x.kind, x.variant)}: ${x.message}`);
+  const notes = [...a.eachAnomaly({ kinds: LEAK_NOTE_KINDS })].map(leakLine);
+  return crossedLines(crossed, notes);
+}
+
+/** A leak finding on a line of its own, under a heading of `leaks`' text. */
+const leakLine = (x: Anomaly): string => `  ${x.severity} ${kindLabel(x.kind, x.variant)}: ${x.message}`;
+
+/** The end of `leaks`' text: the thresholds crossed (why it exits with status 3), then the notes; empty when there is neither. */
+function crossedLines(crossed: string[], notes: string[] = []): string {
   const out: string[] = [];
   if (crossed.length > 0) out.push('Thresholds crossed (exit status 3):', ...crossed);
   if (notes.length > 0) out.push('Also:', ...notes);
   return out.length === 0 ? '' : out.join('\n') + '\n';
+}
+
+/** The same for `leaks --merge`: the findings the merged figures cross, and how many the captures have of their own. */
+export function renderMergedFindings(m: Pick<MergedLeaks, 'anomalies'>): string {
+  const merged = m.anomalies.filter((x) => x.file === MERGED_FILE);
+  const own = m.anomalies.length - merged.length;
+  return crossedLines([...merged.map(leakLine), ...(own > 0 ? [`  ${own} finding(s) of the captures themselves (--json lists them, each with its file)`] : [])]);
 }
 
 export const ANOMALY_CSV_COLUMNS = ['file', 'frame', 'flow', 'kind', 'variant', 'severity', 'direction', 'client_state', 'server_state', 'message'];
