@@ -21,6 +21,8 @@ export interface LadderOptions {
   findings?: readonly Anomaly[];
   /** The flow that superseded this one on its 4-tuple (FlowSet.supersededBy), named where it ends this one. */
   supersededBy?: number | null;
+  /** Start with the flow's title and Zeek summary (default); a view with its own header leaves them out. */
+  title?: boolean;
 }
 
 /** Words of `text` in lines of at most `width` columns (a word longer than that is cut). */
@@ -139,22 +141,23 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
     for (let i = 0; i < r.sack.length; i += 2) t += ` sack=${r.sack[i]}-${r.sack[i + 1]}`;
     return t;
   };
-  const fullLabel = (r: WatchedSegment) =>
-    ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} len=${r.len} win=${r.window * 2 ** shift(r)}${sackOf(r)} `;
+  /** What every label starts with: the flags and the sequence numbers. */
+  const headOf = (r: WatchedSegment) => ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''}`;
+  const fullLabel = (r: WatchedSegment) => `${headOf(r)} len=${r.len} win=${r.window * 2 ** shift(r)}${sackOf(r)} `;
   /** The label in at most `room` columns: SACK blocks counted, then the window, then the length left out, as room runs short. */
   const labelOf = (r: WatchedSegment, room: number) => {
     const full = fullLabel(r);
     if (full.length <= room) return full;
-    const head = ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''}`;
+    const head = headOf(r);
     const sack = r.sack.length > 0 ? ` sack×${r.sack.length / 2}` : '';
-    for (const l of [`${head} len=${r.len} win=${r.window * 2 ** shift(r)}${sack} `, `${head} len=${r.len}${sack} `, `${head} len=${r.len} `, `${head} `]) {
+    for (const l of [`${head} len=${r.len} win=${r.window * 2 ** shift(r)}${sack} `, `${head} len=${r.len}${sack} `, `${head} len=${r.len} `]) {
       if (l.length <= room) return l;
     }
     return `${head} `;
   };
   const longest = rows.reduce((w, r) => Math.max(w, fullLabel(r).length), 0);
   // the shortest label every row can be given: flags and sequence numbers (the arrow never gets narrower, or arrows would not line up)
-  const shortest = rows.reduce((w, r) => Math.max(w, ` ${flagLetters(r.flags)} seq=${r.relSeq}${(r.flags & 0x10) !== 0 ? ` ack=${r.relAck}` : ''} `.length), 0);
+  const shortest = rows.reduce((w, r) => Math.max(w, headOf(r).length + 1), 0);
   // the columns: frame (7) and two spaces, each state and a space, the arrow, and the time since the first segment
   const last = rows.length > 0 ? rows[rows.length - 1] : undefined;
   const TIME_W = 5 + (last === undefined ? 8 : ((last.tsSec + last.tsNsec / 1e9) - (rows[0].tsSec + rows[0].tsNsec / 1e9)).toFixed(6).length);
@@ -171,11 +174,13 @@ export function ladderLines(flow: FlowReport, rows: WatchedSegment[], clientInde
   const out = { push: (text: string, frame: number | null = null, change = false) => { lines.push({ text, frame, change, severity: null, first: false }); } };
   const c = formatEndpoint(flow.client.ip, flow.client.port);
   const s = formatEndpoint(flow.server.ip, flow.server.port);
-  const title = `flow ${flow.id} (Wireshark: tcp.stream eq ${flow.id}): client ${c} → server ${s}`;
-  const about = `zeek ${flow.connState} ${flow.history}${flow.closedBy === 'simultaneous' ? '   closed simultaneously' : flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`;
-  // one line if it fits the width, else two
-  if (title.length + 3 + about.length <= width) out.push(`${title}   ${about}`);
-  else { out.push(title); out.push(`  ${about}`); }
+  if (opts.title !== false) {
+    const title = `flow ${flow.id} (Wireshark: tcp.stream eq ${flow.id}): client ${c} → server ${s}`;
+    const about = `zeek ${flow.connState} ${flow.history}${flow.closedBy === 'simultaneous' ? '   closed simultaneously' : flow.closedBy ? `   closed first by ${flow.closedBy}` : ''}`;
+    // one line if it fits the width, else two
+    if (title.length + 3 + about.length <= width) out.push(`${title}   ${about}`);
+    else { out.push(title); out.push(`  ${about}`); }
+  }
   out.push(windowScaleLine(flow));
   out.push(`${'frame'.padStart(7)}  ${'client'.padEnd(STATE_W)} ${''.padEnd(arrowW)} ${'server'}`);
   const stateOf = (r: WatchedSegment, side: 0 | 1) => statePath(r, side).padEnd(STATE_W);

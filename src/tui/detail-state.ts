@@ -41,10 +41,8 @@ export type DetailAction = { type: 'key'; action: KeyAction } | { type: 'resize'
 
 /** The ladder for `width` columns, each finding under the line of its frame (frameless ones at the end), nothing elided. */
 export function detailLines(o: OpenedFlow, width: number): DetailLine[] {
-  const lines = ladderLines(o.flow, o.rows, o.clientIndex, { width, elideAfter: 0, findings: o.findings, supersededBy: o.supersededBy });
   // (the view's own header and figures name the flow, its Zeek summary and its closer: the ladder's title lines would repeat them)
-  const from = lines.findIndex((l) => l.text.startsWith('window scale:'));
-  return from > 0 ? lines.slice(from) : lines;
+  return ladderLines(o.flow, o.rows, o.clientIndex, { width, elideAfter: 0, findings: o.findings, supersededBy: o.supersededBy, title: false });
 }
 
 /** Open on the finding (or segment) of `frame`, else on the first finding, else at the top. */
