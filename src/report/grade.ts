@@ -48,29 +48,31 @@ export function gradeCsvRow(g: Grade, checks: CheckId[]): string {
   return [g.file, g.total, g.max, ...checks.map((c) => byCheck.get(c) ?? 0), g.flow, g.duplicateOf, g.damage === null ? g.reason : `${g.reason} ${g.damage}`, fb].map(csvCell).join(',') + '\n';
 }
 
+/** A batch's figures: submissions, graded ones with their average, lowest and highest, the files not graded, duplicates. */
+interface BatchFigures { k: number; graded: number; avg: number; low: number; high: number; max: number; notGraded: string[]; dups: number }
+
 const SUMMARY = {
-  en: (k: number, graded: Grade[], notGraded: string[], dups: number, max: number) => {
-    const totals = graded.map((g) => g.total);
-    const avg = totals.length === 0 ? 0 : Math.round((totals.reduce((a, b) => a + b, 0) / totals.length) * 10) / 10;
-    return `${k} submissions: ${graded.length} graded` +
-      (graded.length > 0 ? ` (average ${avg} / ${max}, lowest ${Math.min(...totals)}, highest ${Math.max(...totals)})` : '') +
-      (notGraded.length > 0 ? `; ${notGraded.length} not graded (${notGraded.join(', ')})` : '') +
-      (dups > 0 ? `; ${dups} share a connection with another submission` : '') + '.';
-  },
-  zh: (k: number, graded: Grade[], notGraded: string[], dups: number, max: number) => {
-    const totals = graded.map((g) => g.total);
-    const avg = totals.length === 0 ? 0 : Math.round((totals.reduce((a, b) => a + b, 0) / totals.length) * 10) / 10;
-    return `共 ${k} 份提交：已评分 ${graded.length} 份` +
-      (graded.length > 0 ? `（平均 ${avg} / ${max}，最低 ${Math.min(...totals)}，最高 ${Math.max(...totals)}）` : '') +
-      (notGraded.length > 0 ? `；未评分 ${notGraded.length} 份（${notGraded.join('、')}）` : '') +
-      (dups > 0 ? `；${dups} 份与其他提交包含同一个连接` : '') + '。';
-  },
+  en: (f: BatchFigures) => `${f.k} submissions: ${f.graded} graded` +
+    (f.graded > 0 ? ` (average ${f.avg} / ${f.max}, lowest ${f.low}, highest ${f.high})` : '') +
+    (f.notGraded.length > 0 ? `; ${f.notGraded.length} not graded (${f.notGraded.join(', ')})` : '') +
+    (f.dups > 0 ? `; ${f.dups} share a connection with another submission` : '') + '.',
+  zh: (f: BatchFigures) => `共 ${f.k} 份提交：已评分 ${f.graded} 份` +
+    (f.graded > 0 ? `（平均 ${f.avg} / ${f.max}，最低 ${f.low}，最高 ${f.high}）` : '') +
+    (f.notGraded.length > 0 ? `；未评分 ${f.notGraded.length} 份（${f.notGraded.join('、')}）` : '') +
+    (f.dups > 0 ? `；${f.dups} 份与其他提交包含同一个连接` : '') + '。',
 } as const;
 
 /** The last line of a batch in text: how many were graded, their average, lowest and highest, which were not, and duplicates. */
 export function renderGradeSummary(grades: Grade[], lang: Lang): string {
-  const graded = grades.filter((g) => g.flow !== null);
-  const notGraded = grades.filter((g) => g.flow === null).map((g) => g.file);
-  const max = grades.length > 0 ? grades[0].max : 0;
-  return SUMMARY[lang](grades.length, graded, notGraded, grades.filter((g) => g.duplicateOf !== null).length, max) + '\n';
+  const totals = grades.filter((g) => g.flow !== null).map((g) => g.total);
+  return SUMMARY[lang]({
+    k: grades.length,
+    graded: totals.length,
+    avg: totals.length === 0 ? 0 : Math.round((totals.reduce((a, b) => a + b, 0) / totals.length) * 10) / 10,
+    low: totals.reduce((a, b) => Math.min(a, b), Infinity),
+    high: totals.reduce((a, b) => Math.max(a, b), -Infinity),
+    max: grades.length > 0 ? grades[0].max : 0,
+    notGraded: grades.filter((g) => g.flow === null).map((g) => g.file),
+    dups: grades.filter((g) => g.duplicateOf !== null).length,
+  }) + '\n';
 }
