@@ -203,16 +203,10 @@ export class Analysis {
         i++;
         const r = R.get(n);
         const st = streams[r.stream];
-        const x = flagAnomaly(r, this.clients[r.stream], (k) => name(st, k));
+        // (the class is asked only of a flagged SYN+ACK, which is rare)
+        const simultaneousOpen = (r.flags & 0x12) === 0x12 && this.analyzer.classesOf(st.id).includes('simultaneous-open');
+        const x = flagAnomaly(r, this.clients[r.stream], (k) => name(st, k), simultaneousOpen);
         if (this.atCaptureStart(st, r.frame)) x.data.captureStart = true;
-        // a SYN+ACK in a simultaneous open answers the peer's SYN with the ISN of its own SYN: Wireshark's flag, not a second copy
-        if (x.kind === 'retransmission' && (r.flags & 0x12) === 0x12 && this.analyzer.classesOf(st.id).includes('simultaneous-open')) {
-          const at = x.message.indexOf(' re-sent its SYN+ACK');
-          if (at > 0) {
-            x.message = `${x.message.slice(0, at)} sent its SYN+ACK at relative seq ${r.relSeq}, the sequence number its own SYN (frame ${r.nextFrame}) took: ` +
-              'in a simultaneous open each side answers the other\'s SYN with a SYN+ACK of the same ISN, which Wireshark flags as a retransmission.';
-          }
-        }
         yield x;
       } else {
         const r = life[j++];

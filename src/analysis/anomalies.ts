@@ -369,8 +369,11 @@ export class WiresharkFlags implements StreamHook {
 const KIND_OF_BIT = new Map(WIRESHARK_KINDS.map((k) => [k.bit, k]));
 const GIB = 2 ** 30;
 
-/** Turn a collected flag into the shared record shape, with the roles known at the end. */
-export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => string): Anomaly {
+/**
+ * Turn a collected flag into the shared record shape, with the roles known at the end; `simultaneousOpen`:
+ * the flow opened that way, so a SYN+ACK below the sender's highest sequence answers the peer's SYN.
+ */
+export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => string, simultaneousOpen = false): Anomaly {
   const k = KIND_OF_BIT.get(r.bit)!;
   const who = name(r.from);
   const peer = name((1 - r.from) as 0 | 1);
@@ -382,7 +385,11 @@ export function flagAnomaly(r: FlagRecord, client: 0 | 1, name: (i: 0 | 1) => st
   const what = r.len > 0 ? `${r.len} byte(s)` : (r.flags & 0x12) === 0x12 ? 'its SYN+ACK' : (r.flags & 0x02) !== 0 ? 'its SYN' : (r.flags & 0x01) !== 0 ? 'its FIN' : 'a segment';
   switch (r.bit) {
     case F_RETRANSMISSION:
-      message = `${who} re-sent ${what} at relative seq ${r.relSeq}, below its highest sequence number ${r.relNext} (frame ${r.nextFrame}).`;
+      // (in a simultaneous open each side answers the other's SYN with a SYN+ACK of its own SYN's ISN: Wireshark's flag, not a second copy)
+      message = simultaneousOpen && (r.flags & 0x12) === 0x12
+        ? `${who} sent its SYN+ACK at relative seq ${r.relSeq}, the sequence number its own SYN (frame ${r.nextFrame}) took: ` +
+          'in a simultaneous open each side answers the other\'s SYN with a SYN+ACK of the same ISN, which Wireshark flags as a retransmission.'
+        : `${who} re-sent ${what} at relative seq ${r.relSeq}, below its highest sequence number ${r.relNext} (frame ${r.nextFrame}).`;
       data.highestSeq = r.relNext; data.highestFrame = r.nextFrame;
       break;
     case F_FAST_RETRANSMISSION:
