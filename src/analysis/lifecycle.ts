@@ -217,6 +217,11 @@ class Side extends RecordView {
   }
 }
 
+/** Endpoint `i` sent a SYN, and its peer sent nothing back at all: neither SYN+ACK nor RST, nor any other segment. */
+function synUnanswered(st: Stream, sides: [Side, Side], i: 0 | 1): boolean {
+  return sides[i].synCount > 0 && sides[1 - i].synAckCount === 0 && sides[1 - i].rstCount === 0 && st.packetsOf(1 - i) === 0;
+}
+
 /** An ICMP (IPv4) or ICMPv6 error's name, and what it says about a SYN it quotes. */
 export function icmpName(ipVersion: number, type: number, code: number): { name: string; why: string } {
   const firewall = 'a firewall or router rejected the connection attempt';
@@ -409,9 +414,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
     if (side === undefined || side === null) return;
     // a SYN nobody answered is judged at the end of the capture (syn-unanswered needs T_end): keep its facts until then
     // (rare: a connection is released only when both ends are CLOSED or in TIME_WAIT)
-    for (const i of [0, 1] as const) {
-      if (side[i].synCount > 0 && side[1 - i].synAckCount === 0 && side[1 - i].rstCount === 0 && st.packetsOf(1 - i) === 0) return;
-    }
+    if (synUnanswered(st, side, 0) || synUnanswered(st, side, 1)) return;
     this.settle(st, side);
     this.spareSides.push(side);
     this.sides[st.id] = null;
@@ -830,7 +833,7 @@ export class Analyzer extends WiresharkFlags implements TransitionListener {
       const ic = this.synIcmp.get(st.id);
       const icmpFrame = ic !== undefined && ic[0] === cli ? ic[1] : 0, icmpTypeCode = ic !== undefined ? ic[2] : 0;
       let classes = 0;
-      const unanswered = C.synCount > 0 && S.synAckCount === 0 && S.rstCount === 0 && st.packetsOf(srv) === 0;
+      const unanswered = synUnanswered(st, sides, cli);
       if (unanswered && C.synCount === 1 && endSec - C.synSec < t.synTimeout && icmpFrame === 0 && st.packetsOf(cli) === 1) {
         // one SYN, too young to call unanswered (reference §7.1, §7.12)
         classes |= C_ATTEMPT_PENDING;
